@@ -1,0 +1,20 @@
+import { Hono } from "hono";
+import { adminRoutes } from "./admin/routes";
+import { cdcRoutes } from "./ingest/cdc-route";
+import { errorText, log } from "./lib/log";
+import { findSource } from "./sources/registry";
+import { webhookRoutes } from "./webhooks/route";
+
+export function createApp() {
+  const app = new Hono<{ Bindings: Env }>();
+  app.route("/", webhookRoutes(findSource));
+  app.route("/", cdcRoutes());
+  app.route("/", adminRoutes());
+  app.get("/healthz", (c) => c.json({ ok: true }));
+  app.notFound((c) => c.json({ error: "not found" }, 404));
+  app.onError((err, c) => {
+    log("error", { event: "http.unhandled", error: errorText(err), path: new URL(c.req.url).pathname });
+    return c.json({ error: "internal error" }, 500);
+  });
+  return app;
+}

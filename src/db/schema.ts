@@ -1,0 +1,93 @@
+import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
+
+/** Times are ISO-8601 UTC strings: they sort as text and read well in a query result. */
+
+/** Where each stream's incremental pull got to. Advanced only after its records are on INGEST. */
+export const cursors = sqliteTable(
+  "cursors",
+  {
+    source: text("source").notNull(),
+    stream: text("stream").notNull(),
+    cursor: text("cursor").notNull(),
+    runId: text("run_id"),
+    updatedAt: text("updated_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.source, t.stream] })],
+);
+
+/** `_dock.id`s (or bundle keys) already written, kept for a retention window and then pruned. */
+export const dedupeKeys = sqliteTable(
+  "dedupe_keys",
+  {
+    id: text("id").primaryKey(),
+    expiresAt: text("expires_at").notNull(),
+  },
+  (t) => [index("dedupe_keys_expires").on(t.expiresAt)],
+);
+
+/** One row per vendor event that reached the raw zone: what reconciliation compares against. */
+export const webhookReceipts = sqliteTable(
+  "webhook_receipts",
+  {
+    source: text("source").notNull(),
+    eventId: text("event_id").notNull(),
+    dockId: text("dock_id").notNull(),
+    stream: text("stream").notNull(),
+    pattern: text("pattern").notNull(),
+    receivedAt: text("received_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.source, t.eventId] }), index("webhook_receipts_time").on(t.source, t.receivedAt)],
+);
+
+/** One row per poll, refresh, reconcile or file run. */
+export const runs = sqliteTable(
+  "runs",
+  {
+    id: text("id").primaryKey(),
+    source: text("source").notNull(),
+    stream: text("stream").notNull(),
+    pattern: text("pattern").notNull(),
+    status: text("status", { enum: ["running", "succeeded", "failed", "paused"] }).notNull(),
+    startedAt: text("started_at").notNull(),
+    finishedAt: text("finished_at"),
+    records: integer("records").notNull().default(0),
+    pages: integer("pages").notNull().default(0),
+    cursorFrom: text("cursor_from"),
+    cursorTo: text("cursor_to"),
+    error: text("error"),
+    /** Pattern-specific state as JSON (page token, snapshot parts, job ids). */
+    state: text("state"),
+  },
+  (t) => [index("runs_stream_time").on(t.source, t.stream, t.startedAt), index("runs_status").on(t.status)],
+);
+
+/** Every object the raw writer put in R2. */
+export const rawObjects = sqliteTable(
+  "raw_objects",
+  {
+    key: text("key").primaryKey(),
+    source: text("source").notNull(),
+    stream: text("stream").notNull(),
+    pattern: text("pattern").notNull(),
+    records: integer("records").notNull(),
+    bytes: integer("bytes").notNull(),
+    writtenAt: text("written_at").notNull(),
+  },
+  (t) => [index("raw_objects_stream_time").on(t.source, t.stream, t.writtenAt)],
+);
+
+/** Running totals per stream, kept by the raw writer in the same D1 batch as the objects. */
+export const streamStats = sqliteTable(
+  "stream_stats",
+  {
+    source: text("source").notNull(),
+    stream: text("stream").notNull(),
+    records: integer("records").notNull().default(0),
+    objects: integer("objects").notNull().default(0),
+    bytes: integer("bytes").notNull().default(0),
+    firstReceivedAt: text("first_received_at").notNull(),
+    lastReceivedAt: text("last_received_at").notNull(),
+    lastWrittenAt: text("last_written_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.source, t.stream] })],
+);

@@ -1,0 +1,8 @@
+// Secrets are not in wrangler.toml, so `wrangler types` cannot see them; they are declared here.
+// Source webhook secrets (<SOURCE>_WEBHOOK_SECRET[_PREVIOUS]) are read by name at run time.
+interface Env {
+  ADMIN_TOKEN?: string;
+  CDC_INGEST_SECRET?: string;
+  CDC_INGEST_SECRET_PREVIOUS?: string;
+  PUBLIC_BASE_URL?: string;
+}

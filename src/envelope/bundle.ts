@@ -1,0 +1,119 @@
+import * as z from "zod";
+import { PATTERNS } from "./envelope";
+import { isSafeSegment } from "./raw-keys";
+
+/**
+ * One INGEST message: envelopes of one source and stream, or a pointer to such a bundle in
+ * `blobs/` when a single envelope is larger than a queue message allows.
+ */
+export interface BundleRecord {
+  /** `_dock.id` of the line, repeated here so the writer need not parse the line. */
+  id: string;
+  /** The whole envelope, one JSON line without the trailing newline. */
+  line: string;
+  /** For webhook and reconcile records: the vendor's event id, kept as a receipt. */
+  receipt?: string;
+}
+
+export interface BundleHeader {
+  source: string;
+  stream: string;
+  pattern: (typeof PATTERNS)[number];
+  received_at: string;
+  run_id?: string;
+  /**
+   * `record` (default): one dedupe key per record. `bundle`: one key per bundle, for high-volume
+   * paths (CDC) whose repeats come back in whole bundles and where a key per record would make D1
+   * the bottleneck; the repeats that slip through are removed downstream by `_dock.id`.
+   */
+  dedupe?: "record" | "bundle";
+  /** Snapshot parts go to `snapshot=<run>/part-<n>` instead of the hourly partition. */
+  snapshot?: { run_id: string; part: number };
+}
+
+export interface RecordBundle extends BundleHeader {
+  kind: "bundle";
+  v: 1;
+  records: BundleRecord[];
+}
+
+export interface BlobPointer extends BundleHeader {
+  kind: "blob";
+  v: 1;
+  key: string;
+  records: number;
+  bytes: number;
+}
+
+export type IngestMessage = RecordBundle | BlobPointer;
+
+const name = z.string().refine(isSafeSegment, "must be letters, digits, _ . - and not ..");
+const header = {
+  v: z.literal(1),
+  source: name,
+  stream: name,
+  pattern: z.enum(PATTERNS),
+  received_at: z.string().min(1).max(64),
+  run_id: z.string().max(128).optional(),
+  dedupe: z.enum(["record", "bundle"]).optional(),
+  snapshot: z.object({ run_id: name, part: z.number().int().nonnegative() }).optional(),
+};
+export const bundleRecordSchema = z.object({
+  id: z.string().regex(/^[0-9a-f]{32}$/),
+  line: z.string().min(2),
+  receipt: z.string().max(512).optional(),
+});
+export const recordBundleSchema = z.object({ kind: z.literal("bundle"), ...header, records: z.array(bundleRecordSchema) });
+export const ingestMessageSchema = z.discriminatedUnion("kind", [
+  recordBundleSchema,
+  z.object({
+    kind: z.literal("blob"),
+    ...header,
+    key: z.string().regex(/^blobs\/[0-9a-f]{64}$/),
+    records: z.number().int().positive(),
+    bytes: z.number().int().nonnegative(),
+  }),
+]);
+
+/** Queue limits: 128 KB a message, 256 KB and 100 messages a sendBatch. We keep headroom under each. */
+export const MESSAGE_BYTES = 120_000;
+export const SEND_BATCH_BYTES = 240_000;
+export const SEND_BATCH_MESSAGES = 100;
+
+const encoder = new TextEncoder();
+export function jsonBytes(value: unknown): number {
+  return encoder.encode(JSON.stringify(value)).byteLength;
+}
+
+/**
+ * Packs records into bundles no larger than `limit` bytes of JSON. A record too large for any
+ * bundle comes back alone in `oversized`, for the claim check.
+ */
+export function packBundles(
+  head: BundleHeader,
+  records: BundleRecord[],
+  limit = MESSAGE_BYTES,
+): { bundles: RecordBundle[]; oversized: RecordBundle[] } {
+  const empty = (): RecordBundle => ({ kind: "bundle", v: 1, ...head, records: [] });
+  const base = jsonBytes(empty());
+  const bundles: RecordBundle[] = [];
+  const oversized: RecordBundle[] = [];
+  let current = empty();
+  let size = base;
+  for (const record of records) {
+    const recordSize = jsonBytes(record) + 1;
+    if (base + recordSize > limit) {
+      oversized.push({ ...empty(), records: [record] });
+      continue;
+    }
+    if (size + recordSize > limit && current.records.length > 0) {
+      bundles.push(current);
+      current = empty();
+      size = base;
+    }
+    current.records.push(record);
+    size += recordSize;
+  }
+  if (current.records.length > 0) bundles.push(current);
+  return { bundles, oversized };
+}

@@ -1,0 +1,41 @@
+import * as z from "zod";
+import { pruneDedupeKeys } from "../db/prune";
+import { errorText, log } from "../lib/log";
+import { retryDelaySeconds } from "./retry-delay";
+
+export const jobSchema = z.discriminatedUnion("kind", [z.object({ kind: z.literal("prune") })]);
+export type Job = z.infer<typeof jobSchema>;
+
+export interface JobsEnv {
+  DB: D1Database;
+}
+
+type Handler<K extends Job["kind"]> = (env: JobsEnv, job: Extract<Job, { kind: K }>) => Promise<void>;
+
+const handlers: { [K in Job["kind"]]: Handler<K> } = {
+  prune: async (env) => {
+    const started = Date.now();
+    const removed = await pruneDedupeKeys(env.DB);
+    log("info", { event: "dedupe.pruned", records: removed, ms: Date.now() - started });
+  },
+};
+
+/** The JOBS consumer: each message is one unit of work; a failed one is retried alone, with jitter. */
+export async function processJobsBatch(env: JobsEnv, batch: MessageBatch<unknown>): Promise<void> {
+  for (const message of batch.messages) {
+    const parsed = jobSchema.safeParse(message.body);
+    if (!parsed.success) {
+      log("error", { event: "job.invalid", error: parsed.error.issues[0]?.message ?? "invalid job" });
+      message.ack();
+      continue;
+    }
+    const job = parsed.data;
+    try {
+      await (handlers[job.kind] as Handler<typeof job.kind>)(env, job);
+      message.ack();
+    } catch (err) {
+      log("error", { event: "job.failed", job: job.kind, error: errorText(err), attempts: message.attempts });
+      message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
+    }
+  }
+}

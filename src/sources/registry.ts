@@ -1,0 +1,29 @@
+import type { SourceDefinition } from "./define-source";
+import { hmacSource } from "./hmac/define-hmac-source";
+import { stripe } from "./stripe";
+
+/** Every source Loading Dock knows. Adding a source is a folder plus one line here. */
+export const sources: readonly SourceDefinition[] = [
+  stripe,
+  // A one-off sender, configured as data: the example for internal and partner APIs.
+  hmacSource({
+    name: "acme",
+    title: "Acme partner API (generic HMAC example)",
+    header: "X-Acme-Signature",
+    hash: "SHA-256",
+    encoding: "hex",
+    prefix: "sha256=",
+    signed: "timestamp.body",
+    timestampHeader: "X-Acme-Timestamp",
+    idHeader: "X-Acme-Delivery",
+    idField: "id",
+    stream: "events",
+  }),
+];
+
+const byName = new Map(sources.map((s) => [s.name, s]));
+if (byName.size !== sources.length) throw new Error("two sources share a name");
+
+export function findSource(name: string): SourceDefinition | undefined {
+  return byName.get(name);
+}

@@ -1,0 +1,13 @@
+import { defineSource } from "../define-source";
+import { stripeWebhookRecords } from "./events";
+import { stripeScheme } from "./signature";
+
+export const stripe = defineSource({
+  name: "stripe",
+  title: "Stripe",
+  webhook: {
+    scheme: stripeScheme,
+    toleranceSeconds: 300,
+    records: stripeWebhookRecords,
+  },
+});
