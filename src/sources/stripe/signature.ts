@@ -10,7 +10,9 @@ export function parseStripeSignature(header: string | null): ParsedSignature | n
   if (!header || header.length > 4096) return null;
   let timestamp: number | undefined;
   const signatures: string[] = [];
-  for (const item of header.split(",")) {
+  for (const raw of header.split(",")) {
+    // A repeated header reaches us joined by ", ": trimming makes its second `t` visible, and refused.
+    const item = raw.trim();
     const eq = item.indexOf("=");
     if (eq <= 0) return null;
     const name = item.slice(0, eq);
