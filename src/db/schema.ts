@@ -1,4 +1,4 @@
-import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 /** Times are ISO-8601 UTC strings: they sort as text and read well in a query result. */
 
@@ -90,4 +90,41 @@ export const streamStats = sqliteTable(
     lastWrittenAt: text("last_written_at").notNull(),
   },
   (t) => [primaryKey({ columns: [t.source, t.stream] })],
+);
+
+// ── Batch files (issue 9) ────────────────────────────────────────────────────────────────────────
+
+/**
+ * One row per file landed under `files/`. (source, sha256) is unique, so the same bytes are never
+ * ingested twice; a new version of a file with the same name has a new sha256 and a new row.
+ * `parse_offset` is where the next parse step starts (bytes of the file, or of the decompressed
+ * text for gzip'd files); `queued_offset` is the offset whose continuation is known to be on JOBS.
+ */
+export const fileLedger = sqliteTable(
+  "file_ledger",
+  {
+    key: text("key").primaryKey(),
+    source: text("source").notNull(),
+    stream: text("stream").notNull(),
+    name: text("name").notNull(),
+    format: text("format").notNull(),
+    sha256: text("sha256").notNull(),
+    size: integer("size").notNull(),
+    origin: text("origin").notNull(),
+    status: text("status", { enum: ["parsing", "parsed", "failed", "unparsed"] }).notNull(),
+    runId: text("run_id").notNull(),
+    rows: integer("rows").notNull().default(0),
+    badRows: integer("bad_rows").notNull().default(0),
+    bytes: integer("bytes").notNull().default(0),
+    parseOffset: integer("parse_offset").notNull().default(0),
+    parseLine: integer("parse_line").notNull().default(1),
+    queuedOffset: integer("queued_offset").notNull().default(0),
+    steps: integer("steps").notNull().default(0),
+    /** Parse state carried across steps as JSON (header fields, encoding, sheet position). */
+    state: text("state"),
+    error: text("error"),
+    landedAt: text("landed_at").notNull(),
+    updatedAt: text("updated_at").notNull(),
+  },
+  (t) => [uniqueIndex("file_ledger_sha").on(t.source, t.sha256), index("file_ledger_status").on(t.status, t.updatedAt)],
 );
