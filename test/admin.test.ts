@@ -14,12 +14,13 @@ describe("admin API", () => {
   beforeEach(clearBucket);
 
   it("given no token, a wrong token or a malformed header, then 401", async () => {
-    for (const headers of [
+    const variants: Record<string, string>[] = [
       {},
       { authorization: "Bearer nope" },
       { authorization: "Basic dGVzdA==" },
       { authorization: "Bearer test-admin-token extra" },
-    ]) {
+    ];
+    for (const headers of variants) {
       for (const path of ["/status", "/admin/raw", "/admin/raw/raw/x"]) {
         expect((await get(path, headers)).status, `${path} ${JSON.stringify(headers)}`).toBe(401);
       }
