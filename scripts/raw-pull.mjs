@@ -1,0 +1,55 @@
+#!/usr/bin/env node
+// Copies the raw zone (local `wrangler dev` or a deployed Worker) into a folder with the same keys,
+// so DuckDB reads it with hive_partitioning. Usage: npm run raw:pull -- ./lake [--url URL] [--prefix raw/]
+import { mkdirSync, statSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve, sep } from "node:path";
+import { loadDevVars } from "./dev-vars.mjs";
+
+export async function rawPull({ dir, url, token, prefix = "raw/" }) {
+  const root = resolve(dir);
+  let cursor = null;
+  let pulled = 0;
+  let skipped = 0;
+  do {
+    const q = new URLSearchParams({ prefix, ...(cursor ? { cursor } : {}) });
+    const res = await fetch(`${url}/admin/raw?${q}`, { headers: { authorization: `Bearer ${token}` } });
+    if (!res.ok) throw new Error(`listing ${prefix} failed: HTTP ${res.status}`);
+    const page = await res.json();
+    for (const object of page.objects) {
+      const target = resolve(root, object.key);
+      if (!target.startsWith(root + sep)) throw new Error(`refusing a key outside the folder: ${object.key}`);
+      try {
+        if (statSync(target).size === object.size) {
+          skipped++;
+          continue;
+        }
+      } catch {}
+      const got = await fetch(`${url}/admin/raw/${object.key.split("/").map(encodeURIComponent).join("/")}`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      if (!got.ok) throw new Error(`fetching ${object.key} failed: HTTP ${got.status}`);
+      mkdirSync(dirname(target), { recursive: true });
+      writeFileSync(target, Buffer.from(await got.arrayBuffer()));
+      pulled++;
+    }
+    cursor = page.cursor;
+  } while (cursor);
+  return { pulled, skipped, root };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const args = process.argv.slice(2);
+  const flag = (name, fallback) => {
+    const i = args.indexOf(name);
+    return i >= 0 ? args.splice(i, 2)[1] : fallback;
+  };
+  const url = flag("--url", process.env.DOCK_URL ?? "http://127.0.0.1:8787").replace(/\/$/, "");
+  const prefix = flag("--prefix", "raw/");
+  const token = flag("--token", process.env.DOCK_ADMIN_TOKEN ?? loadDevVars().ADMIN_TOKEN);
+  const dir = args[0] ?? "./lake";
+  const { pulled, skipped, root } = await rawPull({ dir, url, token, prefix });
+  console.log(`pulled ${pulled} objects (${skipped} already there) into ${root}`);
+  console.log(
+    `read them: duckdb -c "SELECT _dock.source, _dock.stream, count(*) FROM read_json_auto('${join(root, "raw", "**", "*.jsonl.gz")}', hive_partitioning=true) GROUP BY ALL"`,
+  );
+}
