@@ -128,3 +128,26 @@ export const fileLedger = sqliteTable(
   },
   (t) => [uniqueIndex("file_ledger_sha").on(t.source, t.sha256), index("file_ledger_status").on(t.status, t.updatedAt)],
 );
+
+// ── Poll engine (src/pollers) ──────────────────────────────────────────────────────────────────
+
+/**
+ * One row per stream and pattern (poll, full_refresh): when it is due next, which run holds it
+ * (so two runs of one stream never overlap) and how the last run ended.
+ */
+export const pollSchedule = sqliteTable(
+  "poll_schedule",
+  {
+    source: text("source").notNull(),
+    stream: text("stream").notNull(),
+    pattern: text("pattern").notNull(),
+    nextDueAt: text("next_due_at").notNull(),
+    activeRunId: text("active_run_id"),
+    heartbeatAt: text("heartbeat_at"),
+    lastRunId: text("last_run_id"),
+    lastStatus: text("last_status"),
+    lastFinishedAt: text("last_finished_at"),
+    lastError: text("last_error"),
+  },
+  (t) => [primaryKey({ columns: [t.source, t.stream, t.pattern] }), index("poll_schedule_due").on(t.pattern, t.nextDueAt)],
+);
