@@ -1,10 +1,32 @@
 import type { SourceDefinition } from "./define-source";
 import { hmacSource } from "./hmac/define-hmac-source";
 import { stripe } from "./stripe";
+import { svix } from "./svix";
+import { github } from "./github";
+import { hubspot } from "./hubspot";
+import { shopify } from "./shopify";
+import { zendesk } from "./zendesk";
+import { intercom } from "./intercom";
+import { segment } from "./segment";
+import { klaviyo } from "./klaviyo";
+import { meta } from "./meta";
+import { salesforce } from "./salesforce";
+import { amplitude } from "./amplitude";
 
 /** Every source Loading Dock knows. Adding a source is a folder plus one line here. */
 export const sources: readonly SourceDefinition[] = [
   stripe,
+  svix,
+  github,
+  hubspot,
+  shopify,
+  zendesk,
+  intercom,
+  segment,
+  klaviyo,
+  meta,
+  salesforce,
+  amplitude,
   // A one-off sender, configured as data: the example for internal and partner APIs.
   hmacSource({
     name: "acme",

@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import type { BundleRecord } from "../envelope/bundle";
 import { payloadOf } from "../envelope/envelope";
+import { isSafeSegment } from "../envelope/raw-keys";
 import { enqueueRecords, type IngestBindings } from "../ingest/enqueue";
 import { errorText, log } from "../lib/log";
 import type { SourceDefinition } from "../sources/define-source";
@@ -51,7 +52,8 @@ export async function handleWebhook(
   }
 
   const req: WebhookRequest = { method: request.method, url: publicUrl(request, env.PUBLIC_BASE_URL), headers: request.headers, body };
-  const ctx = { nowSeconds: Math.floor(Date.now() / 1000), toleranceSeconds: spec.toleranceSeconds ?? 300 };
+  const config = configValues(env, spec.config);
+  const ctx = { nowSeconds: Math.floor(Date.now() / 1000), toleranceSeconds: spec.toleranceSeconds ?? 300, config };
   if (!(await verifySignature(spec.scheme, req, secrets, ctx))) {
     log("warn", { event: "webhook.rejected", source: source.name, pattern: "webhook", ms: Date.now() - started });
     return json(401, { error: "invalid signature" });
@@ -63,11 +65,15 @@ export async function handleWebhook(
   let byStream: Map<string, BundleRecord[]>;
   let records: WebhookRecord[] | null = null;
   let reason = text === null ? "body is not UTF-8" : parsed === undefined ? "body is not JSON" : "";
-  if (text !== null && parsed !== undefined) {
+  if (text !== null && (parsed !== undefined || spec.body === "text")) {
+    reason = "";
     try {
-      records = spec.records({ text, json: parsed, headers: request.headers });
+      records = await spec.records({ text, json: parsed, headers: request.headers, url: req.url });
       if (records.length === 0) reason = "no records in the body";
+      const unsafe = records.find((r) => !isSafeSegment(r.stream));
+      if (unsafe) throw new Error(`stream name ${JSON.stringify(unsafe.stream.slice(0, 64))} is not a safe key segment`);
     } catch (err) {
+      records = null;
       reason = `unexpected body: ${errorText(err)}`;
     }
   }
@@ -102,11 +108,35 @@ export async function handleWebhook(
     ms: Date.now() - started,
     ...(reason ? { error: reason } : {}),
   });
-  return json(200, { ok: true, records: count });
+  return spec.respond ? spec.respond({ records: count }) : json(200, { ok: true, records: count });
+}
+
+/** The values of the variables a spec names, as strings (absent ones undefined). */
+function configValues(env: object, names: readonly string[] | undefined): Record<string, string | undefined> {
+  const vars = env as Record<string, unknown>;
+  const out: Record<string, string | undefined> = {};
+  for (const name of names ?? []) {
+    const value = vars[name];
+    out[name] = typeof value === "string" && value.length > 0 ? value : undefined;
+  }
+  return out;
+}
+
+/** GET /webhooks/:source — a vendor's subscription handshake, for sources that define one. */
+export async function handleHandshake(
+  request: Request,
+  env: WebhookEnv,
+  name: string,
+  find: (name: string) => SourceDefinition | undefined,
+): Promise<Response> {
+  const spec = find(name)?.webhook;
+  if (!spec?.handshake) return json(404, { error: "unknown source" });
+  return spec.handshake({ url: new URL(request.url), headers: request.headers, config: configValues(env, spec.config) });
 }
 
 export function webhookRoutes<E extends { Bindings: WebhookEnv }>(find: (name: string) => SourceDefinition | undefined) {
   const app = new Hono<E>();
   app.post("/webhooks/:source", (c) => handleWebhook(c.req.raw, c.env, c.req.param("source"), find));
+  app.get("/webhooks/:source", (c) => handleHandshake(c.req.raw, c.env, c.req.param("source"), find));
   return app;
 }

@@ -23,7 +23,7 @@ export async function recordsToEnvelopes(
   const byStream = new Map<string, BundleRecord[]>();
   for (const r of records) {
     const id = await dockId(ctx.source, r.stream, r.key, r.version);
-    const json = r.span ? text.slice(r.span[0], r.span[1]) : text;
+    const payload: Payload = r.payload ?? { json: r.span ? text.slice(r.span[0], r.span[1]) : text };
     const meta: DockMeta = {
       id,
       source: ctx.source,
@@ -36,7 +36,7 @@ export async function recordsToEnvelopes(
       run_id: ctx.runId,
     };
     const list = byStream.get(r.stream) ?? [];
-    list.push({ id, line: envelopeLine(meta, { json }), receipt: r.eventId });
+    list.push({ id, line: envelopeLine(meta, payload), receipt: r.eventId });
     byStream.set(r.stream, list);
   }
   return byStream;

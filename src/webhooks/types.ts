@@ -1,4 +1,4 @@
-import type { Op } from "../envelope/envelope";
+import type { Op, Payload } from "../envelope/envelope";
 import type { Span } from "../envelope/json-spans";
 import type { HashName } from "../lib/crypto";
 
@@ -14,6 +14,8 @@ export interface WebhookRequest {
 export interface VerifyContext {
   nowSeconds: number;
   toleranceSeconds: number;
+  /** The values of the variables the spec names in `config` (never the secrets themselves). */
+  config?: Readonly<Record<string, string | undefined>>;
 }
 
 /** The parts of a signature header: candidate signatures and, where the scheme signs one, a timestamp. */
@@ -59,12 +61,24 @@ export interface WebhookRecord {
   eventId: string;
   /** Where this record's JSON sits in the body; the whole body when absent. */
   span?: Span;
+  /** What to keep instead of a span of the body (a part of a non-JSON body, kept as a string). */
+  payload?: Payload;
 }
 
 export interface WebhookInput {
   text: string;
+  /** The parsed body; undefined when the body is not JSON (only reached with `body: "text"`). */
   json: unknown;
   headers: Headers;
+  /** The public URL the vendor called. */
+  url: string;
+}
+
+/** A GET on the webhook URL (a subscription handshake), with the spec's config values. */
+export interface HandshakeRequest {
+  url: URL;
+  headers: Headers;
+  config: Readonly<Record<string, string | undefined>>;
 }
 
 export interface WebhookSpec {
@@ -73,6 +87,14 @@ export interface WebhookSpec {
   toleranceSeconds?: number;
   /** Largest accepted body; default the Worker's WEBHOOK_MAX_BODY_BYTES. */
   maxBodyBytes?: number;
-  /** The records a verified JSON body holds. May throw on an unexpected shape: the body is then kept raw. */
-  records(input: WebhookInput): WebhookRecord[];
+  /** Names of the Worker variables the scheme, handshake or records read (an org id, a header name). */
+  config?: readonly string[];
+  /** "json" (default): records() sees JSON bodies only. "text": any UTF-8 body (XML, form posts). */
+  body?: "json" | "text";
+  /** The records a verified body holds. May throw on an unexpected shape: the body is then kept raw. */
+  records(input: WebhookInput): WebhookRecord[] | Promise<WebhookRecord[]>;
+  /** Answers a GET on the webhook URL (a vendor's subscription check); without it, GET is 404. */
+  handshake?(req: HandshakeRequest): Response | Promise<Response>;
+  /** The 2xx answer once every record is queued, when the vendor expects more than `{ok:true}`. */
+  respond?(result: { records: number }): Response;
 }

@@ -1,0 +1,31 @@
+import type { WebhookInput, WebhookRecord } from "../../webhooks/types";
+import { fieldText, propertySpanOrNull, streamName } from "../webhook-helpers";
+
+interface IntercomNotification {
+  type?: unknown;
+  id?: unknown;
+  topic?: unknown;
+}
+
+/**
+ * A `notification_event`: `id` (notif_…) is the same on every retry and is the dedupe key; the
+ * topic names the stream (`conversation.user.created` → `conversations`) and `data.item.id` the key.
+ */
+export function intercomWebhookRecords(input: WebhookInput): WebhookRecord[] {
+  const n = input.json as IntercomNotification | null;
+  if (typeof n !== "object" || n === null || n.type !== "notification_event" || typeof n.id !== "string" || typeof n.topic !== "string") {
+    throw new Error("not an Intercom notification_event");
+  }
+  const data = propertySpanOrNull(input.text, "data");
+  const item = data ? propertySpanOrNull(input.text, "item", data[0]) : null;
+  const key = item && input.text[item[0]] === "{" ? fieldText(input.text, "id", item) : null;
+  return [
+    {
+      stream: streamName(n.topic.split(".")[0] ?? n.topic),
+      key: key ?? n.id,
+      version: n.id,
+      op: /\.deleted$/.test(n.topic) ? "delete" : "event",
+      eventId: n.id,
+    },
+  ];
+}

@@ -1,0 +1,10 @@
+import { defineSource } from "../define-source";
+import { intercomWebhookRecords } from "./events";
+import { intercomScheme } from "./signature";
+
+/** Intercom webhooks. Secret: the app's client secret (Developer Hub → Basic information). */
+export const intercom = defineSource({
+  name: "intercom",
+  title: "Intercom",
+  webhook: { scheme: intercomScheme, records: intercomWebhookRecords },
+});

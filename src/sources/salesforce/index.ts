@@ -1,0 +1,18 @@
+import { defineSource } from "../define-source";
+import { salesforceWebhookRecords } from "./events";
+import { ORG_ID_SETTING, salesforceScheme } from "./signature";
+import { ACK } from "./soap";
+
+/** Salesforce outbound messages (SOAP). Secrets: SALESFORCE_WEBHOOK_SECRET (URL token) and SALESFORCE_ORG_ID. */
+export const salesforce = defineSource({
+  name: "salesforce",
+  title: "Salesforce outbound messages",
+  webhook: {
+    scheme: salesforceScheme,
+    config: [ORG_ID_SETTING],
+    body: "text",
+    records: salesforceWebhookRecords,
+    // The Ack goes out only after every notification is on the INGEST queue (the route answers last).
+    respond: () => new Response(ACK, { status: 200, headers: { "content-type": "text/xml; charset=utf-8" } }),
+  },
+});

@@ -1,0 +1,19 @@
+import type { HmacScheme } from "../../webhooks/types";
+import { prefixedSignature } from "../webhook-helpers";
+
+/**
+ * Segment's Webhooks destinations (classic and Actions) sign only when a shared secret is set:
+ * `X-Signature` = hex(HMAC-SHA1(shared secret, raw body)), no prefix, no timestamp (Segment docs,
+ * "Webhooks (Actions) Destination" → Settings → Advanced: "a hex-encoded SHA1 hash").
+ * Unsigned deliveries are refused: set the shared secret in Segment.
+ */
+export const segmentScheme: HmacScheme = {
+  kind: "hmac",
+  hash: "SHA-1",
+  encoding: "hex",
+  parse(req) {
+    const signatures = prefixedSignature(req.headers, "x-signature", "");
+    return signatures ? { signatures } : null;
+  },
+  message: (req) => req.body,
+};
