@@ -1,0 +1,80 @@
+import { readFileSync } from "node:fs";
+import * as z from "zod";
+
+const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
+const bool = (def: boolean) =>
+  z
+    .enum(["true", "false", "1", "0"])
+    .default(def ? "true" : "false")
+    .transform((v) => v === "true" || v === "1");
+const name = z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, "lowercase letters, digits and _ (a Postgres slot name)");
+
+/** Every setting, by its environment variable. CDC_CONFIG_FILE may name a JSON file of the same keys; the environment wins. */
+export const configSchema = z.object({
+  PGHOST: z.string().default("127.0.0.1"),
+  PGPORT: int(5432, 1),
+  PGUSER: z.string().default("postgres"),
+  PGPASSWORD: z.string().optional(),
+  PGDATABASE: z.string().default("postgres"),
+  CDC_SOURCE: z
+    .string()
+    .regex(/^[A-Za-z0-9_][A-Za-z0-9_-]{0,63}$/)
+    .default("app_db"),
+  CDC_SLOT: name.default("loading_dock"),
+  CDC_PUBLICATION: z.string().min(1).max(63).default("loading_dock"),
+  /** Comma-separated `schema.table` list for a publication we create; empty means FOR ALL TABLES. */
+  CDC_TABLES: z
+    .string()
+    .default("")
+    .transform((s) =>
+      s
+        .split(",")
+        .map((t) => t.trim())
+        .filter(Boolean),
+    ),
+  WORKER_URL: z.url(),
+  CDC_INGEST_SECRET: z.string().regex(/^whsec_[A-Za-z0-9+/=]{16,}$/, "must be whsec_ followed by base64"),
+  CDC_BATCH_MAX_RECORDS: int(5000, 1),
+  CDC_BATCH_MAX_BYTES: int(4_000_000, 1000).refine((n) => n <= 7_000_000, "the Worker accepts at most 8 MB a delivery"),
+  CDC_MAX_IN_FLIGHT: int(4, 1),
+  CDC_LINGER_MS: int(200),
+  CDC_STATUS_INTERVAL_MS: int(10_000, 100),
+  CDC_HEARTBEAT_MS: int(10_000),
+  CDC_HEARTBEAT_PREFIX: z.string().min(1).default("loading_dock_heartbeat"),
+  CDC_SLOT_CHECK_MS: int(15_000, 100),
+  CDC_HEALTH_HOST: z.string().default("127.0.0.1"),
+  CDC_HEALTH_PORT: int(9187),
+  CDC_SNAPSHOT: bool(true),
+  CDC_SNAPSHOT_CHUNK_ROWS: int(10_000, 1),
+  CDC_STATE_FILE: z.string().default("./cdc-state.json"),
+  CDC_SHUTDOWN_TIMEOUT_MS: int(30_000, 100),
+});
+
+export type SidecarConfig = z.infer<typeof configSchema>;
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): SidecarConfig {
+  let fileValues: Record<string, unknown> = {};
+  if (env.CDC_CONFIG_FILE) {
+    try {
+      fileValues = JSON.parse(readFileSync(env.CDC_CONFIG_FILE, "utf8")) as Record<string, unknown>;
+    } catch (err) {
+      throw new ConfigError(`CDC_CONFIG_FILE ${env.CDC_CONFIG_FILE}: ${(err as Error).message}`);
+    }
+  }
+  const merged: Record<string, unknown> = { ...fileValues };
+  for (const key of Object.keys(configSchema.shape)) {
+    const v = env[key];
+    if (v !== undefined && v !== "") merged[key] = v;
+  }
+  const result = configSchema.safeParse(merged);
+  if (!result.success) {
+    // Name the setting, never echo its value: it may be a secret.
+    const lines = result.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
+    throw new ConfigError(`invalid configuration:\n  ${lines.join("\n  ")}`);
+  }
+  return result.data;
+}

@@ -1,0 +1,73 @@
+import type { Server } from "node:http";
+import { ConfigError, loadConfig } from "./config";
+import { DeliveryRejected } from "./delivery/signed-sender";
+import { startHealthServer } from "./health/health-server";
+import { emptyMetrics, type SidecarMetrics } from "./health/metrics";
+import { errorText, log, registerSecrets } from "./log";
+import { SlotInvalidated } from "./replication/slot-setup";
+import { Sidecar } from "./sidecar";
+import { backoffMs } from "./delivery/backoff";
+
+/** Errors a restart cannot fix: the process exits and an operator has to act. */
+function isPermanent(err: unknown): boolean {
+  return err instanceof SlotInvalidated || err instanceof DeliveryRejected || err instanceof ConfigError;
+}
+
+async function main(): Promise<number> {
+  let config: ReturnType<typeof loadConfig>;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    log("error", { event: "cdc.config_invalid", error: errorText(err) });
+    return 2;
+  }
+  registerSecrets([config.CDC_INGEST_SECRET, config.PGPASSWORD ?? ""]);
+  let current: Sidecar | null = null;
+  let lastMetrics: SidecarMetrics = emptyMetrics(config.CDC_SLOT, config.CDC_SOURCE);
+  let server: Server | null = null;
+  if (config.CDC_HEALTH_PORT > 0) {
+    server = await startHealthServer(config.CDC_HEALTH_HOST, config.CDC_HEALTH_PORT, () => current?.metrics ?? lastMetrics);
+  }
+  let stopping = false;
+  const onSignal = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log("info", { event: "cdc.signal", source: config.CDC_SOURCE, signal });
+    void current?.stop();
+  };
+  process.on("SIGTERM", () => onSignal("SIGTERM"));
+  process.on("SIGINT", () => onSignal("SIGINT"));
+
+  // A lost connection (Postgres restarting, a network blip) is retried with backoff; each
+  // attempt is a fresh session that resumes from the slot's confirmed position.
+  for (let attempt = 0; !stopping; attempt++) {
+    const sidecar = new Sidecar(config);
+    current = sidecar;
+    try {
+      await sidecar.start();
+      attempt = 0;
+      await sidecar.done;
+    } catch (err) {
+      await sidecar.stop().catch(() => {});
+      lastMetrics = { ...sidecar.metrics, state: "failed", error: errorText(err) };
+      if (isPermanent(err)) {
+        log("error", { event: "cdc.fatal", source: config.CDC_SOURCE, error: errorText(err) });
+        server?.close();
+        return 1;
+      }
+      const wait = Math.max(500, backoffMs(attempt, 1000, 30_000));
+      log("warn", { event: "cdc.restart", source: config.CDC_SOURCE, error: errorText(err), ms: wait });
+      if (!stopping) await new Promise((r) => setTimeout(r, wait));
+    }
+  }
+  server?.close();
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err) => {
+    log("error", { event: "cdc.crashed", error: errorText(err) });
+    process.exit(1);
+  },
+);

@@ -1,0 +1,316 @@
+import pg from "pg";
+import { ChangeHandler } from "./cdc/change-handler";
+import { ChangeRecordBuilder } from "./cdc/change-records";
+import { RelationCache } from "./cdc/relations";
+import { cachedIsoClock, newRunId } from "./clock";
+import type { SidecarConfig } from "./config";
+import { BatchPipeline } from "./delivery/batch-pipeline";
+import { SignedSender } from "./delivery/signed-sender";
+import { emptyMetrics, type SidecarMetrics } from "./health/metrics";
+import { errorText, log } from "./log";
+import { formatLsn, parseLsn } from "./lsn";
+import { decodePgoutput } from "./pgoutput/decode";
+import { parseServerCopyData, standbyStatusUpdate } from "./replication/copy-messages";
+import { type PgConnectionConfig, ReplicationConnection } from "./replication/replication-connection";
+import { SlotInvalidated, ensurePublication, primaryKeys, slotState } from "./replication/slot-setup";
+import { quoteIdent } from "./replication/sql-quote";
+import { InitialSnapshot } from "./snapshot/initial-snapshot";
+
+const QUEUE_PAUSE_BYTES = 4 * 1024 * 1024;
+const QUEUE_RESUME_BYTES = 1024 * 1024;
+
+export function pgConfigOf(config: SidecarConfig): PgConnectionConfig {
+  return { host: config.PGHOST, port: config.PGPORT, user: config.PGUSER, password: config.PGPASSWORD, database: config.PGDATABASE };
+}
+
+/**
+ * One replication session: sets up publication and slot, streams the slot through the decoder
+ * into signed deliveries, confirms durable LSNs, and keeps the guardrails (status updates,
+ * heartbeats, slot checks) running. `done` settles when it stops, gracefully or not.
+ */
+export class Sidecar {
+  readonly metrics: SidecarMetrics;
+  readonly runId: string;
+  readonly done: Promise<void>;
+  private settleDone!: { resolve: () => void; reject: (err: Error) => void };
+  private db!: pg.Client;
+  private repl!: ReplicationConnection;
+  private pipeline!: BatchPipeline;
+  private handler!: ChangeHandler;
+  private sender!: SignedSender;
+  private snapshot: InitialSnapshot | null = null;
+  private queue: (Buffer | undefined)[] = [];
+  private head = 0;
+  private queuedBytes = 0;
+  private draining: Promise<void> | null = null;
+  private streaming = false;
+  private stopping = false;
+  private finished = false;
+  private readonly timers: NodeJS.Timeout[] = [];
+  private receivedLsn = 0n;
+
+  constructor(private readonly config: SidecarConfig) {
+    this.metrics = emptyMetrics(config.CDC_SLOT, config.CDC_SOURCE);
+    this.runId = newRunId(config.CDC_SLOT);
+    this.done = new Promise((resolve, reject) => {
+      this.settleDone = { resolve, reject };
+    });
+    this.done.catch(() => {});
+  }
+
+  async start(): Promise<void> {
+    const c = this.config;
+    this.db = new pg.Client(pgConfigOf(c));
+    this.db.on("error", (err) => this.fail(err));
+    await this.db.connect();
+    if (await ensurePublication(this.db, c.CDC_PUBLICATION, c.CDC_TABLES)) {
+      log("info", { event: "cdc.publication_created", source: c.CDC_SOURCE, publication: c.CDC_PUBLICATION });
+    }
+    const slot = await slotState(this.db, c.CDC_SLOT);
+    if (slot.exists && slot.walStatus === "lost") throw new SlotInvalidated(c.CDC_SLOT, "wal_status is lost");
+    if (slot.exists && slot.plugin !== "pgoutput") throw new Error(`slot "${c.CDC_SLOT}" uses plugin ${slot.plugin}, not pgoutput`);
+    if (slot.active) throw new Error(`slot "${c.CDC_SLOT}" is in use by process ${slot.activePid}; is another sidecar running?`);
+
+    this.repl = new ReplicationConnection(pgConfigOf(c));
+    this.repl.client.on("error", (err) => this.fail(err));
+    await this.repl.connect();
+
+    let startLsn = slot.confirmedFlushLsn ?? 0n;
+    this.snapshot = new InitialSnapshot(c, this.runId, (id, body, n) => this.deliver(id, body, n), this.metrics);
+    if (!slot.exists) {
+      const kind = c.CDC_SNAPSHOT ? "export" : "nothing";
+      const [row] = await this.repl.command(`CREATE_REPLICATION_SLOT ${quoteIdent(c.CDC_SLOT)} LOGICAL pgoutput (SNAPSHOT '${kind}')`);
+      startLsn = parseLsn(row?.consistent_point ?? "0/0");
+      log("info", { event: "cdc.slot_created", source: c.CDC_SOURCE, slot: c.CDC_SLOT, lsn: formatLsn(startLsn) });
+      if (c.CDC_SNAPSHOT && row?.snapshot_name) await this.snapshot.beginExported(row.snapshot_name, startLsn);
+    } else {
+      await this.snapshot.resumeIfUnfinished(c.CDC_SLOT);
+    }
+
+    const keys = await primaryKeys(this.db, c.CDC_PUBLICATION);
+    this.sender = new SignedSender({
+      url: `${c.WORKER_URL.replace(/\/$/, "")}/ingest/cdc`,
+      secret: c.CDC_INGEST_SECRET,
+      onRetry: (r) => {
+        this.metrics.deliveries_retried++;
+        log("warn", {
+          event: "cdc.delivery_retry",
+          source: c.CDC_SOURCE,
+          attempt: r.attempt,
+          ms: r.waitMs,
+          status: r.status,
+          error: r.error,
+        });
+      },
+    });
+    const clock = cachedIsoClock();
+    this.pipeline = new BatchPipeline({
+      source: c.CDC_SOURCE,
+      runId: this.runId,
+      maxRecords: c.CDC_BATCH_MAX_RECORDS,
+      maxBytes: c.CDC_BATCH_MAX_BYTES,
+      maxInFlight: c.CDC_MAX_IN_FLIGHT,
+      lingerMs: c.CDC_LINGER_MS,
+      startLsn,
+      send: (id, body, n) => this.deliver(id, body, n),
+      onDurable: (lsn) => {
+        this.metrics.durable_lsn = formatLsn(lsn);
+        this.sendStatus();
+      },
+      onFatal: (err) => this.fail(err),
+    });
+    this.metrics.durable_lsn = formatLsn(startLsn);
+    const builder = new ChangeRecordBuilder(c.CDC_SOURCE, this.runId, clock);
+    this.handler = new ChangeHandler(new RelationCache(keys), builder, this.pipeline, c.CDC_HEARTBEAT_PREFIX);
+
+    // 0/0 lets the server start at the slot's confirmed_flush_lsn.
+    const stream = this.repl.start(c.CDC_SLOT, c.CDC_PUBLICATION, 0n, (chunk) => this.onChunk(chunk));
+    stream.then(
+      () => {
+        if (!this.stopping) this.fail(new Error("the server ended the replication stream"));
+      },
+      (err: Error) => {
+        if (!this.stopping) this.fail(err);
+      },
+    );
+    this.streaming = true;
+    this.metrics.state = "streaming";
+    this.every(c.CDC_STATUS_INTERVAL_MS, () => this.sendStatus());
+    if (c.CDC_HEARTBEAT_MS > 0) this.every(c.CDC_HEARTBEAT_MS, () => this.heartbeat());
+    this.every(c.CDC_SLOT_CHECK_MS, () => this.checkSlot());
+    void this.checkSlot();
+    this.snapshot.run().catch((err: Error) => this.fail(err));
+    log("info", { event: "cdc.streaming", source: c.CDC_SOURCE, run_id: this.runId, slot: c.CDC_SLOT, lsn: formatLsn(startLsn) });
+  }
+
+  /** Graceful stop: finish what was received, deliver it, confirm the durable LSN, disconnect. */
+  async stop(): Promise<void> {
+    if (this.stopping || this.finished) return this.done.catch(() => {});
+    this.stopping = true;
+    this.metrics.state = "stopping";
+    const started = Date.now();
+    if (!this.repl || !this.pipeline) return this.finish(null);
+    this.repl.pause();
+    this.snapshot?.stop();
+    const deadline = new Promise<"timeout">((r) => setTimeout(() => r("timeout"), this.config.CDC_SHUTDOWN_TIMEOUT_MS).unref());
+    const flushed = (async () => {
+      while (this.draining) await this.draining;
+      await this.pipeline.flush();
+      await this.snapshot?.settled();
+    })();
+    const outcome = await Promise.race([flushed.then(() => "flushed" as const), deadline]);
+    this.sendStatus();
+    this.repl.endCopy();
+    this.repl.resume();
+    await Promise.race([this.repl.streamDone.catch(() => {}), new Promise((r) => setTimeout(r, 3000).unref())]);
+    log("info", {
+      event: "cdc.stopped",
+      source: this.config.CDC_SOURCE,
+      run_id: this.runId,
+      lsn: formatLsn(this.pipeline.durable),
+      records: this.pipeline.delivered,
+      ms: Date.now() - started,
+      outcome,
+    });
+    return this.finish(null);
+  }
+
+  private async finish(err: Error | null): Promise<void> {
+    if (this.finished) return;
+    this.finished = true;
+    for (const t of this.timers) clearInterval(t);
+    this.sender?.abort();
+    this.snapshot?.stop();
+    await this.repl?.close();
+    await this.db?.end().catch(() => {});
+    this.metrics.state = err ? "failed" : "stopped";
+    if (err) {
+      this.metrics.error = errorText(err);
+      this.settleDone.reject(err);
+    } else this.settleDone.resolve();
+  }
+
+  private fail(err: Error): void {
+    if (this.finished) return;
+    log("error", { event: "cdc.failed", source: this.config.CDC_SOURCE, run_id: this.runId, error: errorText(err) });
+    this.stopping = true;
+    void this.finish(err);
+  }
+
+  private deliver(id: string, body: string, records: number): Promise<void> {
+    const started = Date.now();
+    return this.sender.send(id, body).then(() => {
+      this.metrics.records_delivered += records;
+      log("info", { event: "cdc.delivered", source: this.config.CDC_SOURCE, run_id: this.runId, records, ms: Date.now() - started });
+    });
+  }
+
+  private onChunk(chunk: Buffer): void {
+    if (this.stopping) return;
+    this.queue.push(chunk);
+    this.queuedBytes += chunk.length;
+    if (this.queuedBytes > QUEUE_PAUSE_BYTES) this.pauseSocket();
+    if (!this.draining) this.draining = this.drain().finally(() => (this.draining = null));
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      while (this.head < this.queue.length && !this.finished) {
+        const chunk = this.queue[this.head] as Buffer;
+        this.queue[this.head++] = undefined;
+        this.queuedBytes -= chunk.length;
+        this.process(chunk);
+        if (!this.pipeline.hasCapacity) {
+          this.pauseSocket();
+          await this.pipeline.waitCapacity();
+        }
+        if (this.queuedBytes < QUEUE_RESUME_BYTES && this.pipeline.hasCapacity) this.resumeSocket();
+      }
+      this.queue = [];
+      this.head = 0;
+    } catch (err) {
+      this.fail(err as Error);
+    }
+  }
+
+  private process(chunk: Buffer): void {
+    const m = parseServerCopyData(chunk);
+    if (m.kind === "xlog") {
+      this.handler.handle(decodePgoutput(m.payload), m.walStart);
+      if (m.walStart > this.receivedLsn) this.receivedLsn = m.walStart;
+      return;
+    }
+    // Safe only with nothing unprocessed before the keepalive and no transaction half received.
+    if (!this.handler.inTransaction && this.head === this.queue.length) this.pipeline.advanceIdle(m.walEnd);
+    if (m.replyRequested) this.sendStatus();
+  }
+
+  private pauseSocket(): void {
+    this.repl.pause();
+    this.metrics.socket_paused = true;
+  }
+
+  private resumeSocket(): void {
+    if (this.stopping) return;
+    this.repl.resume();
+    this.metrics.socket_paused = false;
+  }
+
+  private sendStatus(): void {
+    if (!this.streaming || this.finished) return;
+    this.metrics.in_flight_batches = this.pipeline.inFlight;
+    this.metrics.received_lsn = formatLsn(this.receivedLsn);
+    Object.assign(this.metrics, {
+      changes: this.handler.stats.changes,
+      transactions: this.handler.stats.transactions,
+      heartbeats_seen: this.handler.stats.heartbeats,
+      last_commit_time: this.handler.stats.lastCommitTime,
+    });
+    try {
+      this.repl.send(standbyStatusUpdate(this.pipeline.durable));
+    } catch (err) {
+      this.fail(err as Error);
+    }
+  }
+
+  private async heartbeat(): Promise<void> {
+    try {
+      await this.db.query("SELECT pg_logical_emit_message(true, $1, $2)", [this.config.CDC_HEARTBEAT_PREFIX, new Date().toISOString()]);
+      this.metrics.heartbeats_sent++;
+    } catch (err) {
+      log("warn", { event: "cdc.heartbeat_failed", source: this.config.CDC_SOURCE, error: errorText(err) });
+    }
+  }
+
+  private async checkSlot(): Promise<void> {
+    if (this.finished) return;
+    try {
+      const s = await slotState(this.db, this.config.CDC_SLOT);
+      Object.assign(this.metrics, {
+        slot_lag_bytes: s.lagBytes,
+        slot_wal_status: s.walStatus,
+        slot_safe_wal_size: s.safeWalSize,
+        slot_checked_at: new Date().toISOString(),
+      });
+      log("info", {
+        event: "cdc.slot",
+        source: this.config.CDC_SOURCE,
+        slot: this.config.CDC_SLOT,
+        lag_bytes: s.lagBytes,
+        wal_status: s.walStatus,
+        safe_wal_size: s.safeWalSize,
+        lsn: this.metrics.durable_lsn,
+      });
+      if (!s.exists) this.fail(new Error(`replication slot "${this.config.CDC_SLOT}" was dropped while streaming`));
+      else if (s.walStatus === "lost") this.fail(new SlotInvalidated(this.config.CDC_SLOT, "wal_status is lost"));
+    } catch (err) {
+      if (!this.finished) log("warn", { event: "cdc.slot_check_failed", source: this.config.CDC_SOURCE, error: errorText(err) });
+    }
+  }
+
+  private every(ms: number, fn: () => unknown): void {
+    const t = setInterval(() => void fn(), ms);
+    t.unref();
+    this.timers.push(t);
+  }
+}
