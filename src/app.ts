@@ -1,5 +1,6 @@
 import { Hono } from "hono";
 import { adminRoutes } from "./admin/routes";
+import { fileRoutes } from "./files/route";
 import { cdcRoutes } from "./ingest/cdc-route";
 import { errorText, log } from "./lib/log";
 import { findSource } from "./sources/registry";
@@ -9,6 +10,7 @@ export function createApp() {
   const app = new Hono<{ Bindings: Env }>();
   app.route("/", webhookRoutes(findSource));
   app.route("/", cdcRoutes());
+  app.route("/", fileRoutes());
   app.route("/", adminRoutes());
   app.get("/healthz", (c) => c.json({ ok: true }));
   app.notFound((c) => c.json({ error: "not found" }, 404));

@@ -1,4 +1,5 @@
 import { createApp } from "./app";
+import { processFileEvents } from "./files/notifications";
 import { processIngestBatch } from "./queue-consumers/ingest-consumer";
 import { processJobsBatch } from "./queue-consumers/jobs-consumer";
 import { handleScheduled } from "./scheduled";
@@ -13,6 +14,7 @@ export default {
   async queue(batch, env) {
     if (batch.queue.startsWith("loading-dock-ingest")) await processIngestBatch(env, batch);
     else if (batch.queue.startsWith("loading-dock-jobs")) await processJobsBatch(env, batch);
+    else if (batch.queue.startsWith("loading-dock-files")) await processFileEvents(env, batch);
     else throw new Error(`no consumer for queue ${batch.queue}`);
   },
 } satisfies ExportedHandler<Env>;

@@ -1,5 +1,8 @@
 import * as z from "zod";
 import { pruneDedupeKeys } from "../db/prune";
+import type { FilesEnv } from "../files/env";
+import { fileParseJobSchema } from "../files/jobs";
+import { runParseStep } from "../files/parse-step";
 import { errorText, log } from "../lib/log";
 import { retryDelaySeconds } from "./retry-delay";
 
@@ -18,6 +21,8 @@ const handlers: { [K in Job["kind"]]: Handler<K> } = {
     const removed = await pruneDedupeKeys(env.DB);
     log("info", { event: "dedupe.pruned", records: removed, ms: Date.now() - started });
   },
+  // Batch files: one parse step of a landed file; it queues its own continuation.
+  file_parse: (env, job) => runParseStep(env as JobsEnv & FilesEnv, job),
 };
 
 /** The JOBS consumer: each message is one unit of work; a failed one is retried alone, with jitter. */
