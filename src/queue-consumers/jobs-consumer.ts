@@ -6,7 +6,7 @@ import { runParseStep } from "../files/parse-step";
 import { errorText, log } from "../lib/log";
 import { retryDelaySeconds } from "./retry-delay";
 
-export const jobSchema = z.discriminatedUnion("kind", [z.object({ kind: z.literal("prune") })]);
+export const jobSchema = z.discriminatedUnion("kind", [z.object({ kind: z.literal("prune") }), fileParseJobSchema]);
 export type Job = z.infer<typeof jobSchema>;
 
 export interface JobsEnv {
