@@ -1,9 +1,5 @@
-import { inArray, sql } from "drizzle-orm";
-import type { BatchItem } from "drizzle-orm/batch";
 import type { RecordBundle } from "../envelope/bundle";
 import { rawObjectKey, snapshotPartKey } from "../envelope/raw-keys";
-import { chunk, database, rowsPerStatement } from "../db/client";
-import { dedupeKeys, rawObjects, streamStats, webhookReceipts } from "../db/schema";
 import { sha256Hex } from "../lib/crypto";
 import { gzip } from "./gzip";
 
@@ -45,7 +41,6 @@ export async function writeBundles(
   options: WriterOptions,
 ): Promise<WriteSummary> {
   const now = options.now ?? new Date();
-  const db = database(env.DB);
 
   const pending: Pending[] = [];
   for (const bundle of bundles) {
@@ -56,7 +51,7 @@ export async function writeBundles(
     }
   }
 
-  const seen = await seenKeys(db, [...new Set(pending.map((p) => p.dedupeKey))]);
+  const seen = await seenKeys(env.DB, [...new Set(pending.map((p) => p.dedupeKey))]);
   const groups = new Map<string, { bundle: RecordBundle; lines: string[]; ids: string[]; receipts: Pending[] }>();
   const fresh: string[] = [];
   let duplicates = 0;
@@ -99,13 +94,19 @@ export async function writeBundles(
       const body = await gzip(`${group.lines.join("\n")}\n`);
       await env.RAW.put(key, body, {
         httpMetadata: { contentType: "application/gzip" },
-        customMetadata: { records: String(group.lines.length), source: b.source, stream: b.stream },
+        customMetadata: {
+          records: String(group.lines.length),
+          source: b.source,
+          stream: b.stream,
+          // Snapshot manifests list each part's checksum.
+          ...(b.snapshot ? { sha256: await sha256Hex(body) } : {}),
+        },
       });
       return { key, source: b.source, stream: b.stream, pattern: b.pattern, records: group.lines.length, bytes: body.byteLength };
     }),
   );
 
-  await recordWrites(db, {
+  await recordWrites(env.DB, {
     dedupe: fresh,
     receipts: [...groups.values()].flatMap((g) => g.receipts),
     objects,
@@ -127,17 +128,22 @@ async function bundleKey(bundle: RecordBundle): Promise<string> {
   return (await sha256Hex(scope + bundle.records.map((r) => r.id).join("\n"))).slice(0, 32);
 }
 
-async function seenKeys(db: ReturnType<typeof database>, keys: string[]): Promise<Set<string>> {
+/*
+ * The hot path speaks SQL to D1 directly: lists travel as one JSON parameter read with json_each,
+ * so a batch is a handful of statements however many records it holds, far from D1's limit of 100
+ * bound parameters. The tables are the drizzle ones in src/db/schema.ts (a test checks the columns).
+ */
+async function seenKeys(d1: D1Database, keys: string[]): Promise<Set<string>> {
   if (keys.length === 0) return new Set();
-  const queries = chunk(keys, rowsPerStatement(1)).map((ids) =>
-    db.select({ id: dedupeKeys.id }).from(dedupeKeys).where(inArray(dedupeKeys.id, ids)),
-  );
-  const results = await db.batch(queries as [(typeof queries)[number], ...(typeof queries)[number][]]);
-  return new Set(results.flat().map((r) => r.id));
+  const { results } = await d1
+    .prepare("SELECT id FROM dedupe_keys WHERE id IN (SELECT value FROM json_each(?1))")
+    .bind(JSON.stringify(keys))
+    .all<{ id: string }>();
+  return new Set(results.map((r) => r.id));
 }
 
 async function recordWrites(
-  db: ReturnType<typeof database>,
+  d1: D1Database,
   w: {
     dedupe: string[];
     receipts: Pending[];
@@ -149,55 +155,61 @@ async function recordWrites(
 ): Promise<void> {
   const nowIso = w.now.toISOString();
   const expiresAt = new Date(w.now.getTime() + w.retentionHours * 3_600_000).toISOString();
-  const statements: BatchItem<"sqlite">[] = [];
-  for (const ids of chunk(w.dedupe, rowsPerStatement(2))) {
+  const statements: D1PreparedStatement[] = [];
+  if (w.dedupe.length > 0) {
     statements.push(
-      db
-        .insert(dedupeKeys)
-        .values(ids.map((id) => ({ id, expiresAt })))
-        .onConflictDoNothing(),
+      d1
+        .prepare("INSERT OR IGNORE INTO dedupe_keys (id, expires_at) SELECT value, ?2 FROM json_each(?1)")
+        .bind(JSON.stringify(w.dedupe), expiresAt),
     );
   }
-  const receiptRows = w.receipts.map((p) => ({
-    source: p.bundle.source,
-    eventId: p.record?.receipt as string,
-    dockId: p.record?.id as string,
-    stream: p.bundle.stream,
-    pattern: p.bundle.pattern,
-    receivedAt: p.bundle.received_at,
-  }));
-  for (const rows of chunk(receiptRows, rowsPerStatement(6))) {
-    statements.push(db.insert(webhookReceipts).values(rows).onConflictDoNothing());
-  }
-  for (const rows of chunk(w.objects, rowsPerStatement(7))) {
+  if (w.receipts.length > 0) {
+    const rows = w.receipts.map((p) => [
+      p.bundle.source,
+      p.record?.receipt,
+      p.record?.id,
+      p.bundle.stream,
+      p.bundle.pattern,
+      p.bundle.received_at,
+    ]);
     statements.push(
-      db
-        .insert(rawObjects)
-        .values(rows.map((o) => ({ ...o, writtenAt: nowIso })))
-        .onConflictDoNothing(),
+      d1
+        .prepare(
+          `INSERT OR IGNORE INTO webhook_receipts (source, event_id, dock_id, stream, pattern, received_at)
+           SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5 FROM json_each(?1)`,
+        )
+        .bind(JSON.stringify(rows)),
     );
   }
-  for (const stat of streamTotals(w.objects, w.bundles)) {
+  if (w.objects.length > 0) {
+    const rows = w.objects.map((o) => [o.key, o.source, o.stream, o.pattern, o.records, o.bytes]);
     statements.push(
-      db
-        .insert(streamStats)
-        .values({ ...stat, firstReceivedAt: stat.lastReceivedAt, lastWrittenAt: nowIso })
-        .onConflictDoUpdate({
-          target: [streamStats.source, streamStats.stream],
-          set: {
-            records: sql`${streamStats.records} + excluded.records`,
-            objects: sql`${streamStats.objects} + excluded.objects`,
-            bytes: sql`${streamStats.bytes} + excluded.bytes`,
-            lastReceivedAt: sql`max(${streamStats.lastReceivedAt}, excluded.last_received_at)`,
-            lastWrittenAt: sql`excluded.last_written_at`,
-          },
-        }),
+      d1
+        .prepare(
+          `INSERT OR IGNORE INTO raw_objects (key, source, stream, pattern, records, bytes, written_at)
+           SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, ?2 FROM json_each(?1)`,
+        )
+        .bind(JSON.stringify(rows), nowIso),
     );
   }
-  if (statements.length === 0) return;
-  await db.batch(statements as [BatchItem<"sqlite">, ...BatchItem<"sqlite">[]]);
+  for (const t of streamTotals(w.objects, w.bundles)) {
+    statements.push(
+      d1
+        .prepare(
+          `INSERT INTO stream_stats (source, stream, records, objects, bytes, first_received_at, last_received_at, last_written_at)
+           VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7)
+           ON CONFLICT (source, stream) DO UPDATE SET
+             records = records + excluded.records,
+             objects = objects + excluded.objects,
+             bytes = bytes + excluded.bytes,
+             last_received_at = max(last_received_at, excluded.last_received_at),
+             last_written_at = excluded.last_written_at`,
+        )
+        .bind(t.source, t.stream, t.records, t.objects, t.bytes, t.lastReceivedAt, nowIso),
+    );
+  }
+  if (statements.length > 0) await d1.batch(statements);
 }
-
 function streamTotals(
   objects: WrittenObject[],
   groups: Map<string, { bundle: RecordBundle; lines: string[] }>,
