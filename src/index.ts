@@ -1,5 +1,6 @@
 import { createApp } from "./app";
 import { processFileEvents } from "./files/notifications";
+export { RateLimiter } from "./pollers/rate-limiter-do";
 import { processIngestBatch } from "./queue-consumers/ingest-consumer";
 import { processJobsBatch } from "./queue-consumers/jobs-consumer";
 import { handleScheduled } from "./scheduled";

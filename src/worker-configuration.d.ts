@@ -3,6 +3,7 @@
 declare namespace Cloudflare {
 	interface GlobalProps {
 		mainModule: typeof import("./index");
+		durableNamespaces: "RateLimiter";
 	}
 	interface Env {
 		RAW: R2Bucket;
@@ -13,6 +14,7 @@ declare namespace Cloudflare {
 		DEDUPE_RETENTION_HOURS: "96";
 		WEBHOOK_MAX_BODY_BYTES: "1048576";
 		NIGHTLY_CRON: "17 3 * * *";
+		RATE_LIMITER: DurableObjectNamespace<import("./index").RateLimiter>;
 	}
 }
 interface Env extends Cloudflare.Env {}

@@ -117,3 +117,34 @@ export function packBundles(
   if (current.records.length > 0) bundles.push(current);
   return { bundles, oversized };
 }
+
+/**
+ * Sent by a full refresh after its last part: the raw writer puts `_manifest.json` once every
+ * part `0..parts-1` of the snapshot is in R2 (and retries the message until then), so a snapshot
+ * is complete or visibly incomplete.
+ */
+export interface SnapshotManifestMessage {
+  kind: "manifest";
+  v: 1;
+  source: string;
+  stream: string;
+  run_id: string;
+  parts: number;
+  /** Records the run sent, for the manifest's cross-check. */
+  records: number;
+  received_at: string;
+}
+
+export const snapshotManifestSchema = z.object({
+  kind: z.literal("manifest"),
+  v: z.literal(1),
+  source: name,
+  stream: name,
+  run_id: name,
+  parts: z.number().int().nonnegative(),
+  records: z.number().int().nonnegative(),
+  received_at: z.string().min(1).max(64),
+});
+
+/** Everything that travels on INGEST. */
+export type IngestQueueMessage = IngestMessage | SnapshotManifestMessage;

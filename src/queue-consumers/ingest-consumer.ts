@@ -1,9 +1,10 @@
-import type { RecordBundle } from "../envelope/bundle";
+import { type RecordBundle, snapshotManifestSchema } from "../envelope/bundle";
 import { sha256Hex } from "../lib/crypto";
 import { errorText, log } from "../lib/log";
 import { retryDelaySeconds } from "./retry-delay";
 import { resolveMessages } from "./resolve-messages";
 import { writeBundles } from "./raw-writer";
+import { writeSnapshotManifest } from "./snapshot-manifest";
 
 export interface IngestConsumerEnv {
   DB: D1Database;
@@ -17,8 +18,10 @@ export interface IngestConsumerEnv {
  */
 export async function processIngestBatch(env: IngestConsumerEnv, batch: MessageBatch<unknown>): Promise<void> {
   const started = Date.now();
+  const manifests = batch.messages.filter((m) => (m.body as { kind?: unknown } | null)?.kind === "manifest");
+  const messages = manifests.length === 0 ? batch.messages : batch.messages.filter((m) => !manifests.includes(m));
   try {
-    const resolved = await resolveMessages(env.RAW, batch.messages);
+    const resolved = await resolveMessages(env.RAW, messages);
     const bundles: RecordBundle[] = [];
     for (const r of resolved) {
       if (r.ok) bundles.push(r.bundle);
@@ -27,7 +30,8 @@ export async function processIngestBatch(env: IngestConsumerEnv, batch: MessageB
     const summary = await writeBundles(env, bundles, {
       retentionHours: Number(env.DEDUPE_RETENTION_HOURS ?? "96"),
     });
-    batch.ackAll();
+    if (manifests.length === 0) batch.ackAll();
+    else for (const m of messages) m.ack();
     for (const o of summary.objects) {
       log("info", {
         event: "raw.written",
@@ -52,7 +56,36 @@ export async function processIngestBatch(env: IngestConsumerEnv, batch: MessageB
       retry_in_s: delaySeconds,
       ms: Date.now() - started,
     });
-    batch.retryAll({ delaySeconds });
+    if (manifests.length === 0) batch.retryAll({ delaySeconds });
+    else for (const m of messages) m.retry({ delaySeconds });
+  }
+  // After the bundles of this batch: a snapshot's parts may be among them.
+  for (const m of manifests) await handleManifest(env, m);
+}
+
+/** A snapshot manifest waits (by retrying its message) until every part of the snapshot is in R2. */
+async function handleManifest(env: IngestConsumerEnv, message: Message<unknown>): Promise<void> {
+  const parsed = snapshotManifestSchema.safeParse(message.body);
+  if (!parsed.success) {
+    await quarantine(env.RAW, message, parsed.error.issues[0]?.message ?? "invalid manifest message");
+    message.ack();
+    return;
+  }
+  const m = parsed.data;
+  const fields = { source: m.source, stream: m.stream, pattern: "full_refresh", run_id: m.run_id };
+  try {
+    const outcome = await writeSnapshotManifest(env, m);
+    if (outcome.missing.length > 0) {
+      const delaySeconds = retryDelaySeconds(message.attempts, Math.random, 60);
+      log("warn", { event: "raw.manifest_waiting", ...fields, missing: outcome.missing.slice(0, 10).join(","), retry_in_s: delaySeconds });
+      message.retry({ delaySeconds });
+      return;
+    }
+    if (outcome.written) log("info", { event: "raw.manifest_written", ...fields, records: outcome.rows });
+    message.ack();
+  } catch (err) {
+    log("error", { event: "raw.manifest_failed", ...fields, error: errorText(err) });
+    message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
   }
 }
 

@@ -4,9 +4,16 @@ import type { FilesEnv } from "../files/env";
 import { fileParseJobSchema } from "../files/jobs";
 import { runParseStep } from "../files/parse-step";
 import { errorText, log } from "../lib/log";
+import { fullRefreshJobSchema, pollJobHandler, pollJobSchema } from "../pollers/jobs";
+import { findSource } from "../sources/registry";
 import { retryDelaySeconds } from "./retry-delay";
 
-export const jobSchema = z.discriminatedUnion("kind", [z.object({ kind: z.literal("prune") }), fileParseJobSchema]);
+export const jobSchema = z.discriminatedUnion("kind", [
+  z.object({ kind: z.literal("prune") }),
+  fileParseJobSchema,
+  pollJobSchema,
+  fullRefreshJobSchema,
+]);
 export type Job = z.infer<typeof jobSchema>;
 
 export interface JobsEnv {
@@ -23,6 +30,9 @@ const handlers: { [K in Job["kind"]]: Handler<K> } = {
   },
   // Batch files: one parse step of a landed file; it queues its own continuation.
   file_parse: (env, job) => runParseStep(env as JobsEnv & FilesEnv, job),
+  // Poll engine: an incremental poll or a full refresh, each re-enqueuing its own continuation.
+  poll: pollJobHandler(findSource),
+  full_refresh: pollJobHandler(findSource),
 };
 
 /** The JOBS consumer: each message is one unit of work; a failed one is retried alone, with jitter. */

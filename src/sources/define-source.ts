@@ -1,3 +1,5 @@
+import { isSafeSegment } from "../envelope/raw-keys";
+import type { PollAuth, PollStream, RateLimitSpec } from "../pollers/types";
 import type { WebhookSpec } from "../webhooks/types";
 
 /**
@@ -9,11 +11,26 @@ export interface SourceDefinition {
   name: string;
   title: string;
   webhook?: WebhookSpec;
+  /** Polling (see docs/polling.md): the vendor's API root, or a function of env (a local URL in dev). */
+  baseUrl?: string | ((env: Record<string, unknown>) => string);
+  /** How poll requests authenticate; credentials come from env at run time. */
+  auth?: PollAuth;
+  /** The vendor's published cap; the poll engine uses RATE_FRACTION of it across all its jobs. */
+  rateLimit?: RateLimitSpec;
+  /** Resources to poll (incrementally, every `intervalMinutes`) and/or refresh nightly. */
+  streams?: PollStream[];
 }
 
 const NAME = /^[a-z][a-z0-9_]{0,62}$/;
 
 export function defineSource<S extends SourceDefinition>(source: S): S {
   if (!NAME.test(source.name)) throw new Error(`source name ${JSON.stringify(source.name)} must match ${NAME}`);
+  const streams = new Set<string>();
+  for (const stream of source.streams ?? []) {
+    if (!isSafeSegment(stream.name) || streams.has(stream.name)) {
+      throw new Error(`source ${source.name}: stream name ${JSON.stringify(stream.name)} is invalid or used twice`);
+    }
+    streams.add(stream.name);
+  }
   return source;
 }

@@ -1,0 +1,131 @@
+import type { Span } from "../envelope/json-spans";
+
+/**
+ * The poll contract, read by the poll engine and written by sources. Everything here is data,
+ * with a function where a vendor needs one; nothing names a vendor.
+ */
+
+/** A request as the engine builds it: serialisable, so a continuation can be stored in D1. */
+export interface PageRequest {
+  /** A path relative to the source's base URL, or an absolute URL (next links). */
+  url: string;
+  query: Record<string, string>;
+}
+
+/** One answer from the vendor, as the pagination styles and record selectors see it. */
+export interface PageResponse {
+  status: number;
+  headers: Headers;
+  text: string;
+  json: unknown;
+  /** How many records the page held. */
+  count: number;
+  /** The first and last record's primary key, for starting_after / ending_before. */
+  firstKey?: string;
+  lastKey?: string;
+}
+
+/** Where a style says the next page is; null when the stream is done. Must be JSON-serialisable. */
+export type NextPage = Record<string, string | number> | null;
+
+export interface PaginationContext {
+  pageSize: number;
+}
+
+/**
+ * A pagination style is three small functions: the first request, what a response says about
+ * the next page, and how that changes the request. The built-in styles are data that compile to
+ * this shape; a source with an odd API passes its own object of the same shape.
+ */
+export interface PaginationStyle {
+  name: string;
+  first(base: PageRequest, ctx: PaginationContext): PageRequest;
+  next(response: PageResponse, request: PageRequest, ctx: PaginationContext): NextPage;
+  apply(first: PageRequest, next: Exclude<NextPage, null>): PageRequest;
+}
+
+export type PaginationSpec =
+  | { style: "none" }
+  /** A URL in the body (`links.next`), absolute or relative to the base URL. */
+  | { style: "next_link"; path: string; limitParam?: string }
+  /** RFC 8288 `Link: <…>; rel="next"`. */
+  | { style: "link_header"; limitParam?: string }
+  /** An opaque token in the body, sent back as a query parameter. */
+  | { style: "cursor"; path: string; param: string; hasMorePath?: string; limitParam?: string }
+  /** The last (or first) record's id, sent as `starting_after` (or `ending_before`). */
+  | { style: "after_id"; param: string; hasMorePath?: string; direction?: "after" | "before"; limitParam?: string }
+  | { style: "offset"; offsetParam?: string; limitParam?: string; totalPath?: string }
+  | { style: "page"; param?: string; sizeParam?: string; firstPage?: number; totalPagesPath?: string; hasMorePath?: string };
+
+export type CursorKind = "updated_at" | "token" | "id";
+
+export interface CursorSpec {
+  kind: CursorKind;
+  /**
+   * updated_at / id: the record field holding the value (dotted path).
+   * token: the body field holding the next sync token (read on the last page).
+   */
+  field: string;
+  /** The query parameter that carries the cursor; omitted on a stream's very first run. */
+  param: string;
+  /** updated_at only: how far before the stored cursor the next run starts (seconds, default 300). */
+  lookbackSeconds?: number;
+  /** updated_at only: how the vendor writes times (default iso). */
+  format?: "iso" | "unix" | "unix_ms";
+  /**
+   * True when pages come in ascending cursor order: the stored cursor then moves at every page
+   * checkpoint, so a failed run keeps its progress. Otherwise it moves when the run succeeds.
+   */
+  ascending?: boolean;
+}
+
+export interface RateLimitSpec {
+  /** The vendor's published cap: `requests` per `perSeconds`. The engine uses RATE_FRACTION of it. */
+  requests: number;
+  perSeconds: number;
+}
+
+/** Where the records of a page are: a dotted path to an array ("" = the body is the array), or a function. */
+export type RecordSelector = string | ((page: { text: string; json: unknown }) => Span[]);
+
+export interface PollStream {
+  name: string;
+  path: string;
+  params?: Record<string, string>;
+  records: RecordSelector;
+  /** Dotted path(s) of the record's primary key; several are joined with "|". */
+  primaryKey: string | string[];
+  /** Incremental pulls; without it every poll reads the whole stream. */
+  cursor?: CursorSpec;
+  pagination: PaginationSpec | PaginationStyle;
+  pageSize?: number;
+  /** Minutes between polls; default 15. 0 disables the incremental poll (full refresh only). */
+  intervalMinutes?: number;
+  /** Overrides the source's cap for this endpoint (then limited on its own). */
+  rateLimit?: RateLimitSpec;
+  /** Refresh the whole stream nightly into a snapshot with a manifest. */
+  fullRefresh?: boolean;
+}
+
+/** What a request needs to prove who we are. `secrets` are redacted from every error and log. */
+export interface Credentials {
+  headers?: Record<string, string>;
+  query?: Record<string, string>;
+  secrets: string[];
+}
+
+export interface PollAuth {
+  /** `fresh`: the cached token was refused (401); fetch a new one. */
+  credentials(env: Record<string, unknown>, opts: { fresh: boolean }): Promise<Credentials>;
+  /** Whether a 401 is worth one more try with fresh credentials (tokens that expire). */
+  refreshable: boolean;
+}
+
+/** The polling half of a source definition. */
+export interface PollSource {
+  name: string;
+  baseUrl?: string | ((env: Record<string, unknown>) => string);
+  auth?: PollAuth;
+  rateLimit?: RateLimitSpec;
+  streams?: PollStream[];
+}
