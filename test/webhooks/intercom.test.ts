@@ -1,0 +1,60 @@
+import { describe, expect, it } from "vitest";
+import { intercomScheme } from "../../src/sources/intercom/signature";
+import { aMarker, deliver, describeWebhookContract, hmacText, waitForMarker, type WebhookCase } from "./support";
+import { verifiesVector } from "./vectors";
+
+/** A notification_event as Intercom documents it. */
+function aContactCreated(marker: string) {
+  return JSON.stringify({
+    type: "notification_event",
+    app_id: "abc123",
+    data: { type: "notification_event_data", item: { type: "contact", id: `ct_${marker}`, email: "a@example.com" } },
+    id: `notif_${marker}`,
+    topic: "contact.user.created",
+    delivery_attempts: 1,
+    first_sent_at: 1764054000,
+    created_at: 1764054000,
+  });
+}
+
+// No official signer: Intercom's recipe, `X-Hub-Signature: sha1=` hex(HMAC-SHA1(client secret, body)).
+const intercom: WebhookCase = {
+  source: "intercom",
+  secret: "intercom-client-secret-test",
+  previous: "intercom-client-secret-previous",
+  wrong: "intercom-client-secret-wrong",
+  body: aContactCreated,
+  records: 1,
+  async sign(body, { secret }) {
+    return { headers: { "x-hub-signature": `sha1=${await hmacText("SHA-1", secret, body, "hex")}` } };
+  },
+  signature: { header: "x-hub-signature", prefix: "sha1=", encoding: "hex" },
+  timestampSigned: false,
+  required: ["x-hub-signature"],
+  single: ["x-hub-signature"],
+};
+
+describeWebhookContract(intercom);
+
+describe("POST /webhooks/intercom — specifics", () => {
+  it("verifies the fixed vector computed with node:crypto from Intercom's recipe", async () => {
+    const body = '{"type":"notification_event","id":"notif_1","topic":"contact.created"}';
+    const headers = { "x-hub-signature": "sha1=eccab209d8f65fec673f7dffa9990810d92c73c4" };
+    expect(await verifiesVector(intercomScheme, { body, headers, secret: "intercom-client-secret-test" })).toBe(true);
+    expect(
+      await verifiesVector(intercomScheme, {
+        body,
+        headers: { "x-hub-signature": headers["x-hub-signature"].replace("sha1=", "sha256=") },
+        secret: "intercom-client-secret-test",
+      }),
+    ).toBe(false);
+  });
+
+  it("given a contact notification, when it lands, then stream contacts, key the item id, version the notification id", async () => {
+    const marker = aMarker("ic");
+    const body = aContactCreated(marker);
+    expect((await deliver(intercom, body, await intercom.sign(body, { secret: intercom.secret, nowSeconds: 0 }))).status).toBe(200);
+    const [line] = await waitForMarker("intercom", marker, 1);
+    expect(JSON.parse(line ?? "")._dock).toMatchObject({ stream: "contacts", key: `ct_${marker}`, version: `notif_${marker}` });
+  });
+});

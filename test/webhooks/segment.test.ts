@@ -1,0 +1,73 @@
+import { describe, expect, it } from "vitest";
+import { segmentScheme } from "../../src/sources/segment/signature";
+import { aMarker, deliver, describeWebhookContract, hmacText, waitForMarker, type WebhookCase } from "./support";
+import { verifiesVector } from "./vectors";
+
+/** A track call as Segment's Webhooks destination forwards it (Segment Spec common fields). */
+function aTrack(marker: string) {
+  return JSON.stringify({
+    type: "track",
+    event: "Order Completed",
+    messageId: `ajs-${marker}`,
+    userId: "u_1",
+    properties: { revenue: 19.99 },
+    context: { library: { name: "analytics.js" } },
+    timestamp: "2026-11-25T07:00:00.000Z",
+    sentAt: "2026-11-25T07:00:00.100Z",
+  });
+}
+
+// No official signer: Segment's recipe, `X-Signature` = hex(HMAC-SHA1(shared secret, body)).
+const segment: WebhookCase = {
+  source: "segment",
+  secret: "segment-shared-secret-test",
+  previous: "segment-shared-secret-previous",
+  wrong: "segment-shared-secret-wrong",
+  body: aTrack,
+  records: 1,
+  async sign(body, { secret }) {
+    return { headers: { "x-signature": await hmacText("SHA-1", secret, body, "hex") } };
+  },
+  signature: { header: "x-signature", prefix: "", encoding: "hex" },
+  timestampSigned: false,
+  required: ["x-signature"],
+  single: ["x-signature"],
+};
+
+describeWebhookContract(segment);
+
+describe("POST /webhooks/segment — specifics", () => {
+  it("verifies the fixed vector computed with node:crypto from Segment's recipe", async () => {
+    const body = '{"type":"track","messageId":"ajs-1","event":"Order Completed"}';
+    expect(
+      await verifiesVector(segmentScheme, {
+        body,
+        headers: { "x-signature": "becf06bb2936a6a25b06f67f69a1611d2b2485db" },
+        secret: "segment-shared-secret-test",
+      }),
+    ).toBe(true);
+  });
+
+  it("given a track call, when it lands, then stream tracks keyed and deduped by messageId", async () => {
+    const marker = aMarker("sg");
+    const body = aTrack(marker);
+    expect((await deliver(segment, body, await segment.sign(body, { secret: segment.secret, nowSeconds: 0 }))).status).toBe(200);
+    const [line] = await waitForMarker("segment", marker, 1);
+    expect(JSON.parse(line ?? "")._dock).toMatchObject({ stream: "tracks", key: `ajs-${marker}`, version: `ajs-${marker}` });
+  });
+
+  it("given a batch from the Actions destination, when it lands, then one record per message under its call type", async () => {
+    const marker = aMarker("batch");
+    const identify = JSON.stringify({ type: "identify", messageId: `id-${marker}`, userId: "u_1", traits: { plan: "pro" } });
+    const body = `[${aTrack(marker)},${identify}]`;
+    const res = await deliver(segment, body, await segment.sign(body, { secret: segment.secret, nowSeconds: 0 }));
+    expect(await res.json()).toEqual({ ok: true, records: 2 });
+    const lines = await waitForMarker("segment", marker, 2);
+    expect(lines.map((l) => JSON.parse(l)._dock.stream).sort()).toEqual(["identifies", "tracks"]);
+  });
+
+  it("given an unsigned delivery (no shared secret set in Segment), then it is refused", async () => {
+    const res = await deliver(segment, aTrack(aMarker("unsigned")), { headers: {} });
+    expect(res.status).toBe(401);
+  });
+});
