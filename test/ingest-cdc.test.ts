@@ -1,0 +1,85 @@
+import { env, exports } from "cloudflare:workers";
+import { Webhook } from "standardwebhooks";
+import { beforeEach, describe, expect, it } from "vitest";
+import { aBundle, aRecord } from "./helpers/fixtures";
+import { clearBucket, readLines, waitForRecords } from "./helpers/raw-zone";
+
+const SECRET = "whsec_dGVzdC1jZGMtaW5nZXN0LXNlY3JldC0zMmJ5dGVzIQ==";
+
+function signed(body: string, secret = SECRET, at = new Date()) {
+  const id = `msg_${crypto.randomUUID()}`;
+  const signature = new Webhook(secret).sign(id, at, body);
+  return { "webhook-id": id, "webhook-timestamp": String(Math.floor(at.getTime() / 1000)), "webhook-signature": signature };
+}
+
+const post = (body: string, headers: Record<string, string>) =>
+  exports.default.fetch(
+    new Request("https://dock.example/ingest/cdc", { method: "POST", body, headers: { "content-type": "application/json", ...headers } }),
+  );
+
+describe("POST /ingest/cdc (the sidecar's door)", () => {
+  beforeEach(clearBucket);
+
+  it("given bundles signed with the Standard Webhooks scheme, then 200 and they land line for line", async () => {
+    const records = [
+      await aRecord({ source: "app_db", stream: "public.orders", pattern: "cdc" }),
+      await aRecord({ source: "app_db", stream: "public.orders", pattern: "cdc" }),
+    ];
+    const body = JSON.stringify({
+      bundles: [aBundle(records, { source: "app_db", stream: "public.orders", pattern: "cdc", dedupe: "bundle" })],
+    });
+    const res = await post(body, signed(body));
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ ok: true, records: 2 });
+    await waitForRecords("raw/source=app_db/", 2);
+    expect(await readLines("raw/source=app_db/")).toEqual(records.map((r) => r.line));
+  });
+
+  it.each([
+    ["the wrong secret", (b: string) => signed(b, "whsec_d3JvbmctY2RjLXNlY3JldC0zMmJ5dGVzLWxvbmch")],
+    ["a stale timestamp", (b: string) => signed(b, SECRET, new Date(Date.now() - 301_000))],
+    ["no signature", () => ({})],
+  ])("given %s, then 401", async (_n, headers) => {
+    const body = JSON.stringify({ bundles: [] });
+    expect((await post(body, headers(body))).status).toBe(401);
+  });
+
+  it("given a signed body that is not JSON, then 400", async () => {
+    const body = "{not json";
+    expect((await post(body, signed(body))).status).toBe(400);
+  });
+
+  it.each([
+    ["an id that is not a dock id", { id: "x", line: "{}" }, "public.orders"],
+    ["a stream with a path in it", undefined, "../../etc"],
+  ])("given a bundle with %s, then 422 naming the field, and nothing is queued", async (_n, record, stream) => {
+    const good = await aRecord({ source: "app_db", stream: "public.orders", pattern: "cdc" });
+    const body = JSON.stringify({ bundles: [aBundle([record ?? good], { source: "app_db", stream, pattern: "cdc" })] });
+    const res = await post(body, signed(body));
+    expect(res.status).toBe(422);
+    expect(((await res.json()) as { error: string }).error).toMatch(/^invalid delivery at bundles\.0\./);
+  });
+
+  it("given a body over 8 MiB, then 413", async () => {
+    const body = JSON.stringify({ bundles: [], pad: "x".repeat(8 * 1024 * 1024) });
+    expect((await post(body, signed(body))).status).toBe(413);
+  });
+
+  it("given the queue refuses, then 503 so the sidecar keeps its position", async () => {
+    const { createApp } = await import("../src/app");
+    const refusing = {
+      send: async () => Promise.reject(new Error("queue down")),
+      sendBatch: async () => Promise.reject(new Error("queue down")),
+    };
+    const body = JSON.stringify({
+      bundles: [
+        aBundle([await aRecord({ source: "app_db", stream: "t", pattern: "cdc" })], { source: "app_db", stream: "t", pattern: "cdc" }),
+      ],
+    });
+    const res = await createApp().fetch(new Request("https://dock.example/ingest/cdc", { method: "POST", body, headers: signed(body) }), {
+      ...env,
+      INGEST: refusing as unknown as Queue,
+    });
+    expect(res.status).toBe(503);
+  });
+});
