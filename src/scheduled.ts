@@ -16,10 +16,10 @@ export async function handleScheduled(controller: { cron: string; scheduledTime:
   const jobs: Job[] = nightly
     ? [
         { kind: "prune" },
-        ...fullRefreshJobs(sources, now),
+        ...fullRefreshJobs(sources, env as unknown as Record<string, unknown>, now),
         // Reconciliation jobs (one per source with a reconciler) are added here by the reconciler.
       ]
-    : await duePollJobs(env.DB, sources, now);
+    : await duePollJobs(env.DB, sources, env as unknown as Record<string, unknown>, now);
   for (let i = 0; i < jobs.length; i += 100) {
     await env.JOBS.sendBatch(jobs.slice(i, i + 100).map((body) => ({ body, contentType: "json" })));
   }

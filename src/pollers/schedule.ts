@@ -1,13 +1,24 @@
 import { database } from "../db/client";
 import { pollSchedule } from "../db/schema";
 import { dueRows, type RunPattern } from "./run-store";
-import { newRunId, type PollJob } from "./run-poll";
+import { baseUrlOf, newRunId, type PollJob } from "./run-poll";
 import type { PollSource } from "./types";
 import { and, eq } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 
-function pollable(sources: readonly PollSource[]) {
-  return sources.flatMap((source) => (source.streams ?? []).map((stream) => ({ source, stream })));
+/** Streams of sources that can be polled here: a base URL that depends on an unset env var means "not configured". */
+function pollable(sources: readonly PollSource[], env: Record<string, unknown>) {
+  return sources
+    .filter((source) => configured(source, env))
+    .flatMap((source) => (source.streams ?? []).map((stream) => ({ source, stream })));
+}
+
+function configured(source: PollSource, env: Record<string, unknown>): boolean {
+  try {
+    return !!baseUrlOf(source, env);
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -15,9 +26,14 @@ function pollable(sources: readonly PollSource[]) {
  * every due stream that no live run holds gets one poll job. The row's due time moves forward
  * here, so overlapping ticks do not send twice; the job's run claims the stream for itself.
  */
-export async function duePollJobs(d1: D1Database, sources: readonly PollSource[], now: Date): Promise<PollJob[]> {
+export async function duePollJobs(
+  d1: D1Database,
+  sources: readonly PollSource[],
+  env: Record<string, unknown>,
+  now: Date,
+): Promise<PollJob[]> {
   const db = database(d1);
-  const streams = pollable(sources).filter(({ stream }) => (stream.intervalMinutes ?? 15) > 0);
+  const streams = pollable(sources, env).filter(({ stream }) => (stream.intervalMinutes ?? 15) > 0);
   if (streams.length === 0) return [];
   const nowIso = now.toISOString();
   const inserts = streams.map(({ source, stream }) =>
@@ -38,8 +54,8 @@ export async function duePollJobs(d1: D1Database, sources: readonly PollSource[]
 }
 
 /** The nightly run's full refreshes: one job per stream declared `fullRefresh`. */
-export function fullRefreshJobs(sources: readonly PollSource[], now: Date): PollJob[] {
-  return pollable(sources)
+export function fullRefreshJobs(sources: readonly PollSource[], env: Record<string, unknown>, now: Date): PollJob[] {
+  return pollable(sources, env)
     .filter(({ stream }) => stream.fullRefresh)
     .map(({ source, stream }) => job("full_refresh", source.name, stream.name, now));
 }

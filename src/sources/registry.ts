@@ -12,6 +12,7 @@ import { klaviyo } from "./klaviyo";
 import { meta } from "./meta";
 import { salesforce } from "./salesforce";
 import { amplitude } from "./amplitude";
+import { demo } from "./demo";
 
 /** Every source Loading Dock knows. Adding a source is a folder plus one line here. */
 export const sources: readonly SourceDefinition[] = [
@@ -27,6 +28,7 @@ export const sources: readonly SourceDefinition[] = [
   meta,
   salesforce,
   amplitude,
+  demo,
   // A one-off sender, configured as data: the example for internal and partner APIs.
   hmacSource({
     name: "acme",

@@ -1,0 +1,120 @@
+import { PollFailure } from "../../pollers/http";
+import type { Credentials, PollAuth } from "../../pollers/types";
+
+/** A secret is never written in a source definition: it names the env var (Worker secret) that holds it. */
+export interface SecretRef {
+  env: string;
+}
+
+export type RestAuth =
+  | { type: "bearer"; token: SecretRef }
+  | { type: "basic"; username: SecretRef | string; password: SecretRef }
+  | { type: "api_key"; in: "header" | "query"; name: string; key: SecretRef }
+  | { type: "oauth2_client_credentials"; tokenUrl: string; clientId: SecretRef; clientSecret: SecretRef; scope?: string }
+  | { type: "oauth2_refresh_token"; tokenUrl: string; clientId: SecretRef; clientSecret?: SecretRef; refreshToken: SecretRef };
+
+/** Fails the run (it is not retried): a missing secret or a refused token does not fix itself. */
+export class AuthError extends PollFailure {}
+
+function secret(env: Record<string, unknown>, ref: SecretRef | string): string {
+  if (typeof ref === "string") return ref;
+  const value = env[ref.env];
+  if (typeof value !== "string" || value === "") throw new AuthError(`secret ${ref.env} is not set`);
+  return value;
+}
+
+interface CachedToken {
+  token: string;
+  expiresAt: number;
+}
+
+/** Access tokens per isolate, keyed by token URL and client: one token exchange serves many pages and runs. */
+const tokenCache = new Map<string, CachedToken>();
+
+export function clearTokenCache(): void {
+  tokenCache.clear();
+}
+
+/** Turns a declarative auth into what the poll engine asks of it. */
+export function restAuth(auth: RestAuth, now: () => number = Date.now): PollAuth {
+  switch (auth.type) {
+    case "bearer":
+      return {
+        refreshable: false,
+        credentials: async (env) => {
+          const token = secret(env, auth.token);
+          return { headers: { authorization: `Bearer ${token}` }, secrets: [token] };
+        },
+      };
+    case "basic":
+      return {
+        refreshable: false,
+        credentials: async (env) => {
+          const user = secret(env, auth.username);
+          const password = secret(env, auth.password);
+          const encoded = btoa(`${user}:${password}`);
+          return { headers: { authorization: `Basic ${encoded}` }, secrets: [password, encoded] };
+        },
+      };
+    case "api_key":
+      return {
+        refreshable: false,
+        credentials: async (env) => {
+          const key = secret(env, auth.key);
+          return auth.in === "header" ? { headers: { [auth.name]: key }, secrets: [key] } : { query: { [auth.name]: key }, secrets: [key] };
+        },
+      };
+    case "oauth2_client_credentials":
+    case "oauth2_refresh_token":
+      return {
+        refreshable: true,
+        credentials: async (env, { fresh }): Promise<Credentials> => {
+          const clientId = secret(env, auth.clientId);
+          const cacheKey = `${auth.tokenUrl}\n${clientId}`;
+          const cached = tokenCache.get(cacheKey);
+          const clientSecret = auth.clientSecret ? secret(env, auth.clientSecret) : undefined;
+          const refresh = auth.type === "oauth2_refresh_token" ? secret(env, auth.refreshToken) : undefined;
+          const known = [clientSecret, refresh].filter((s): s is string => !!s);
+          if (!fresh && cached && cached.expiresAt > now()) {
+            return { headers: { authorization: `Bearer ${cached.token}` }, secrets: [...known, cached.token] };
+          }
+          const form = new URLSearchParams({ client_id: clientId });
+          if (clientSecret) form.set("client_secret", clientSecret);
+          if (auth.type === "oauth2_client_credentials") {
+            form.set("grant_type", "client_credentials");
+            if (auth.scope) form.set("scope", auth.scope);
+          } else {
+            form.set("grant_type", "refresh_token");
+            form.set("refresh_token", refresh as string);
+          }
+          const token = await exchange(auth.tokenUrl, form, known);
+          // Renew a minute early so a token never expires between our check and the vendor's.
+          tokenCache.set(cacheKey, { token: token.access_token, expiresAt: now() + Math.max(0, (token.expires_in ?? 3600) - 60) * 1000 });
+          return { headers: { authorization: `Bearer ${token.access_token}` }, secrets: [...known, token.access_token] };
+        },
+      };
+  }
+}
+
+async function exchange(
+  tokenUrl: string,
+  form: URLSearchParams,
+  secrets: string[],
+): Promise<{ access_token: string; expires_in?: number }> {
+  const response = await fetch(tokenUrl, {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded", accept: "application/json" },
+    body: form.toString(),
+  });
+  const text = await response.text();
+  const scrub = (s: string) => secrets.reduce((out, secretValue) => out.split(secretValue).join("[redacted]"), s);
+  if (!response.ok) throw new AuthError(`token endpoint ${tokenUrl} answered ${response.status}: ${scrub(text.slice(0, 200))}`);
+  let body: { access_token?: unknown; expires_in?: unknown };
+  try {
+    body = JSON.parse(text) as typeof body;
+  } catch {
+    throw new AuthError(`token endpoint ${tokenUrl} answered with a body that is not JSON`);
+  }
+  if (typeof body.access_token !== "string") throw new AuthError(`token endpoint ${tokenUrl} sent no access_token`);
+  return { access_token: body.access_token, expires_in: typeof body.expires_in === "number" ? body.expires_in : undefined };
+}
