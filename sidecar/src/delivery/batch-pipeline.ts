@@ -20,10 +20,9 @@ interface OpenBatch {
   byStream: Map<string, { id: string; line: string }[]>;
   records: number;
   bytes: number;
-  commitEnd: bigint | null;
 }
 
-const emptyBatch = (): OpenBatch => ({ byStream: new Map(), records: 0, bytes: 0, commitEnd: null });
+const emptyBatch = (): OpenBatch => ({ byStream: new Map(), records: 0, bytes: 0 });
 
 /**
  * Collects changes into batches, cut by a record or byte budget (mid-transaction if need be),
@@ -58,7 +57,7 @@ export class BatchPipeline {
 
   /** Nothing buffered and nothing awaiting an answer. */
   get idle(): boolean {
-    return this.open.records === 0 && this.open.commitEnd === null && this.tracker.inFlight === 0;
+    return this.tracker.idle;
   }
 
   add(record: OutRecord): void {
@@ -68,6 +67,7 @@ export class BatchPipeline {
       this.open.byStream.set(record.stream, list);
     }
     list.push({ id: record.id, line: record.line });
+    if (this.open.records === 0) this.tracker.opened();
     this.open.records++;
     this.open.bytes += record.line.length + 64;
     if (this.open.records >= this.opts.maxRecords || this.open.bytes >= this.opts.maxBytes) this.cut();
@@ -75,8 +75,9 @@ export class BatchPipeline {
 
   /** A transaction committed: every change before this call belongs to batches up to the open one. */
   commit(endLsn: bigint): void {
-    this.open.commitEnd = endLsn;
-    if (!this.lingerTimer) this.lingerTimer = setTimeout(() => this.cut(), this.opts.lingerMs);
+    const moved = this.tracker.committed(endLsn);
+    if (moved !== null) this.opts.onDurable(moved);
+    if (this.open.records > 0 && !this.lingerTimer) this.lingerTimer = setTimeout(() => this.cut(), this.opts.lingerMs);
   }
 
   advanceIdle(walEnd: bigint): void {
@@ -102,13 +103,9 @@ export class BatchPipeline {
       this.lingerTimer = null;
     }
     const batch = this.open;
-    if (batch.records === 0 && batch.commitEnd === null) return;
+    if (batch.records === 0) return;
     this.open = emptyBatch();
-    const seq = this.tracker.open(batch.commitEnd);
-    if (batch.records === 0) {
-      this.settle(seq);
-      return;
-    }
+    const seq = this.tracker.sent();
     const receivedAt = this.opts.now?.() ?? new Date().toISOString();
     const texts: string[] = [];
     for (const [stream, records] of batch.byStream) {

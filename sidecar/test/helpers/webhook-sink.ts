@@ -22,8 +22,12 @@ export class WebhookSink {
   rejectedSignatures = 0;
   failed = 0;
   /** Return a status to fail this request with it; undefined accepts. */
-  failWith: ((n: number) => number | undefined) | null = null;
+  failWith: ((n: number, body: string) => number | undefined) | null = null;
   delayMs = 0;
+  /** While set, requests wait for it before being answered. */
+  gate: Promise<void> | null = null;
+  /** Every signed record the sink saw, refused or not. */
+  readonly seen: SinkRecord[] = [];
   private server!: Server;
   private readonly webhook = new Webhook(TEST_SECRET);
   private requestCount = 0;
@@ -49,7 +53,13 @@ export class WebhookSink {
       res.writeHead(401).end('{"error":"invalid signature"}');
       return;
     }
-    const status = this.failWith?.(n);
+    try {
+      this.parse(body, this.seen);
+    } catch {
+      // judged below
+    }
+    if (this.gate) await this.gate;
+    const status = this.failWith?.(n, body);
     if (status !== undefined) {
       this.failed++;
       res.writeHead(status).end('{"error":"told to fail"}');
@@ -67,6 +77,10 @@ export class WebhookSink {
   }
 
   private accept(body: string): void {
+    this.parse(body, this.records);
+  }
+
+  private parse(body: string, into: SinkRecord[]): void {
     const parsed = JSON.parse(body) as {
       bundles: { kind: string; source: string; stream: string; pattern: string; records: { id: string; line: string }[] }[];
     };
@@ -75,7 +89,7 @@ export class WebhookSink {
       for (const r of b.records) {
         const env = JSON.parse(r.line) as { _dock: Record<string, unknown>; data?: Record<string, string | null> };
         if (env._dock.id !== r.id || env._dock.stream !== b.stream) throw new Error("record id or stream does not match its bundle");
-        this.records.push({ id: r.id, line: r.line, stream: b.stream, dock: env._dock, data: env.data });
+        into.push({ id: r.id, line: r.line, stream: b.stream, dock: env._dock, data: env.data });
       }
     }
   }
