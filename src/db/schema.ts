@@ -151,3 +151,91 @@ export const pollSchedule = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.source, t.stream, t.pattern] }), index("poll_schedule_due").on(t.pattern, t.nextDueAt)],
 );
+
+// ── Operations (issue 10: src/ops, src/admin, src/status-page) ─────────────────────────────────
+
+/** A stream's declared SLO, overriding the default of its pattern (see docs/operations.md). */
+export const streamSlos = sqliteTable(
+  "stream_slos",
+  {
+    source: text("source").notNull(),
+    stream: text("stream").notNull(),
+    /** Silence (no record / no successful run / no heartbeat) tolerated before the stream is late. */
+    maxSilenceMinutes: integer("max_silence_minutes").notNull(),
+    /** Consecutive empty runs, on a stream that usually brings records, before it is zero-record. */
+    zeroRecordRuns: integer("zero_record_runs").notNull().default(3),
+    updatedAt: text("updated_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.source, t.stream] })],
+);
+
+/** Pause switches per source: a paused source gets no scheduled runs (webhooks are still accepted). */
+export const sourceControls = sqliteTable("source_controls", {
+  source: text("source").primaryKey(),
+  paused: integer("paused", { mode: "boolean" }).notNull(),
+  reason: text("reason"),
+  changedBy: text("changed_by").notNull(),
+  changedAt: text("changed_at").notNull(),
+});
+
+/** The last alerted state per subject (a stream, a DLQ, a slot), so a condition alerts once. */
+export const alertState = sqliteTable("alert_state", {
+  subject: text("subject").primaryKey(),
+  condition: text("condition").notNull(),
+  detail: text("detail"),
+  since: text("since").notNull(),
+  alertedAt: text("alerted_at").notNull(),
+});
+
+/** Every admin call: who (a token fingerprint, never the token), what, when, with which parameters. */
+export const adminAudit = sqliteTable(
+  "admin_audit",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    at: text("at").notNull(),
+    actor: text("actor").notNull(),
+    /** The name the caller claims (X-Dock-Actor), kept apart from the fingerprint because it is not verified. */
+    claimedActor: text("claimed_actor"),
+    method: text("method").notNull(),
+    path: text("path").notNull(),
+    action: text("action").notNull(),
+    params: text("params"),
+    status: integer("status").notNull(),
+  },
+  (t) => [index("admin_audit_at").on(t.at)],
+);
+
+/** The CDC sidecar's last health report per slot. */
+export const sidecarHealth = sqliteTable(
+  "sidecar_health",
+  {
+    source: text("source").notNull(),
+    slot: text("slot").notNull(),
+    state: text("state"),
+    slotLagBytes: integer("slot_lag_bytes"),
+    walStatus: text("wal_status"),
+    safeWalSize: integer("safe_wal_size"),
+    heartbeatAt: text("heartbeat_at"),
+    durableLsn: text("durable_lsn"),
+    error: text("error"),
+    reportedAt: text("reported_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.source, t.slot] })],
+);
+
+/** Messages a dead-letter queue delivered, parked until an admin re-drives them to their queue. */
+export const deadLetters = sqliteTable(
+  "dead_letters",
+  {
+    id: text("id").primaryKey(),
+    /** The queue the message failed on (the DLQ's name without `-dlq`). */
+    queue: text("queue").notNull(),
+    source: text("source"),
+    stream: text("stream"),
+    body: text("body").notNull(),
+    attempts: integer("attempts").notNull(),
+    parkedAt: text("parked_at").notNull(),
+    redrivenAt: text("redriven_at"),
+  },
+  (t) => [index("dead_letters_open").on(t.queue, t.redrivenAt)],
+);
