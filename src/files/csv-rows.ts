@@ -10,7 +10,12 @@ interface CsvRecord {
   info: { bytes: number };
 }
 interface CsvApi {
-  parse(buf: Uint8Array | undefined, end: boolean, push: (r: CsvRecord) => void, close: () => void): (Error & { code?: string }) | undefined;
+  parse(
+    buf: Uint8Array | undefined,
+    end: boolean,
+    push: (r: CsvRecord) => void,
+    close: () => void,
+  ): (Error & { code?: string }) | undefined;
 }
 
 /**
@@ -48,7 +53,12 @@ export function csvRows(
     const api = csvApi(opts.delimiter, opts.encoding);
     const base = pos;
     const records: CsvRecord[] = [];
-    const err = api.parse(Buffer.from(bytes.buffer, bytes.byteOffset + base, bytes.length - base), opts.final, (r) => records.push(r), () => {});
+    const err = api.parse(
+      Buffer.from(bytes.buffer, bytes.byteOffset + base, bytes.length - base),
+      opts.final,
+      (r) => records.push(r),
+      () => {},
+    );
     for (const r of records) {
       const end = base + r.info.bytes;
       const blank = skipBlankLines(bytes, pos, end);
@@ -65,7 +75,13 @@ export function csvRows(
     // Without `final`, a cut line may only look broken: leave it to the next step unless it is whole.
     const end = lineEnd(bytes, blank.at, bytes.length);
     if (!opts.final && end === bytes.length && bytes[end - 1] !== 0x0a) break;
-    items.push({ line: line + blank.lines, start: blank.at, end, text: rowText(bytes, blank.at, end, decoder), error: `${err.code ?? "CSV_ERROR"}: ${err.message}` });
+    items.push({
+      line: line + blank.lines,
+      start: blank.at,
+      end,
+      text: rowText(bytes, blank.at, end, decoder),
+      error: `${err.code ?? "CSV_ERROR"}: ${err.message}`,
+    });
     line += countLf(bytes, pos, end);
     pos = end;
   }

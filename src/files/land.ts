@@ -33,7 +33,10 @@ export async function landFile(env: FilesEnv, input: LandInput): Promise<LandRes
   let key = landedKey(input.source, now, input.name);
   // A second file with the same name on the same day must not replace the first one's bytes.
   if (await env.RAW.head(key)) {
-    const stamp = now.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
+    const stamp = now
+      .toISOString()
+      .replace(/[-:]/g, "")
+      .replace(/\.\d+Z$/, "Z");
     key = landedKey(input.source, now, input.name, `v=${stamp}-${crypto.randomUUID().slice(0, 8)}`);
   }
   const sha256 = await streamToR2(env.RAW, key, input.body, input.size, { source: input.source, name: input.name });
@@ -117,7 +120,10 @@ export async function streamToR2(
     body.pipeThrough(counted).pipeTo(fixed.writable),
     bucket.put(key, fixed.readable, { customMetadata: meta }),
   ]);
-  if (pumped.status === "rejected") throw pumped.reason;
-  if (put.status === "rejected") throw put.reason;
+  if (pumped.status === "rejected" || put.status === "rejected") {
+    digest.digest.catch(() => undefined);
+    await hashWriter.abort().catch(() => undefined);
+    throw pumped.status === "rejected" ? pumped.reason : (put as PromiseRejectedResult).reason;
+  }
   return toHex(await digest.digest);
 }

@@ -144,7 +144,10 @@ export async function failFile(db: D1Database, row: LedgerRow, error: string, no
   ]);
 }
 
-export async function insertRun(db: D1Database, r: { id: string; source: string; stream: string; startedAt: string; key: string; failed?: string }) {
+export async function insertRun(
+  db: D1Database,
+  r: { id: string; source: string; stream: string; startedAt: string; key: string; failed?: string },
+) {
   await db
     .prepare(
       `INSERT INTO runs (id, source, stream, pattern, status, started_at, finished_at, cursor_from, error, state)

@@ -20,7 +20,8 @@ export function fileNameProblem(name: string): string | null {
   if (/[/\\]/.test(name)) return "the file name must not contain / or \\";
   if (name === "." || name.includes("..")) return "the file name must not contain ..";
   if (/[\u0000-\u001f\u007f]/.test(name)) return "the file name must not contain control characters";
-  if (!NAME.test(name)) return "the file name must start with a letter or digit and use only letters, digits, space and . _ - ( ) + , @ = ~ (at most 200)";
+  if (!NAME.test(name))
+    return "the file name must start with a letter or digit and use only letters, digits, space and . _ - ( ) + , @ = ~ (at most 200)";
   return null;
 }
 
@@ -30,7 +31,15 @@ export function formatFromName(name: string): { format: FileFormat | null; gzip:
   const gzip = lower.endsWith(".gz");
   const base = gzip ? lower.slice(0, -3) : lower;
   const ext = base.slice(base.lastIndexOf(".") + 1);
-  const byExt: Record<string, FileFormat> = { csv: "csv", txt: "csv", tsv: "tsv", tab: "tsv", jsonl: "jsonl", ndjson: "jsonl", xlsx: "xlsx" };
+  const byExt: Record<string, FileFormat> = {
+    csv: "csv",
+    txt: "csv",
+    tsv: "tsv",
+    tab: "tsv",
+    jsonl: "jsonl",
+    ndjson: "jsonl",
+    xlsx: "xlsx",
+  };
   return { format: base.includes(".") ? (byExt[ext] ?? null) : null, gzip };
 }
 

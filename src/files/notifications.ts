@@ -44,7 +44,12 @@ export async function processFileEvents(env: FilesEnv, batch: MessageBatch<unkno
     const event = parsed.data;
     const target = dropTarget(prefix, event.object.key);
     if (!LANDING_ACTIONS.has(event.action) || "problem" in target) {
-      log("warn", { event: "file.event_ignored", key: event.object.key, action: event.action, error: "problem" in target ? target.problem : "not a write" });
+      log("warn", {
+        event: "file.event_ignored",
+        key: event.object.key,
+        action: event.action,
+        error: "problem" in target ? target.problem : "not a write",
+      });
       message.ack();
       continue;
     }
@@ -59,7 +64,13 @@ export async function processFileEvents(env: FilesEnv, batch: MessageBatch<unkno
       log("info", { event: `file.event.${result.status}`, source: target.source, pattern: "file", run_id: result.run_id, key: result.key });
       message.ack();
     } catch (err) {
-      log("error", { event: "file.event_failed", source: target.source, pattern: "file", error: errorText(err), attempts: message.attempts });
+      log("error", {
+        event: "file.event_failed",
+        source: target.source,
+        pattern: "file",
+        error: errorText(err),
+        attempts: message.attempts,
+      });
       message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
     }
   }

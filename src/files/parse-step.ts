@@ -66,14 +66,21 @@ class Sender {
 export async function runParseStep(env: FilesEnv, job: FileParseJob): Promise<void> {
   const started = Date.now();
   const row = await ledgerByKey(env.DB, job.key);
-  if (!row || row.status !== "parsing") return;
+  if (row?.status !== "parsing") return;
   if (job.offset !== row.parse_offset) {
     // A repeat of a step already committed. If its successor never reached JOBS, send it now.
     if (job.offset < row.parse_offset && row.queued_offset < row.parse_offset) await queueStep(env, row.key, row.parse_offset);
     return;
   }
   const state = JSON.parse(row.state ?? "{}") as ParseState;
-  const ctx: FileContext = { source: row.source, name: row.name, key: row.key, sha256: row.sha256, runId: row.run_id, receivedAt: row.landed_at };
+  const ctx: FileContext = {
+    source: row.source,
+    name: row.name,
+    key: row.key,
+    sha256: row.sha256,
+    runId: row.run_id,
+    receivedAt: row.landed_at,
+  };
   const sender = new Sender(env, ctx);
   let outcome: StepOutcome;
   try {
@@ -81,7 +88,14 @@ export async function runParseStep(env: FilesEnv, job: FileParseJob): Promise<vo
   } catch (err) {
     if (!(err instanceof FileUnreadable || err instanceof WorkbookUnreadable)) throw err;
     await failFile(env.DB, row, errorText(err), new Date().toISOString());
-    log("error", { event: "file.failed", source: row.source, stream: row.stream, pattern: "file", run_id: row.run_id, error: errorText(err) });
+    log("error", {
+      event: "file.failed",
+      source: row.source,
+      stream: row.stream,
+      pattern: "file",
+      run_id: row.run_id,
+      error: errorText(err),
+    });
     return;
   }
   await sender.flush();
@@ -143,15 +157,26 @@ async function textStep(env: FilesEnv, row: LedgerRow, state: ParseState, sender
     if (first && row.format !== "jsonl") {
       const configured = state.spec.encoding;
       state.encoding ??= configured === "auto" ? (looksLikeUtf8(body) ? "utf8" : "latin1") : configured;
-      const headerLine = rowText(body, 0, lineEnd(body, 0, body.length), new TextDecoder(state.encoding === "latin1" ? "iso-8859-1" : "utf-8"));
+      const headerLine = rowText(
+        body,
+        0,
+        lineEnd(body, 0, body.length),
+        new TextDecoder(state.encoding === "latin1" ? "iso-8859-1" : "utf-8"),
+      );
       state.delimiter = row.format === "tsv" ? "\t" : (state.spec.delimiter ?? detectDelimiter(headerLine));
     }
     parsed =
       row.format === "jsonl"
         ? jsonLines(body, row.parse_line, window.final)
-        : csvRows(body, { delimiter: state.delimiter ?? ",", encoding: state.encoding ?? "utf8", startLine: row.parse_line, final: window.final });
+        : csvRows(body, {
+            delimiter: state.delimiter ?? ",",
+            encoding: state.encoding ?? "utf8",
+            startLine: row.parse_line,
+            final: window.final,
+          });
     if (window.final || parsed.items.length > 0) break;
-    if (length >= MAX_WINDOW_BYTES) throw new FileUnreadable(`a row starting at byte ${row.parse_offset} is longer than ${MAX_WINDOW_BYTES} bytes`);
+    if (length >= MAX_WINDOW_BYTES)
+      throw new FileUnreadable(`a row starting at byte ${row.parse_offset} is longer than ${MAX_WINDOW_BYTES} bytes`);
     length = Math.min(length * 4, MAX_WINDOW_BYTES);
   }
   const skipped = window.bytes.length - body.length;
@@ -175,14 +200,24 @@ async function textStep(env: FilesEnv, row: LedgerRow, state: ParseState, sender
     } else {
       const names = state.header ?? [];
       const fields = item.fields;
-      error = !fields ? item.error : fields.length !== names.length ? `row has ${fields.length} fields, the header has ${names.length}` : undefined;
+      error = !fields
+        ? item.error
+        : fields.length !== names.length
+          ? `row has ${fields.length} fields, the header has ${names.length}`
+          : undefined;
       payload = fields && !error ? { json: rowObject(names, fields) } : { raw: item.text ?? rowText(body, item.start, item.end, decoder) };
     }
     if (error) badRows++;
     else rows++;
     await sender.add(row.stream, await rowEnvelope(sender.ctx, row.stream, position, payload, error));
   }
-  return { to: row.parse_offset + skipped + parsed.consumed, line: parsed.nextLine, rows, badRows, done: window.final && skipped + parsed.consumed >= window.bytes.length };
+  return {
+    to: row.parse_offset + skipped + parsed.consumed,
+    line: parsed.nextLine,
+    rows,
+    badRows,
+    done: window.final && skipped + parsed.consumed >= window.bytes.length,
+  };
 }
 
 /** Sheet rows are numbered across the workbook: `parse_offset` counts the data rows already sent. */
@@ -219,6 +254,9 @@ async function xlsxStep(env: FilesEnv, row: LedgerRow, sender: Sender): Promise<
 }
 
 export function sheetSlug(name: string): string {
-  const slug = name.toLowerCase().replace(/[^a-z0-9]+/g, "_").replace(/^_+|_+$/g, "");
+  const slug = name
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "_")
+    .replace(/^_+|_+$/g, "");
   return slug.length > 0 ? slug.slice(0, 60) : "sheet";
 }

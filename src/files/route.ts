@@ -27,7 +27,8 @@ export async function handleFilePut(request: Request, env: FilesEnv, source: str
   if (problem) return json(400, { error: problem });
 
   const declared = request.headers.get("content-length");
-  if (declared === null || !/^\d+$/.test(declared)) return json(411, { error: "Content-Length is required (the file is streamed to storage)" });
+  if (declared === null || !/^\d+$/.test(declared))
+    return json(411, { error: "Content-Length is required (the file is streamed to storage)" });
   const size = Number(declared);
   const limit = maxFileBytes(readFilesConfig(env.FILES_CONFIG), source, env.FILES_MAX_BYTES);
   if (size > limit) return json(413, { error: `file larger than ${limit} bytes` });

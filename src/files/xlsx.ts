@@ -25,7 +25,11 @@ const NAMED: Record<string, string> = { lt: "<", gt: ">", amp: "&", quot: '"', a
 export function xmlText(s: string): string {
   return s
     .replace(ENTITY, (_, e: string) =>
-      e.startsWith("#x") ? String.fromCodePoint(Number.parseInt(e.slice(2), 16)) : e.startsWith("#") ? String.fromCodePoint(Number(e.slice(1))) : (NAMED[e] ?? ""),
+      e.startsWith("#x")
+        ? String.fromCodePoint(Number.parseInt(e.slice(2), 16))
+        : e.startsWith("#")
+          ? String.fromCodePoint(Number(e.slice(1)))
+          : (NAMED[e] ?? ""),
     )
     .replace(/_x([0-9A-Fa-f]{4})_/g, (_, h: string) => String.fromCharCode(Number.parseInt(h, 16)));
 }
@@ -93,7 +97,7 @@ function sheetRows(xml: string, shared: string[]): SheetRow[] {
 export function readWorkbook(bytes: Uint8Array): Sheet[] {
   let files: Record<string, Uint8Array>;
   try {
-    files = unzipSync(bytes, { filter: (f) => f.name.startsWith("xl/") && f.name.endsWith(".xml") || f.name.endsWith(".rels") });
+    files = unzipSync(bytes, { filter: (f) => (f.name.startsWith("xl/") && f.name.endsWith(".xml")) || f.name.endsWith(".rels") });
   } catch (err) {
     throw new WorkbookUnreadable(`not a readable .xlsx (ZIP) file: ${(err as Error).message}`);
   }

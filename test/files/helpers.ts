@@ -15,7 +15,14 @@ export function putFile(
   source: string,
   name: string,
   body: Uint8Array | string | ReadableStream<Uint8Array>,
-  opts: { token?: string | null; headers?: Record<string, string>; query?: string; env?: FilesEnv & Env; length?: number; method?: string } = {},
+  opts: {
+    token?: string | null;
+    headers?: Record<string, string>;
+    query?: string;
+    env?: FilesEnv & Env;
+    length?: number;
+    method?: string;
+  } = {},
 ): Promise<Response> {
   const bytes = typeof body === "string" ? new TextEncoder().encode(body) : body;
   const headers: Record<string, string> = { ...opts.headers };
@@ -23,11 +30,13 @@ export function putFile(
   const length = opts.length ?? (bytes instanceof Uint8Array ? bytes.byteLength : undefined);
   if (length !== undefined) headers["content-length"] = String(length);
   const url = `https://dock.example/files/${source}/${encodeURIComponent(name)}${opts.query ?? ""}`;
-  return app.fetch(new Request(url, { method: opts.method ?? "PUT", headers, body: bytes }), opts.env ?? filesEnv(source));
+  return Promise.resolve(app.fetch(new Request(url, { method: opts.method ?? "PUT", headers, body: bytes }), opts.env ?? filesEnv(source)));
 }
 
 export async function ledgerRows(source: string): Promise<LedgerRow[]> {
-  const { results } = await env.DB.prepare("SELECT * FROM file_ledger WHERE source = ? ORDER BY landed_at, key").bind(source).all<LedgerRow>();
+  const { results } = await env.DB.prepare("SELECT * FROM file_ledger WHERE source = ? ORDER BY landed_at, key")
+    .bind(source)
+    .all<LedgerRow>();
   return results;
 }
 
