@@ -239,3 +239,67 @@ export const deadLetters = sqliteTable(
   },
   (t) => [index("dead_letters_open").on(t.queue, t.redrivenAt)],
 );
+
+// ── Reconciliation (src/reconcile) ─────────────────────────────────────────────────────────────
+
+/**
+ * One row per webhook source: how far its events have been reconciled (the watermark moves only
+ * after the missing ones are on INGEST), which run holds the source now, how the last run ended,
+ * and the range lost for good when the source was down longer than the vendor keeps history.
+ */
+export const reconcileState = sqliteTable("reconcile_state", {
+  source: text("source").primaryKey(),
+  reconciledTo: text("reconciled_to"),
+  activeRunId: text("active_run_id"),
+  heartbeatAt: text("heartbeat_at"),
+  lastRunId: text("last_run_id"),
+  lastStatus: text("last_status"),
+  lastError: text("last_error"),
+  lastFinishedAt: text("last_finished_at"),
+  unrecoverableFrom: text("unrecoverable_from"),
+  unrecoverableTo: text("unrecoverable_to"),
+  updatedAt: text("updated_at").notNull(),
+});
+
+/**
+ * Every event a vendor's listing named, once (by event id), with how it reached the raw zone:
+ * `webhook`, `reconcile` (sent by a reconciliation) or `missing` (listed, but the vendor gave no
+ * payload to recover). The ledger counts from here, so overlapping windows never count twice.
+ * Pruned once older than the vendor's history: no window may reach back that far.
+ */
+export const reconcileEvents = sqliteTable(
+  "reconcile_events",
+  {
+    source: text("source").notNull(),
+    eventId: text("event_id").notNull(),
+    occurredAt: text("occurred_at").notNull(),
+    outcome: text("outcome", { enum: ["webhook", "reconcile", "missing"] }).notNull(),
+    runId: text("run_id").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.source, t.eventId] }), index("reconcile_events_time").on(t.source, t.occurredAt)],
+);
+
+/**
+ * The completeness ledger, per source and UTC day (of the vendor's event time): what the vendor
+ * says happened, what came by webhook, what reconciliation recovered, what is still missing, and
+ * which part of the day reconciled windows cover. Status: complete | partial | incomplete |
+ * not reconcilable | unrecoverable range.
+ */
+export const reconcileLedger = sqliteTable(
+  "reconcile_ledger",
+  {
+    source: text("source").notNull(),
+    day: text("day").notNull(),
+    expected: integer("expected"),
+    received: integer("received"),
+    recovered: integer("recovered"),
+    missing: integer("missing"),
+    windowFrom: text("window_from"),
+    windowTo: text("window_to"),
+    runId: text("run_id"),
+    status: text("status").notNull(),
+    detail: text("detail"),
+    updatedAt: text("updated_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.source, t.day] })],
+);
