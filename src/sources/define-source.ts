@@ -1,5 +1,6 @@
 import { isSafeSegment } from "../envelope/raw-keys";
 import type { PollAuth, PollStream, RateLimitSpec } from "../pollers/types";
+import type { ReconcileSpec } from "../reconcile/types";
 import type { WebhookSpec } from "../webhooks/types";
 
 /**
@@ -19,6 +20,11 @@ export interface SourceDefinition {
   rateLimit?: RateLimitSpec;
   /** Resources to poll (incrementally, every `intervalMinutes`) and/or refresh nightly. */
   streams?: PollStream[];
+  /**
+   * Webhook sources: how the nightly reconciliation lists what the vendor says happened, or
+   * `{ unsupported: "<why>" }` (see docs/reconciliation.md). Absent on a webhook source = unsupported.
+   */
+  reconcile?: ReconcileSpec;
 }
 
 const NAME = /^[a-z][a-z0-9_]{0,62}$/;

@@ -1,0 +1,76 @@
+import type { HttpResult } from "../pollers/http";
+import type { PageRequest, PollAuth, RateLimitSpec } from "../pollers/types";
+import type { WebhookRecord } from "../webhooks/types";
+
+/**
+ * The reconciliation half of a source definition: either how to list what the vendor says
+ * happened, or the honest statement that it cannot be listed (the ledger then says
+ * "not reconcilable", never complete). Nothing here names a vendor; sources fill it in.
+ */
+export type ReconcileSpec = ReconcileListing | { unsupported: string };
+
+/** A closed time range, ISO-8601 UTC, that the vendor is asked about. */
+export interface ReconcileWindow {
+  from: string;
+  to: string;
+}
+
+export interface ReconcileListing {
+  /** How long the vendor keeps what its listing returns; windows reaching further back are refused. */
+  historyDays: number;
+  /** How long after an event its webhook may still be on its way (retries in flight): not asked about yet. */
+  settleSeconds: number;
+  /** How far before the last reconciled end the next window starts (vendors' indexes lag). */
+  overlapSeconds: number;
+  /** The vendor's API root (default: the source's `baseUrl`). */
+  baseUrl?: string | ((env: Record<string, unknown>) => string);
+  /** How listing requests authenticate (default: the source's `auth`). */
+  auth?: PollAuth;
+  /** The vendor's published cap (default: the source's; the slots are shared with its pollers). */
+  rateLimit?: RateLimitSpec;
+  /** Names of the Worker variables the listing reads (a repo, a hook id): checked before a run starts. */
+  config?: readonly string[];
+  /**
+   * One page of what the vendor says happened in `window`, from `page` (null for the first page).
+   * A malformed page throws: the run fails with the page's position and the window stays unreconciled.
+   */
+  list(window: ReconcileWindow, page: string | null, ctx: ListContext): Promise<ListedPage>;
+}
+
+export interface ListedPage {
+  events: ListedEvent[];
+  /** Where the next page starts (serialisable: it is kept in the run's state); null when done. */
+  next: string | null;
+}
+
+/** One event as the vendor lists it, identified exactly as the webhook path identifies it. */
+export interface ListedEvent {
+  /** Equal to the `eventId` the webhook path gives the same event (the receipt's key). */
+  eventId: string;
+  /** The vendor's time of the event (ISO-8601 UTC): the ledger's day. */
+  occurredAt: string;
+  /**
+   * The record the webhook would have produced, with its JSON in `text` (a span of it, or all of it).
+   * `load` fetches it lazily, only for events found missing (one more request per event); null when
+   * the vendor no longer gives the payload (the event is then counted as missing).
+   */
+  recovered?: Recovered;
+  load?: () => Promise<Recovered | null>;
+}
+
+export interface Recovered {
+  record: WebhookRecord;
+  text: string;
+}
+
+/** What a listing may use: GET through the poll engine's client (rate slots, retries, Retry-After). */
+export interface ListContext {
+  get(request: PageRequest): Promise<HttpResult>;
+  env: Record<string, unknown>;
+  /** The values of the variables named in `config`. */
+  config: Readonly<Record<string, string>>;
+}
+
+export function isListing(spec: ReconcileSpec | undefined): spec is ReconcileListing {
+  return spec !== undefined && "list" in spec;
+}
