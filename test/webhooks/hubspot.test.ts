@@ -12,7 +12,7 @@ function twoContactEvents(marker: string) {
 {"eventId":${n + 1},"subscriptionId":12346,"portalId":62515,"appId":54321,"occurredAt":1764054000001,"subscriptionType":"deal.deletion","attemptNumber":0,"objectId":42,"changeSource":"CRM","note":"${marker}"}]`;
 }
 
-// Signed by HubSpot's own `@hubspot/api-client` (Signature.getSignature, v3).
+// Signed by HubSpot's own `@hubspot/api-client` (Signature.getSignature, v3; `signature` is only read by isValid).
 const hubspot: WebhookCase = {
   source: "hubspot",
   secret: "hubspot-client-secret-test",
@@ -22,7 +22,13 @@ const hubspot: WebhookCase = {
   records: 2,
   sign(body, { secret, nowSeconds }) {
     const timestamp = nowSeconds * 1000 + 123;
-    const signature = Signature.getSignature("POST", "v3", { clientSecret: secret, requestBody: body, url: URL_CALLED, timestamp });
+    const signature = Signature.getSignature("POST", "v3", {
+      signature: "",
+      clientSecret: secret,
+      requestBody: body,
+      url: URL_CALLED,
+      timestamp,
+    });
     return {
       headers: {
         "x-hubspot-signature-v3": signature,
@@ -65,6 +71,7 @@ describe("POST /webhooks/hubspot — specifics", () => {
     const timestamp = Date.now();
     expect(hubspotSignedUri(`${URL_CALLED}${query}`)).toBe(`${URL_CALLED}?portal=a:b/c@d&keep=%20`);
     const signature = Signature.getSignature("POST", "v3", {
+      signature: "",
       clientSecret: hubspot.secret,
       requestBody: body,
       url: `${URL_CALLED}?portal=a:b/c@d&keep=%20`,
@@ -81,6 +88,7 @@ describe("POST /webhooks/hubspot — specifics", () => {
     const body = twoContactEvents(aMarker("other"));
     const timestamp = Date.now();
     const signature = Signature.getSignature("POST", "v3", {
+      signature: "",
       clientSecret: hubspot.secret,
       requestBody: body,
       url: "https://elsewhere.example/hook",
@@ -95,7 +103,13 @@ describe("POST /webhooks/hubspot — specifics", () => {
   it("given the timestamp in seconds instead of milliseconds, then it is refused as stale", async () => {
     const body = twoContactEvents(aMarker("secs"));
     const timestamp = Math.floor(Date.now() / 1000);
-    const signature = Signature.getSignature("POST", "v3", { clientSecret: hubspot.secret, requestBody: body, url: URL_CALLED, timestamp });
+    const signature = Signature.getSignature("POST", "v3", {
+      signature: "",
+      clientSecret: hubspot.secret,
+      requestBody: body,
+      url: URL_CALLED,
+      timestamp,
+    });
     const res = await deliver(hubspot, body, {
       headers: { "x-hubspot-signature-v3": signature, "x-hubspot-request-timestamp": String(timestamp) },
     });

@@ -1,0 +1,101 @@
+import { describe, expect, it } from "vitest";
+import { aMarker, deliver, describeWebhookContract, waitForMarker, type WebhookCase } from "./support";
+
+const ORG = "00D000000000062EAA";
+
+/** An 18-character Salesforce id that is unique per marker. */
+const sfId = (prefix: string, marker: string) =>
+  `${prefix}${marker
+    .replace(/[^A-Za-z0-9]/g, "")
+    .slice(-12)
+    .padStart(12, "0")}`.padEnd(18, "A");
+
+/** An outbound message with two notifications, shaped like Salesforce's documented SOAP envelope. */
+function anOutboundMessage(marker: string, org = ORG) {
+  const notification = (n: number) => `
+   <Notification>
+    <Id>${sfId(`04l${n}`, marker)}</Id>
+    <sObject xsi:type="sf:Account" xmlns:sf="urn:sobject.enterprise.soap.sforce.com">
+     <sf:Id>${sfId(`001${n}`, marker)}</sf:Id>
+     <sf:Name>Acme &amp; Sons ${marker} ${n}</sf:Name>
+     <sf:AnnualRevenue>9007199254740993</sf:AnnualRevenue>
+    </sObject>
+   </Notification>`;
+  return `<?xml version="1.0" encoding="UTF-8"?>
+<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:xsd="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
+ <soapenv:Body>
+  <notifications xmlns="http://soap.sforce.com/2005/09/outbound">
+   <OrganizationId>${org}</OrganizationId>
+   <ActionId>04k000000000001AAA</ActionId>
+   <SessionId>00D000000000062!AQ4AQLive.Session.Token</SessionId>
+   <EnterpriseUrl>https://acme.my.salesforce.com/services/Soap/c/60.0/00D000000000062</EnterpriseUrl>
+   <PartnerUrl>https://acme.my.salesforce.com/services/Soap/u/60.0/00D000000000062</PartnerUrl>${notification(1)}${notification(2)}
+  </notifications>
+ </soapenv:Body>
+</soapenv:Envelope>`;
+}
+
+// No signature exists: the token in the URL (constant-time) plus the configured OrganizationId.
+const salesforce: WebhookCase = {
+  source: "salesforce",
+  secret: "salesforce-url-token-test",
+  previous: "salesforce-url-token-previous",
+  wrong: "salesforce-url-token-wrong",
+  contentType: "text/xml; charset=utf-8",
+  body: anOutboundMessage,
+  records: 2,
+  sign: (_body, { secret }) => ({ query: `?token=${encodeURIComponent(secret)}`, headers: { soapaction: '""' } }),
+  timestampSigned: false,
+  required: [],
+  single: [],
+};
+
+describeWebhookContract(salesforce);
+
+describe("POST /webhooks/salesforce — outbound message specifics", () => {
+  const post = (body: string, query = "?token=salesforce-url-token-test") => deliver(salesforce, body, { query, headers: {} });
+
+  it("given a valid message, when it is queued, then the answer is the SOAP Ack true", async () => {
+    const res = await post(anOutboundMessage(aMarker("ack")));
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toMatch(/^text\/xml/);
+    const xml = await res.text();
+    expect(xml).toContain('<notificationsResponse xmlns="http://soap.sforce.com/2005/09/outbound">');
+    expect(xml).toContain("<Ack>true</Ack>");
+  });
+
+  it("given two notifications, when they land, then each sObject is kept verbatim as a string, keyed by its Id, versioned by the notification Id", async () => {
+    const marker = aMarker("sf");
+    await post(anOutboundMessage(marker));
+    const lines = await waitForMarker("salesforce", marker, 2);
+    const first = JSON.parse(lines.find((l) => l.includes(`${marker} 1`)) ?? "");
+    expect(first._dock).toMatchObject({ stream: "account", key: sfId("0011", marker), version: sfId("04l1", marker), op: "upsert" });
+    expect(first.raw).toMatch(
+      /^<sObject xsi:type="sf:Account"[\s\S]*<sf:AnnualRevenue>9007199254740993<\/sf:AnnualRevenue>[\s\S]*<\/sObject>$/,
+    );
+    expect(first.raw).toContain(`Acme &amp; Sons ${marker} 1`);
+    for (const l of lines) expect(l).not.toContain("Live.Session.Token");
+  });
+
+  it.each([
+    ["another organization", (m: string) => [anOutboundMessage(m, "00D000000000099ZZZ"), undefined]],
+    ["the org id in the wrong case", (m: string) => [anOutboundMessage(m, "00d000000000062EAA"), undefined]],
+    ["a token given twice", (m: string) => [anOutboundMessage(m), "?token=salesforce-url-token-test&token=salesforce-url-token-test"]],
+    ["the token in another parameter", (m: string) => [anOutboundMessage(m), "?secret=salesforce-url-token-test"]],
+    ["a token with a suffix", (m: string) => [anOutboundMessage(m), "?token=salesforce-url-token-testX"]],
+    ["an envelope that is not an outbound message", () => ["<soapenv:Envelope><soapenv:Body/></soapenv:Envelope>", undefined]],
+    ["a DTD", (m: string) => [`<!DOCTYPE x [<!ENTITY e "x">]>${anOutboundMessage(m)}`, undefined]],
+    ["a JSON body", () => ['{"OrganizationId":"00D000000000062EAA"}', undefined]],
+  ])("given %s, then 401", async (_name, make) => {
+    const [body, query] = make(aMarker("no")) as [string, string | undefined];
+    const res = await post(body, query);
+    expect(res.status).toBe(401);
+    expect(await res.text()).not.toContain("salesforce-url-token");
+  });
+
+  it("given the 15-character org id Salesforce shows in Setup, then the 18-character id it sends matches", async () => {
+    const { sameOrganization } = await import("../../src/sources/salesforce/soap");
+    expect(sameOrganization("00D000000000062EAA", "00D000000000062")).toBe(true);
+    expect(sameOrganization("00D000000000062EAA", "00D000000000063")).toBe(false);
+  });
+});
