@@ -209,7 +209,7 @@ async function textStep(env: FilesEnv, row: LedgerRow, state: ParseState, sender
     }
     if (error) badRows++;
     else rows++;
-    await sender.add(row.stream, await rowEnvelope(sender.ctx, row.stream, position, payload, error));
+    await sender.add(row.stream, rowEnvelope(sender.ctx, row.stream, position, payload, error));
   }
   return {
     to: row.parse_offset + skipped + parsed.consumed,
@@ -242,10 +242,10 @@ async function xlsxStep(env: FilesEnv, row: LedgerRow, sender: Sender): Promise<
       const position = { line: r.row, sheet: sheet.name };
       if (r.cells.length > names.length) {
         const error = `row has ${r.cells.length} cells, the header has ${names.length}`;
-        await sender.add(stream, await rowEnvelope(ctx, stream, position, { raw: JSON.stringify(r.cells) }, error));
+        await sender.add(stream, rowEnvelope(ctx, stream, position, { raw: JSON.stringify(r.cells) }, error));
         badRows++;
       } else {
-        await sender.add(stream, await rowEnvelope(ctx, stream, position, { json: rowObject(names, r.cells) }));
+        await sender.add(stream, rowEnvelope(ctx, stream, position, { json: rowObject(names, r.cells) }));
         rows++;
       }
     }
