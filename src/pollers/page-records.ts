@@ -37,7 +37,7 @@ export function parsePage(stream: PollStream, text: string, position: string): P
   spans.forEach((span, i) => {
     const parts = keyPaths.map((p) => scalarTextAt(text, span, p));
     if (parts.some((p) => p === undefined)) {
-      throw new MalformedPage(`${position}: record ${i} has no primary key (${keyPaths.join(", ")})`);
+      throw new MalformedPage(`${position}: record ${i} has no value at ${keyPaths.join(", ")} (its primary_key)`);
     }
     keys.push(parts.join("|"));
     cursorValues.push(stream.cursor && stream.cursor.kind !== "token" ? scalarTextAt(text, span, stream.cursor.field) : undefined);

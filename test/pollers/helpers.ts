@@ -108,7 +108,7 @@ function canonical(url: string): string {
  */
 export class VendorMock {
   readonly routes: Route[] = [];
-  readonly requests: { url: string; headers: Headers; at?: number }[] = [];
+  readonly requests: { method: string; url: string; headers: Headers; body: string; at?: number }[] = [];
   readonly unexpected: string[] = [];
   clock?: { now(): number };
 
@@ -120,7 +120,8 @@ export class VendorMock {
   install() {
     return vi.spyOn(globalThis, "fetch").mockImplementation(async (input: RequestInfo | URL, init?: RequestInit) => {
       const req = new Request(input as RequestInfo, init);
-      this.requests.push({ url: req.url, headers: req.headers, at: this.clock?.now() });
+      const body = req.method === "GET" ? "" : await req.clone().text();
+      this.requests.push({ method: req.method, url: req.url, headers: req.headers, body, at: this.clock?.now() });
       const key = canonical(req.url);
       const route = this.routes.find((r) => r.url === key);
       if (!route) {
