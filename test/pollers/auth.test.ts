@@ -144,7 +144,7 @@ describe("poll engine: auth styles", () => {
     vendor.install();
     const out = await poll({ type: "bearer", token: { env: "MISSING_TOKEN" } }, {});
     expect(out.status).toBe("failed");
-    expect(out.error).toMatch(/MISSING_TOKEN is not set/);
+    expect(out.error).toMatch(/env var the source needs for auth is not set \(MISSING_TOKEN\)/);
     expect(vendor.requests).toHaveLength(0);
   });
 });

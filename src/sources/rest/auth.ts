@@ -19,7 +19,7 @@ export class AuthError extends PollFailure {}
 function secret(env: Record<string, unknown>, ref: SecretRef | string): string {
   if (typeof ref === "string") return ref;
   const value = env[ref.env];
-  if (typeof value !== "string" || value === "") throw new AuthError(`env var ${ref.env} is not set (the source needs it for auth)`);
+  if (typeof value !== "string" || value === "") throw new AuthError(`an env var the source needs for auth is not set (${ref.env})`);
   return value;
 }
 
