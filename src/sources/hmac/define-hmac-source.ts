@@ -3,6 +3,7 @@ import type { HashName } from "../../lib/crypto";
 import { concatBytes } from "../../webhooks/verify";
 import type { HmacScheme, WebhookInput, WebhookRecord, WebhookRequest } from "../../webhooks/types";
 import { defineSource } from "../define-source";
+import { hmacReconcile } from "./reconcile";
 
 /**
  * A one-off sender that signs its webhooks with an HMAC, described by configuration:
@@ -70,5 +71,6 @@ export function hmacSource(input: HmacSourceConfig) {
       toleranceSeconds: config.toleranceSeconds,
       records: recordsFor(config),
     },
+    reconcile: hmacReconcile,
   });
 }

@@ -2,6 +2,7 @@ import { defineSource } from "../define-source";
 import { salesforceWebhookRecords } from "./events";
 import { ORG_ID_SETTING, salesforceScheme } from "./signature";
 import { ACK } from "./soap";
+import { salesforceReconcile } from "./reconcile";
 
 /** Salesforce outbound messages (SOAP). Secrets: SALESFORCE_WEBHOOK_SECRET (URL token) and SALESFORCE_ORG_ID. */
 export const salesforce = defineSource({
@@ -15,4 +16,5 @@ export const salesforce = defineSource({
     // The Ack goes out only after every notification is on the INGEST queue (the route answers last).
     respond: () => new Response(ACK, { status: 200, headers: { "content-type": "text/xml; charset=utf-8" } }),
   },
+  reconcile: salesforceReconcile,
 });

@@ -1,6 +1,7 @@
 import { defineSource } from "../define-source";
 import { stripeWebhookRecords } from "./events";
 import { stripeScheme } from "./signature";
+import { stripeReconcile } from "./reconcile";
 
 export const stripe = defineSource({
   name: "stripe",
@@ -10,4 +11,5 @@ export const stripe = defineSource({
     toleranceSeconds: 300,
     records: stripeWebhookRecords,
   },
+  reconcile: stripeReconcile,
 });

@@ -1,6 +1,7 @@
 import { defineSource } from "../define-source";
 import { svixWebhookRecords } from "./events";
 import { svixScheme } from "./signature";
+import { svixReconcile } from "./reconcile";
 
 /** Svix, and any sender of Standard Webhooks (standardwebhooks.com). Secret: the endpoint's `whsec_…`. */
 export const svix = defineSource({
@@ -11,4 +12,5 @@ export const svix = defineSource({
     toleranceSeconds: 300,
     records: svixWebhookRecords,
   },
+  reconcile: svixReconcile,
 });
