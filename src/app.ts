@@ -3,6 +3,7 @@ import { adminRoutes } from "./admin/routes";
 import { fileRoutes } from "./files/route";
 import { cdcRoutes } from "./ingest/cdc-route";
 import { errorText, log } from "./lib/log";
+import { sidecarHealthRoutes } from "./ops/sidecar-health";
 import { findSource } from "./sources/registry";
 import { webhookRoutes } from "./webhooks/route";
 
@@ -10,6 +11,7 @@ export function createApp() {
   const app = new Hono<{ Bindings: Env }>();
   app.route("/", webhookRoutes(findSource));
   app.route("/", cdcRoutes());
+  app.route("/", sidecarHealthRoutes());
   app.route("/", fileRoutes());
   app.route("/", adminRoutes());
   app.get("/healthz", (c) => c.json({ ok: true }));

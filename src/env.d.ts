@@ -5,4 +5,7 @@ interface Env {
   CDC_INGEST_SECRET?: string;
   CDC_INGEST_SECRET_PREVIOUS?: string;
   PUBLIC_BASE_URL?: string;
+  /** Operations alerts: a Slack-compatible incoming webhook, and the whsec_ secret that signs each post. */
+  ALERT_WEBHOOK_URL?: string;
+  ALERT_SIGNING_SECRET?: string;
 }

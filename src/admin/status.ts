@@ -1,6 +1,8 @@
 import { asc, desc } from "drizzle-orm";
 import { database } from "../db/client";
 import { runs, streamStats } from "../db/schema";
+import { fleetStatus } from "../ops/fleet";
+import type { SourceDefinition } from "../sources/define-source";
 
 export interface StreamStatus {
   source: string;
@@ -13,8 +15,11 @@ export interface StreamStatus {
   last_written_at: string;
 }
 
-/** What every stream has brought so far, and when it last did. */
-export async function streamStatus(d1: D1Database) {
+/**
+ * What every stream has brought so far, and when it last did — plus the freshness answer
+ * (`ok`, `problems`, `streams` with their state, `sidecars`, `dlq`, `gaps`; see src/ops/fleet.ts).
+ */
+export async function streamStatus(d1: D1Database, sources: readonly SourceDefinition[] = [], now = new Date()) {
   const db = database(d1);
   const [streams, recentRuns] = await db.batch([
     db.select().from(streamStats).orderBy(asc(streamStats.source), asc(streamStats.stream)),
@@ -37,5 +42,6 @@ export async function streamStatus(d1: D1Database) {
     });
     bySource.set(s.source, entry);
   }
-  return { generated_at: new Date().toISOString(), sources: [...bySource.values()], recent_runs: recentRuns };
+  const fleet = await fleetStatus(d1, sources, now);
+  return { ...fleet, generated_at: now.toISOString(), sources: [...bySource.values()], recent_runs: recentRuns };
 }

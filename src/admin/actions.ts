@@ -1,0 +1,201 @@
+import * as z from "zod";
+import { resetCursor } from "../pollers/cursor";
+import { newRunId } from "../pollers/run-poll";
+import type { CursorSpec, PollStream } from "../pollers/types";
+import { jobSchema } from "../queue-consumers/jobs-consumer";
+import type { SourceDefinition } from "../sources/define-source";
+import { pausedSources } from "../ops/controls";
+
+/** An admin call's answer: an HTTP status and a JSON body (the route turns it into a response). */
+export interface ActionResult {
+  status: 200 | 202 | 400 | 404 | 409 | 422 | 501 | 503;
+  body: Record<string, unknown>;
+}
+
+export interface ActionEnv {
+  DB: D1Database;
+  JOBS: Queue<unknown>;
+}
+
+const fail = (status: ActionResult["status"], error: string): ActionResult => ({ status, body: { error } });
+
+export function findPollStream(
+  find: (name: string) => SourceDefinition | undefined,
+  source: string,
+  stream: string,
+): { source: SourceDefinition; stream: PollStream } | ActionResult {
+  const def = find(source);
+  if (!def) return fail(404, `no source named ${JSON.stringify(source)}`);
+  const s = def.streams?.find((x) => x.name === stream);
+  if (!s)
+    return fail(404, `source ${source} has no polled stream ${JSON.stringify(stream)} (webhook streams cannot be run; see reconcile)`);
+  return { source: def, stream: s };
+}
+
+/** Validates a job against the JOBS union before sending, so a job kind that does not exist yet is a 501, not a lost message. */
+async function sendJob(env: ActionEnv, job: Record<string, unknown>): Promise<ActionResult | null> {
+  const parsed = jobSchema.safeParse(job);
+  if (!parsed.success) {
+    const kinds = jobSchema.options.map((o) => o.shape.kind.value);
+    if (!kinds.includes(job.kind as never)) return fail(501, `the ${String(job.kind)} job kind is not installed in this Worker`);
+    const issue = parsed.error.issues[0];
+    return fail(422, `invalid ${String(job.kind)} job at ${issue?.path.join(".")}: ${issue?.message}`);
+  }
+  try {
+    await env.JOBS.send(parsed.data, { contentType: "json" });
+  } catch {
+    return fail(503, "could not queue the job; retry");
+  }
+  return null;
+}
+
+/** Run a stream now: one poll (or full refresh) job on JOBS, with a fresh run id. A paused source needs `force`. */
+export async function runNow(
+  env: ActionEnv,
+  find: (name: string) => SourceDefinition | undefined,
+  source: string,
+  stream: string,
+  opts: { pattern?: "poll" | "full_refresh"; force?: boolean },
+  now = new Date(),
+): Promise<ActionResult> {
+  const found = findPollStream(find, source, stream);
+  if ("status" in found) return found;
+  if (!opts.force && (await pausedSources(env.DB)).has(source)) return fail(409, `source ${source} is paused; resume it or pass force`);
+  const kind = opts.pattern ?? ((found.stream.intervalMinutes ?? 15) > 0 ? "poll" : "full_refresh");
+  if (kind === "full_refresh" && !found.stream.fullRefresh && (found.stream.intervalMinutes ?? 15) > 0) {
+    return fail(422, `stream ${source}.${stream} is not declared fullRefresh`);
+  }
+  const run_id = newRunId(kind, now);
+  const job = { kind, source, stream, run_id };
+  const failed = await sendJob(env, job);
+  if (failed) return failed;
+  return {
+    status: 202,
+    body: {
+      queued: job,
+      note: "the run starts when a JOBS consumer picks it up; if a run of this stream is active, the new one is skipped",
+    },
+  };
+}
+
+export const cursorBody = z.object({ cursor: z.string().min(1).max(1000).nullable() });
+
+/** Set a stream's cursor (or forget it with null: the next poll reads the whole stream). */
+export async function setCursor(
+  env: ActionEnv,
+  find: (name: string) => SourceDefinition | undefined,
+  source: string,
+  stream: string,
+  cursor: string | null,
+  now = new Date(),
+): Promise<ActionResult> {
+  const found = findPollStream(find, source, stream);
+  if ("status" in found) return found;
+  if (!found.stream.cursor) return fail(422, `stream ${source}.${stream} has no cursor: every poll reads it whole`);
+  const before = await env.DB.prepare("SELECT cursor FROM cursors WHERE source = ?1 AND stream = ?2")
+    .bind(source, stream)
+    .first<{ cursor: string }>();
+  await resetCursor(env.DB, source, stream, cursor, now);
+  return { status: 200, body: { source, stream, cursor_before: before?.cursor ?? null, cursor } };
+}
+
+/** A time as the stream's cursor writes it (updated_at cursors only). */
+export function cursorValueFor(spec: CursorSpec, at: Date): string {
+  if (spec.format === "unix") return String(Math.floor(at.getTime() / 1000));
+  if (spec.format === "unix_ms") return String(at.getTime());
+  return at.toISOString();
+}
+
+export const backfillBody = z
+  .object({ from: z.iso.datetime({ offset: true }), to: z.iso.datetime({ offset: true }).optional() })
+  .refine((b) => !b.to || Date.parse(b.to) > Date.parse(b.from), "to must be after from");
+
+/**
+ * Backfill a time range. A polled stream with an updated_at cursor: the cursor goes back to
+ * `from` and a poll runs now, reading forward to the present (the poll engine has no upper bound;
+ * dedupe absorbs what is already there). A stream without a cursor: a run reads it whole. A
+ * webhook source: a reconcile of the range (when the reconcile job kind is installed).
+ */
+export async function backfill(
+  env: ActionEnv,
+  find: (name: string) => SourceDefinition | undefined,
+  source: string,
+  stream: string,
+  range: { from: string; to?: string },
+  now = new Date(),
+): Promise<ActionResult> {
+  const def = find(source);
+  if (!def) return fail(404, `no source named ${JSON.stringify(source)}`);
+  const polled = def.streams?.find((s) => s.name === stream);
+  if (!polled) {
+    const result = await reconcileNow(env, find, source, range);
+    return result.status === 202 ? { status: 202, body: { ...result.body, how: "reconcile over the range (webhook stream)" } } : result;
+  }
+  if (polled.cursor && polled.cursor.kind !== "updated_at") {
+    return fail(
+      422,
+      `stream ${source}.${stream} has a ${polled.cursor.kind} cursor, which has no time: set the cursor (PUT …/cursor) instead`,
+    );
+  }
+  let how = "a full read of a stream without a cursor";
+  if (polled.cursor) {
+    const value = cursorValueFor(polled.cursor, new Date(range.from));
+    await resetCursor(env.DB, source, stream, value, now);
+    how = `cursor set to ${value}, then a poll reads from there to now`;
+  }
+  const run = await runNow(env, find, source, stream, { force: true }, now);
+  if (run.status !== 202) return run;
+  return { status: 202, body: { ...run.body, how, from: range.from, to: range.to ?? null } };
+}
+
+export const reconcileBody = z.object({
+  from: z.iso.datetime({ offset: true }).optional(),
+  to: z.iso.datetime({ offset: true }).optional(),
+});
+
+/** Reconcile a source now: a `reconcile` job on JOBS (the reconciler's kind; 501 until it is installed). */
+export async function reconcileNow(
+  env: ActionEnv,
+  find: (name: string) => SourceDefinition | undefined,
+  source: string,
+  range: { from?: string; to?: string },
+): Promise<ActionResult> {
+  const def = find(source);
+  if (!def) return fail(404, `no source named ${JSON.stringify(source)}`);
+  const job: Record<string, unknown> = { kind: "reconcile", source };
+  if (range.from) job.from = range.from;
+  if (range.to) job.to = range.to;
+  const failed = await sendJob(env, job);
+  if (failed) return failed;
+  return { status: 202, body: { queued: job } };
+}
+
+export const runsQuery = z.object({
+  source: z.string().max(63).optional(),
+  stream: z.string().max(128).optional(),
+  status: z.enum(["running", "succeeded", "failed", "paused"]).optional(),
+  before: z.string().max(40).optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+});
+
+export async function listRuns(d1: D1Database, q: z.infer<typeof runsQuery>) {
+  const where: string[] = [];
+  const binds: unknown[] = [];
+  const add = (sql: string, v: unknown) => {
+    binds.push(v);
+    where.push(sql.replace("?", `?${binds.length}`));
+  };
+  if (q.source) add("source = ?", q.source);
+  if (q.stream) add("stream = ?", q.stream);
+  if (q.status) add("status = ?", q.status);
+  if (q.before) add("started_at < ?", q.before);
+  binds.push(q.limit);
+  const sql = `SELECT id, source, stream, pattern, status, started_at, finished_at, records, pages, cursor_from, cursor_to, error
+    FROM runs ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY started_at DESC LIMIT ?${binds.length}`;
+  return (
+    await d1
+      .prepare(sql)
+      .bind(...binds)
+      .all()
+  ).results;
+}

@@ -1,0 +1,112 @@
+import { errorText, log } from "../lib/log";
+
+/**
+ * Dead letters. Cloudflare Queues keeps a DLQ as an ordinary queue, and its pull API needs an
+ * account (it does not exist under `wrangler dev`), so each DLQ gets a consumer here that parks
+ * its messages in D1 (`dead_letters`). That makes the depth a COUNT and a re-drive a send back
+ * to the original queue — the same locally and deployed.
+ */
+export const DLQ_SUFFIX = "-dlq";
+
+/** `loading-dock-ingest-dlq` → `ingest`. */
+export function dlqQueueName(dlq: string): string {
+  const base = dlq.slice(0, -DLQ_SUFFIX.length);
+  return base.replace(/^loading-dock-/, "");
+}
+
+export function isDeadLetterQueue(queue: string): boolean {
+  return queue.endsWith(DLQ_SUFFIX);
+}
+
+/** The DLQ consumer: every message is parked (idempotently, by message id) and acknowledged. */
+export async function parkDeadLetters(env: { DB: D1Database }, batch: MessageBatch<unknown>, now = new Date()): Promise<void> {
+  const queue = dlqQueueName(batch.queue);
+  const statements = batch.messages.map((m) => {
+    const body = m.body as { source?: unknown; stream?: unknown } | null;
+    const text = typeof m.body === "string" ? JSON.stringify(m.body) : JSON.stringify(m.body ?? null);
+    return env.DB.prepare(
+      `INSERT OR IGNORE INTO dead_letters (id, queue, source, stream, body, attempts, parked_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)`,
+    ).bind(
+      m.id,
+      queue,
+      typeof body?.source === "string" ? body.source : null,
+      typeof body?.stream === "string" ? body.stream : null,
+      text,
+      m.attempts,
+      now.toISOString(),
+    );
+  });
+  if (statements.length > 0) await env.DB.batch(statements);
+  for (const m of batch.messages) {
+    const body = m.body as { source?: string; stream?: string } | null;
+    log("error", { event: "dlq.parked", queue, source: body?.source, stream: body?.stream, attempts: m.attempts });
+  }
+  batch.ackAll();
+}
+
+export interface RedriveEnv {
+  DB: D1Database;
+  INGEST: Queue<unknown>;
+  JOBS: Queue<unknown>;
+}
+
+/**
+ * Sends parked messages back to the queue they failed on, oldest first, and marks them re-driven
+ * only after the queue accepted them. Files-queue letters (R2 notifications) have no producer
+ * binding here: they stay parked and are counted as skipped.
+ */
+export async function redriveDeadLetters(
+  env: RedriveEnv,
+  opts: { queue?: string; ids?: string[]; limit?: number },
+  now = new Date(),
+): Promise<{ redriven: number; skipped: number; failed: string | null }> {
+  const limit = Math.min(500, Math.max(1, opts.limit ?? 100));
+  const where = ["redriven_at IS NULL"];
+  const binds: unknown[] = [];
+  if (opts.queue) {
+    binds.push(opts.queue);
+    where.push(`queue = ?${binds.length}`);
+  }
+  if (opts.ids?.length) {
+    binds.push(JSON.stringify(opts.ids));
+    where.push(`id IN (SELECT value FROM json_each(?${binds.length}))`);
+  }
+  binds.push(limit);
+  const rows = await env.DB.prepare(
+    `SELECT id, queue, body FROM dead_letters WHERE ${where.join(" AND ")} ORDER BY parked_at, id LIMIT ?${binds.length}`,
+  )
+    .bind(...binds)
+    .all<{ id: string; queue: string; body: string }>();
+  let redriven = 0;
+  let skipped = 0;
+  for (const target of ["ingest", "jobs"] as const) {
+    const list = rows.results.filter((r) => r.queue === target);
+    const queue = target === "ingest" ? env.INGEST : env.JOBS;
+    for (let i = 0; i < list.length; i += 50) {
+      const part = list.slice(i, i + 50);
+      try {
+        await queue.sendBatch(part.map((r) => ({ body: JSON.parse(r.body) as unknown, contentType: "json" as const })));
+      } catch (err) {
+        log("error", { event: "dlq.redrive_failed", queue: target, error: errorText(err) });
+        return { redriven, skipped, failed: `sending to ${target} failed: ${errorText(err)}` };
+      }
+      await env.DB.prepare("UPDATE dead_letters SET redriven_at = ?1 WHERE id IN (SELECT value FROM json_each(?2))")
+        .bind(now.toISOString(), JSON.stringify(part.map((r) => r.id)))
+        .run();
+      redriven += part.length;
+    }
+  }
+  skipped = rows.results.filter((r) => r.queue !== "ingest" && r.queue !== "jobs").length;
+  log("info", { event: "dlq.redriven", records: redriven, skipped });
+  return { redriven, skipped, failed: null };
+}
+
+export async function listDeadLetters(d1: D1Database, limit = 100) {
+  const rows = await d1
+    .prepare(
+      "SELECT id, queue, source, stream, attempts, parked_at, substr(body, 1, 500) AS body_head FROM dead_letters WHERE redriven_at IS NULL ORDER BY parked_at DESC LIMIT ?1",
+    )
+    .bind(limit)
+    .all();
+  return rows.results;
+}

@@ -1,0 +1,128 @@
+import { Hono } from "hono";
+import * as z from "zod";
+import { errorText, log, redact } from "../lib/log";
+import { BodyTooLarge, readBodyLimited } from "../webhooks/read-body";
+import { standardWebhooksScheme } from "../webhooks/schemes/standard-webhooks";
+import { verifySignature } from "../webhooks/verify";
+import { DEFAULT_SILENCE_MINUTES } from "./slo";
+
+export interface SidecarReport {
+  source: string;
+  slot: string;
+  state: string | null;
+  slotLagBytes: number | null;
+  walStatus: string | null;
+  safeWalSize: number | null;
+  heartbeatAt: string | null;
+  durableLsn: string | null;
+  error: string | null;
+  reportedAt: string;
+}
+
+/** Slot lag, in bytes, beyond which a slot alerts even while the heartbeat still flows. */
+export const DEFAULT_MAX_SLOT_LAG_BYTES = 1024 ** 3;
+
+const iso = z.iso.datetime({ offset: true });
+/** The body of POST /ingest/health (what the sidecar knows of its slot; see docs/operations.md). */
+export const healthReportSchema = z.object({
+  source: z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_-]{0,63}$/),
+  slot: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/),
+  state: z.string().max(32).nullish(),
+  slot_lag_bytes: z.number().int().nonnegative().nullish(),
+  wal_status: z.enum(["reserved", "extended", "unreserved", "lost"]).nullish(),
+  safe_wal_size: z.number().int().nullish(),
+  heartbeat_at: iso.nullish(),
+  durable_lsn: z
+    .string()
+    .regex(/^[0-9A-F]{1,8}\/[0-9A-F]{1,8}$/i)
+    .nullish(),
+  error: z.string().max(2000).nullish(),
+});
+
+/** A sidecar's condition: silent reports, a stopped heartbeat, a slot near losing WAL, or too much lag. */
+export function sidecarCondition(
+  s: SidecarReport,
+  now: Date,
+  maxLagBytes = DEFAULT_MAX_SLOT_LAG_BYTES,
+): { condition: "ok" | "slot-lag" | "silent" | "failing"; reason: string } {
+  const silence = DEFAULT_SILENCE_MINUTES.cdc * 60_000;
+  if (s.walStatus === "lost") return { condition: "failing", reason: "the slot lost WAL it still needed (wal_status lost)" };
+  if (s.state === "failed") return { condition: "failing", reason: `sidecar failed: ${s.error ?? "no error text"}` };
+  if (now.getTime() - Date.parse(s.reportedAt) > silence) return { condition: "silent", reason: `no health report since ${s.reportedAt}` };
+  if (s.walStatus === "unreserved") return { condition: "slot-lag", reason: "the slot is past max_wal_size (wal_status unreserved)" };
+  if (s.slotLagBytes !== null && s.slotLagBytes > maxLagBytes) return { condition: "slot-lag", reason: `slot lag ${s.slotLagBytes} bytes` };
+  if (!s.heartbeatAt || now.getTime() - Date.parse(s.heartbeatAt) > silence) {
+    return { condition: "slot-lag", reason: `no heartbeat through the slot since ${s.heartbeatAt ?? "ever"}` };
+  }
+  return { condition: "ok", reason: "streaming" };
+}
+
+interface HealthEnv {
+  DB: D1Database;
+  CDC_INGEST_SECRET?: string;
+  CDC_INGEST_SECRET_PREVIOUS?: string;
+}
+
+/** POST /ingest/health — the sidecar's health report, signed like /ingest/cdc with CDC_INGEST_SECRET. */
+export function sidecarHealthRoutes() {
+  const app = new Hono<{ Bindings: HealthEnv }>();
+  app.post("/ingest/health", async (c) => {
+    const secrets = [c.env.CDC_INGEST_SECRET, c.env.CDC_INGEST_SECRET_PREVIOUS].filter((s): s is string => !!s);
+    if (secrets.length === 0) return c.json({ error: "not found" }, 404);
+    let body: Uint8Array;
+    try {
+      body = await readBodyLimited(c.req.raw, 16 * 1024);
+    } catch (err) {
+      if (err instanceof BodyTooLarge) return c.json({ error: `body larger than ${err.limit} bytes` }, 413);
+      return c.json({ error: "could not read the body" }, 400);
+    }
+    const req = { method: "POST", url: c.req.url, headers: c.req.raw.headers, body };
+    const ok = await verifySignature(standardWebhooksScheme, req, secrets, {
+      nowSeconds: Math.floor(Date.now() / 1000),
+      toleranceSeconds: 300,
+    });
+    if (!ok) return c.json({ error: "invalid signature" }, 401);
+    let json: unknown;
+    try {
+      json = JSON.parse(new TextDecoder().decode(body));
+    } catch {
+      return c.json({ error: "body is not JSON" }, 400);
+    }
+    const parsed = healthReportSchema.safeParse(json);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      return c.json({ error: `invalid health report at ${issue?.path.join(".")}: ${issue?.message}` }, 422);
+    }
+    const r = parsed.data;
+    const now = new Date().toISOString();
+    try {
+      await c.env.DB.prepare(
+        `INSERT INTO sidecar_health (source, slot, state, slot_lag_bytes, wal_status, safe_wal_size, heartbeat_at, durable_lsn, error, reported_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+         ON CONFLICT (source, slot) DO UPDATE SET state = excluded.state, slot_lag_bytes = excluded.slot_lag_bytes,
+           wal_status = excluded.wal_status, safe_wal_size = excluded.safe_wal_size,
+           heartbeat_at = coalesce(excluded.heartbeat_at, heartbeat_at), durable_lsn = excluded.durable_lsn,
+           error = excluded.error, reported_at = excluded.reported_at`,
+      )
+        .bind(
+          r.source,
+          r.slot,
+          r.state ?? null,
+          r.slot_lag_bytes ?? null,
+          r.wal_status ?? null,
+          r.safe_wal_size ?? null,
+          r.heartbeat_at ? new Date(r.heartbeat_at).toISOString() : null,
+          r.durable_lsn ?? null,
+          r.error ? redact(r.error) : null,
+          now,
+        )
+        .run();
+    } catch (err) {
+      log("error", { event: "sidecar.health_failed", source: r.source, pattern: "cdc", error: errorText(err) });
+      return c.json({ error: "could not store the report; retry" }, 503, { "retry-after": "5" });
+    }
+    log("info", { event: "sidecar.health", source: r.source, pattern: "cdc", slot: r.slot, slot_lag_bytes: r.slot_lag_bytes ?? null });
+    return c.json({ ok: true });
+  });
+  return app;
+}
