@@ -5,6 +5,7 @@ import { fileParseJobSchema } from "../files/jobs";
 import { runParseStep } from "../files/parse-step";
 import { errorText, log } from "../lib/log";
 import { fullRefreshJobSchema, pollJobHandler, pollJobSchema } from "../pollers/jobs";
+import { reconcileJobHandler, reconcileJobSchema } from "../reconcile/jobs";
 import { findSource } from "../sources/registry";
 import { retryDelaySeconds } from "./retry-delay";
 
@@ -13,6 +14,7 @@ export const jobSchema = z.discriminatedUnion("kind", [
   fileParseJobSchema,
   pollJobSchema,
   fullRefreshJobSchema,
+  reconcileJobSchema,
 ]);
 export type Job = z.infer<typeof jobSchema>;
 
@@ -33,6 +35,8 @@ const handlers: { [K in Job["kind"]]: Handler<K> } = {
   // Poll engine: an incremental poll or a full refresh, each re-enqueuing its own continuation.
   poll: pollJobHandler(findSource),
   full_refresh: pollJobHandler(findSource),
+  // Reconciliation: one step of a source's run (vendor listing vs. receipts); it queues its own continuation.
+  reconcile: reconcileJobHandler(findSource),
 };
 
 /** The JOBS consumer: each message is one unit of work; a failed one is retried alone, with jitter. */
