@@ -1,0 +1,58 @@
+import { appendFileSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync } from "node:fs";
+import { dirname } from "node:path";
+
+/** One line of the SFTP ledger: a remote file version that was handed to the drop path. */
+export interface LedgerEntry {
+  path: string;
+  size: number;
+  mtime: number;
+  sha256: string;
+  /** The key it landed under in files/ (for a duplicate, the earlier landing's key). */
+  landed_key: string | null;
+  status: "landed" | "duplicate" | "refused";
+  at: string;
+  error?: string;
+}
+
+const versionKey = (path: string, size: number, mtime: number) => `${path}\n${size}\n${mtime}`;
+
+/**
+ * JSON lines, appended and fsynced after each landing. A version of a remote file (path, size,
+ * mtime) in the ledger is never fetched again; a changed file is a new version.
+ */
+export class SftpLedger {
+  private seen = new Map<string, LedgerEntry>();
+
+  constructor(private readonly file: string) {
+    mkdirSync(dirname(file), { recursive: true });
+    if (!existsSync(file)) return;
+    for (const line of readFileSync(file, "utf8").split("\n")) {
+      if (!line.trim()) continue;
+      try {
+        const entry = JSON.parse(line) as LedgerEntry;
+        this.seen.set(versionKey(entry.path, entry.size, entry.mtime), entry);
+      } catch {
+        // A torn last line from a crash mid-append: that landing is redone, and the Worker's sha256 check makes it a duplicate.
+      }
+    }
+  }
+
+  has(path: string, size: number, mtime: number): boolean {
+    return this.seen.has(versionKey(path, size, mtime));
+  }
+
+  entries(): LedgerEntry[] {
+    return [...this.seen.values()];
+  }
+
+  record(entry: LedgerEntry): void {
+    const fd = openSync(this.file, "a");
+    try {
+      appendFileSync(fd, `${JSON.stringify(entry)}\n`);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    this.seen.set(versionKey(entry.path, entry.size, entry.mtime), entry);
+  }
+}
