@@ -2,7 +2,7 @@ import { redact } from "../lib/log";
 import type { Clock } from "./clock";
 import type { RateGate } from "./rate-gate";
 import { type BackoffOptions, backoffMs, isRetryableStatus, requestedWaitMs } from "./retry";
-import type { Credentials, PageRequest, PollAuth } from "./types";
+import type { Credentials, PageRequest, PollAuth, ThrottleHooks } from "./types";
 
 /** A failure that retrying cannot fix: the run fails with this message (already redacted). */
 export class PollFailure extends Error {}
@@ -33,6 +33,8 @@ export interface HttpContext {
   fetch?: typeof fetch;
   /** Called with every wait (ms) and its reason, for logs and tests. */
   onWait?: (ms: number, reason: string) => void;
+  /** The source's own throttle signals (quota errors in bodies, usage headers). */
+  throttle?: ThrottleHooks;
 }
 
 export interface HttpResult {
@@ -54,12 +56,31 @@ export function requestUrl(baseUrl: string, req: PageRequest, extraQuery: Record
 const BODY_PREVIEW = 300;
 
 /**
- * GET one page: takes a rate slot, retries 429/502/503/504 and network errors with backoff and
- * jitter (honouring the vendor's requested wait), refreshes credentials once on a 401, and fails
- * on any other 4xx/5xx with the URL (redacted), status and the start of the body.
+ * One page as text; see `openPage` for what happens on the way.
  */
 export async function fetchPage(ctx: HttpContext, req: PageRequest): Promise<HttpResult> {
+  const opened = await openPage(ctx, req);
+  return { status: opened.status, headers: opened.headers, text: await opened.response.text(), url: opened.url };
+}
+
+export interface OpenedPage {
+  status: number;
+  headers: Headers;
+  /** The answer with its body unread, for callers that stream it (large exports). */
+  response: Response;
+  url: string;
+}
+
+/**
+ * Sends one request (GET, or the request's method and body): takes a rate slot, retries
+ * 429/502/503/504, network errors and what the source's throttle classifier calls a throttle, with
+ * backoff and jitter (honouring the vendor's requested wait), refreshes credentials once on a 401,
+ * and fails on any other 4xx/5xx with the URL (redacted), status and the start of the body. Statuses
+ * in `acceptStatuses` come back as answers. The body is left unread.
+ */
+export async function openPage(ctx: HttpContext, req: PageRequest): Promise<OpenedPage> {
   const doFetch = ctx.fetch ?? globalThis.fetch.bind(globalThis);
+  const method = req.method ?? "GET";
   let attempt = 0;
   let fresh = false;
   let refreshed = false;
@@ -79,12 +100,23 @@ export async function fetchPage(ctx: HttpContext, req: PageRequest): Promise<Htt
     let response: Response | undefined;
     let networkError: unknown;
     ctx.budget.subrequests++;
+    const headers: Record<string, string> = { accept: "application/json", ...req.headers, ...creds.headers };
+    if (req.body !== undefined && !Object.keys(headers).some((h) => h.toLowerCase() === "content-type")) {
+      headers["content-type"] = "application/json";
+    }
     try {
-      response = await doFetch(url.toString(), { method: "GET", headers: { accept: "application/json", ...creds.headers } });
+      response = await doFetch(url.toString(), { method, headers, ...(req.body !== undefined ? { body: req.body } : {}) });
     } catch (err) {
       networkError = err;
     }
-    if (response?.ok) return { status: response.status, headers: response.headers, text: await response.text(), url: shown() };
+    if (response?.ok || (response && req.acceptStatuses?.includes(response.status))) {
+      const slowDown = ctx.throttle?.usage?.(response.headers, ctx.clock.now());
+      if (slowDown && slowDown > 0) {
+        ctx.onWait?.(slowDown, "usage");
+        await ctx.gate.pause(slowDown);
+      }
+      return { status: response.status, headers: response.headers, response, url: shown() };
+    }
     if (response?.status === 401 && ctx.auth?.refreshable && !refreshed) {
       await response.body?.cancel();
       refreshed = true;
@@ -92,19 +124,27 @@ export async function fetchPage(ctx: HttpContext, req: PageRequest): Promise<Htt
       continue;
     }
     fresh = false;
-    if (response && !isRetryableStatus(response.status)) {
-      const body = (await response.text()).slice(0, BODY_PREVIEW);
-      throw new PollFailure(redact(`GET ${shown()} answered ${response.status}: ${body}`, secrets));
+    let verdict: { waitMs?: number; reason: string } | undefined;
+    let bodyText: string | undefined;
+    if (response && ctx.throttle?.classify) {
+      bodyText = await response.text();
+      verdict = ctx.throttle.classify({ status: response.status, headers: response.headers, text: bodyText }, ctx.clock.now());
     }
-    const reason = response
-      ? `status ${response.status}`
-      : `network error: ${networkError instanceof Error ? networkError.message : String(networkError)}`;
-    const requested = response ? requestedWaitMs(response.headers, ctx.clock.now()) : undefined;
-    await response?.body?.cancel();
-    if (ctx.budget.retriesLeft <= 0) throw new PollFailure(redact(`GET ${shown()}: retry budget spent (last: ${reason})`, secrets));
+    if (response && !verdict && !isRetryableStatus(response.status)) {
+      const body = (bodyText ?? (await response.text())).slice(0, BODY_PREVIEW);
+      throw new PollFailure(redact(`${method} ${shown()} answered ${response.status}: ${body}`, secrets));
+    }
+    const reason = verdict
+      ? `status ${response?.status}: ${verdict.reason}`
+      : response
+        ? `status ${response.status}`
+        : `network error: ${networkError instanceof Error ? networkError.message : String(networkError)}`;
+    const requested = verdict?.waitMs ?? (response ? requestedWaitMs(response.headers, ctx.clock.now()) : undefined);
+    if (bodyText === undefined) await response?.body?.cancel();
+    if (ctx.budget.retriesLeft <= 0) throw new PollFailure(redact(`${method} ${shown()}: retry budget spent (last: ${reason})`, secrets));
     ctx.budget.retriesLeft--;
     const delay = backoffMs(attempt++, requested, ctx.backoff);
-    if (response?.status === 429) await ctx.gate.pause(requested ?? delay);
+    if (response?.status === 429 || verdict) await ctx.gate.pause(requested ?? delay);
     if (delay > (ctx.maxInlineWaitMs ?? 30_000)) throw new DeferRun(delay);
     ctx.onWait?.(delay, reason);
     await ctx.clock.sleep(delay);

@@ -12,6 +12,7 @@ import type { RateLimiter } from "./rate-limiter-do";
 import type { BackoffOptions } from "./retry";
 import { type CursorMove, checkpoint, claimStream, finishRun, insertRun, loadRun, type RunPattern, type RunState } from "./run-store";
 import { enqueueManifest, enqueueSnapshotPage } from "./snapshot";
+import { runSteppedStep } from "./stepped-run";
 import type { PageResponse, PollSource, PollStream } from "./types";
 
 export interface PollEnv {
@@ -108,6 +109,7 @@ export function gateFor(env: PollEnv, source: PollSource, stream: PollStream, cl
 export async function runPollStep(env: PollEnv, source: PollSource, job: PollJob, deps: PollDeps = {}): Promise<StepOutcome> {
   const clock = deps.clock ?? realClock;
   const stream = findStream(source, job.stream);
+  if (stream.steps) return runSteppedStep(env, source, { ...stream, steps: stream.steps }, job, deps);
   const pattern: RunPattern = job.kind;
   const runId = job.run_id ?? newRunId(pattern, new Date(clock.now()));
   const scope = { source: source.name, stream: stream.name, pattern, runId };
@@ -157,6 +159,7 @@ export async function runPollStep(env: PollEnv, source: PollSource, job: PollJob
     maxInlineWaitMs: deps.maxInlineWaitMs,
     fetch: deps.fetch,
     onWait: deps.onWait,
+    throttle: source.throttle,
   };
   const started = clock.now();
   let pagesNow = 0;

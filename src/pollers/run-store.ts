@@ -26,6 +26,8 @@ export interface RunState {
   seen: string[];
   lastPageHash?: string;
   emptyStreak: number;
+  /** Stepped streams: the state their last step left (JSON). */
+  custom?: unknown;
 }
 
 export interface StoredRun {

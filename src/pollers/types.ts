@@ -10,6 +10,32 @@ export interface PageRequest {
   /** A path relative to the source's base URL, or an absolute URL (next links). */
   url: string;
   query: Record<string, string>;
+  /** Default GET. A POST carries `body` (JSON text unless `headers` say otherwise). */
+  method?: "GET" | "POST";
+  body?: string;
+  /** Request-specific headers, sent with (and under) the credentials' headers. */
+  headers?: Record<string, string>;
+  /** Error statuses that are an answer, not a failure (a 404 for "no data"): handed back as they are. */
+  acceptStatuses?: number[];
+}
+
+/** A failed answer as a throttle classifier sees it. */
+export interface FailedAnswer {
+  status: number;
+  headers: Headers;
+  text: string;
+}
+
+/**
+ * Vendor throttling beyond 429 + Retry-After: a source may say that an answer is a throttle (a
+ * quota error in the body, a 400 with a rate-limit code) and how long to wait, and may read usage
+ * headers on successful answers to slow itself down before it is throttled.
+ */
+export interface ThrottleHooks {
+  /** A non-2xx answer that is really "slow down": retried like a 429, after `waitMs` when given. */
+  classify?(answer: FailedAnswer, nowMs: number): { waitMs?: number; reason: string } | undefined;
+  /** ms to hold the source back after a successful answer (usage near the cap); 0/undefined = none. */
+  usage?(headers: Headers, nowMs: number): number | undefined;
 }
 
 /** One answer from the vendor, as the pagination styles and record selectors see it. */
@@ -105,6 +131,57 @@ export interface PollStream {
   rateLimit?: RateLimitSpec;
   /** Refresh the whole stream nightly into a snapshot with a manifest. */
   fullRefresh?: boolean;
+  /**
+   * Code instead of pages: a stream whose work is a sequence of steps (report jobs started and
+   * polled across invocations, several accounts or windows, binary exports). When set, `path`,
+   * `records`, `pagination` and `cursor` are not used by the runner; see stepped-run.ts.
+   */
+  steps?: StreamSteps;
+}
+
+/** One record a step hands over: JSON text spliced as is, or text kept raw with the reason it is not JSON. */
+export type StepRecord = {
+  key: string;
+  /** Same record, same version, same `_dock.id`; default: a hash of the payload. */
+  version?: string;
+  op?: "upsert" | "delete" | "event" | "snapshot";
+} & ({ json: string } | { raw: string; error: string });
+
+/** What the runner gives a step: the HTTP client of the engine and a way to put records on INGEST. */
+export interface StepContext {
+  env: Record<string, unknown>;
+  runId: string;
+  pattern: "poll" | "full_refresh";
+  now(): number;
+  /** The stream's stored cursor when the run started (null on the first run). */
+  cursorFrom: string | null;
+  /** The request with retries, auth, rate slots and throttle hooks; the body read as text. */
+  fetch(req: PageRequest): Promise<{ status: number; headers: Headers; text: string }>;
+  /** The same, with the body left unread for streaming (large exports). */
+  open(req: PageRequest): Promise<{ status: number; headers: Headers; response: Response }>;
+  /** Puts records on INGEST (poll bundles, or snapshot parts in a full refresh); resolves once accepted. */
+  emit(records: StepRecord[]): Promise<void>;
+  /** A structured log line with the run's fields. */
+  log(level: "info" | "warn" | "error", event: string, fields?: Record<string, unknown>): void;
+}
+
+/**
+ * What a step decided. The state is JSON kept in D1 (runs.state) after every step, so the next
+ * step may run in another invocation; `cursor` (when given) is stored at that checkpoint.
+ */
+export type StepResult =
+  /** Take another step now (or in a continuation when the invocation's budget is spent). */
+  | { next: "step"; state: unknown; cursor?: string }
+  /** Nothing to do until later (a vendor job still running): a delayed continuation, no sleeping Worker. */
+  | { next: "later"; state: unknown; delayMs: number; cursor?: string }
+  /** The run is complete; `note` is kept on the run (e.g. records kept raw). */
+  | { next: "done"; cursor?: string; note?: string }
+  /** The run failed with this error (the cursor stays at its last checkpoint). */
+  | { next: "fail"; error: string };
+
+export interface StreamSteps {
+  /** One unit of work from the state the previous step left (undefined at a run's start). */
+  step(ctx: StepContext, state: unknown): Promise<StepResult>;
 }
 
 /** What a request needs to prove who we are. `secrets` are redacted from every error and log. */
@@ -128,4 +205,5 @@ export interface PollSource {
   auth?: PollAuth;
   rateLimit?: RateLimitSpec;
   streams?: PollStream[];
+  throttle?: ThrottleHooks;
 }
