@@ -114,6 +114,26 @@ export interface RateLimitSpec {
 /** Where the records of a page are: a dotted path to an array ("" = the body is the array), or a function. */
 export type RecordSelector = string | ((page: { text: string; json: unknown }) => Span[]);
 
+/** One record of a page as a source's function sees it: its JSON text, verbatim, and its fields. */
+export interface RecordView {
+  text: string;
+  /** A scalar field (dotted path) as text, read like primary keys are (64-bit integers keep every digit). */
+  field(path: string): string | undefined;
+  /** The record parsed, for reading only: never re-serialised into the raw zone. */
+  value(): unknown;
+}
+
+export type RecordOp = "upsert" | "delete" | "event";
+
+/** Per-record facts a stream may override; anything absent keeps the engine's default. */
+export interface RecordMeta {
+  key?: string;
+  version?: string;
+  op?: RecordOp;
+  /** Poll runs: the stream the record is filed under (an events feed filed by the object it is about). */
+  stream?: string;
+}
+
 export interface PollStream {
   name: string;
   path: string;
@@ -129,6 +149,13 @@ export interface PollStream {
   intervalMinutes?: number;
   /** Overrides the source's cap for this endpoint (then limited on its own). */
   rateLimit?: RateLimitSpec;
+  /** What every record of this stream is (default upsert; "delete" for a listing of deleted records). */
+  op?: RecordOp;
+  /**
+   * Per-record key, version, op or stream, where data cannot say it (a deleted flag, an event type,
+   * a version that must equal the webhook's). Called once per record; must not throw on odd records.
+   */
+  describe?: (record: RecordView) => RecordMeta;
   /** Refresh the whole stream nightly into a snapshot with a manifest. */
   fullRefresh?: boolean;
   /**

@@ -1,5 +1,5 @@
 import { isSafeSegment } from "../envelope/raw-keys";
-import type { PollAuth, PollStream, RateLimitSpec } from "../pollers/types";
+import type { PollAuth, PollStream, RateLimitSpec, ThrottleHooks } from "../pollers/types";
 import type { ReconcileSpec } from "../reconcile/types";
 import type { WebhookSpec } from "../webhooks/types";
 
@@ -20,6 +20,8 @@ export interface SourceDefinition {
   rateLimit?: RateLimitSpec;
   /** Resources to poll (incrementally, every `intervalMinutes`) and/or refresh nightly. */
   streams?: PollStream[];
+  /** Vendor throttle signals beyond 429 + Retry-After (quota errors in bodies, usage headers). */
+  throttle?: ThrottleHooks;
   /**
    * Webhook sources: how the nightly reconciliation lists what the vendor says happened, or
    * `{ unsupported: "<why>" }` (see docs/reconciliation.md). Absent on a webhook source = unsupported.
