@@ -5,7 +5,7 @@ import { errorText, log, redact } from "../lib/log";
 import { type Clock, realClock } from "./clock";
 import { baseRequest, laterCursor, pageCursor, readCursor } from "./cursor";
 import { DeferRun, fetchPage, type HttpContext, PollFailure, requestUrl } from "./http";
-import { MalformedPage, pageEnvelopes, parsePage } from "./page-records";
+import { byStream, MalformedPage, parsePage, type RoutedRecord, routedEnvelopes } from "./page-records";
 import { PaginationError, paginationStyle } from "./pagination";
 import { localGate, openGate, parseFraction, type RateGate, slotIntervalMs } from "./rate-gate";
 import type { RateLimiter } from "./rate-limiter-do";
@@ -236,11 +236,18 @@ export async function runPollStep(env: PollEnv, source: PollSource, job: PollJob
     }
 
     const receivedAt = new Date(clock.now()).toISOString();
-    const envelopes = await pageEnvelopes({ source: source.name, stream, pattern: pattern as Pattern, receivedAt, runId }, text, parsed);
+    let routed: RoutedRecord[];
+    try {
+      routed = await routedEnvelopes({ source: source.name, stream, pattern: pattern as Pattern, receivedAt, runId }, text, parsed);
+    } catch (err) {
+      if (err instanceof MalformedPage) return fail(`${position}: ${err.message}`);
+      throw err;
+    }
+    const envelopes = routed.map((r) => r.record);
     const head = { source: source.name, stream: stream.name, pattern: pattern as Pattern, received_at: receivedAt, run_id: runId };
     let parts = 0;
     if (pattern === "full_refresh") parts = await enqueueSnapshotPage(env, head, runId, state.parts, envelopes);
-    else await enqueueRecords(env, head, envelopes);
+    else for (const [name, records] of byStream(routed)) await enqueueRecords(env, { ...head, stream: name }, records);
     pagesNow++;
 
     const response: PageResponse = {
