@@ -73,7 +73,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): SidecarConfig 
   const result = configSchema.safeParse(merged);
   if (!result.success) {
     // Name the setting, never echo its value: it may be a secret.
-    const lines = result.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
+    const lines = result.error.issues.map((i) => `${i.message} (setting ${i.path.join(".")})`);
     throw new ConfigError(`invalid configuration:\n  ${lines.join("\n  ")}`);
   }
   return result.data;

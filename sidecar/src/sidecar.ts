@@ -205,29 +205,50 @@ export class Sidecar {
     });
   }
 
+  /**
+   * pg hands us CopyData views into its own read buffer, which it reuses: a chunk is processed
+   * at once when possible, and copied only when it has to wait in the queue.
+   */
   private onChunk(chunk: Buffer): void {
-    if (this.stopping) return;
-    this.queue.push(chunk);
-    this.queuedBytes += chunk.length;
+    if (this.stopping || this.finished) return;
+    if (!this.draining && this.head === this.queue.length) {
+      try {
+        this.process(chunk);
+      } catch (err) {
+        this.fail(err as Error);
+        return;
+      }
+      if (!this.pipeline.hasCapacity) {
+        this.pauseSocket();
+        this.draining = this.drain().finally(() => (this.draining = null));
+      }
+      return;
+    }
+    const copy = Buffer.from(chunk);
+    this.queue.push(copy);
+    this.queuedBytes += copy.length;
     if (this.queuedBytes > QUEUE_PAUSE_BYTES) this.pauseSocket();
     if (!this.draining) this.draining = this.drain().finally(() => (this.draining = null));
   }
 
+  /** Works through queued chunks, waiting for delivery capacity between them. */
   private async drain(): Promise<void> {
     try {
-      while (this.head < this.queue.length && !this.finished) {
-        const chunk = this.queue[this.head] as Buffer;
-        this.queue[this.head++] = undefined;
-        this.queuedBytes -= chunk.length;
-        this.process(chunk);
+      for (;;) {
         if (!this.pipeline.hasCapacity) {
           this.pauseSocket();
           await this.pipeline.waitCapacity();
         }
-        if (this.queuedBytes < QUEUE_RESUME_BYTES && this.pipeline.hasCapacity) this.resumeSocket();
+        if (this.head >= this.queue.length || this.finished) break;
+        const chunk = this.queue[this.head] as Buffer;
+        this.queue[this.head++] = undefined;
+        this.queuedBytes -= chunk.length;
+        this.process(chunk);
       }
       this.queue = [];
       this.head = 0;
+      this.queuedBytes = 0;
+      if (this.pipeline.hasCapacity) this.resumeSocket();
     } catch (err) {
       this.fail(err as Error);
     }
