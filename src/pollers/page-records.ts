@@ -3,8 +3,9 @@ import { dockId } from "../envelope/dock-id";
 import { envelopeLine, type Pattern } from "../envelope/envelope";
 import type { Span } from "../envelope/json-spans";
 import { sha256Hex } from "../lib/crypto";
+import { isSafeSegment } from "../envelope/raw-keys";
 import { arraySpansAt, scalarTextAt } from "./json-path";
-import type { PollStream } from "./types";
+import type { PollStream, RecordMeta, RecordView } from "./types";
 
 /** A page the engine could not read: the run fails here, the cursor stays where it was. */
 export class MalformedPage extends Error {}
@@ -53,35 +54,82 @@ export interface EnvelopeContext {
   runId: string;
 }
 
+/** A record view over one record's JSON text (its fields read from the text, parsed only on demand). */
+export function recordView(json: string): RecordView {
+  let parsed: { value: unknown } | undefined;
+  return {
+    text: json,
+    field: (path) => scalarTextAt(json, [0, json.length], path),
+    value: () => {
+      parsed ??= { value: JSON.parse(json) as unknown };
+      return parsed.value;
+    },
+  };
+}
+
+/** One envelope and the stream it is filed under (the polled stream, unless `describe` routes it). */
+export interface RoutedRecord {
+  stream: string;
+  record: BundleRecord;
+}
+
 /**
  * One envelope per record. The version is the record's updated-at value when the stream has one
  * (so an unchanged record seen by two overlapping runs gets the same `_dock.id`), otherwise a
- * hash of its bytes.
+ * hash of its bytes; a stream's `describe` may name key, version, op and (poll runs) stream itself.
  */
-export async function pageEnvelopes(ctx: EnvelopeContext, text: string, page: ParsedPage): Promise<BundleRecord[]> {
-  const out: BundleRecord[] = [];
+export async function routedEnvelopes(ctx: EnvelopeContext, text: string, page: ParsedPage): Promise<RoutedRecord[]> {
+  const out: RoutedRecord[] = [];
   for (let i = 0; i < page.spans.length; i++) {
     const [start, end] = page.spans[i] as Span;
     const json = text.slice(start, end);
-    const key = page.keys[i] as string;
+    let meta: RecordMeta = {};
+    if (ctx.stream.describe) {
+      try {
+        meta = ctx.stream.describe(recordView(json));
+      } catch (err) {
+        throw new MalformedPage(`record ${i}: the stream could not describe it (${(err as Error).message})`);
+      }
+    }
+    const key = meta.key ?? (page.keys[i] as string);
     const cursorValue = ctx.stream.cursor?.kind === "updated_at" ? page.cursorValues[i] : undefined;
-    const version = cursorValue ?? (await sha256Hex(json)).slice(0, 32);
-    const id = await dockId(ctx.source, ctx.stream.name, key, version);
+    const version = meta.version ?? cursorValue ?? (await sha256Hex(json)).slice(0, 32);
+    const stream = ctx.pattern === "full_refresh" ? ctx.stream.name : (meta.stream ?? ctx.stream.name);
+    if (!isSafeSegment(stream)) throw new MalformedPage(`record ${i}: ${JSON.stringify(stream)} is not a valid stream name`);
+    const op = meta.op ?? ctx.stream.op ?? "upsert";
+    const id = await dockId(ctx.source, stream, key, version);
     const line = envelopeLine(
       {
         id,
         source: ctx.source,
-        stream: ctx.stream.name,
+        stream,
         pattern: ctx.pattern,
         key,
         version,
-        op: ctx.pattern === "full_refresh" ? "snapshot" : "upsert",
+        // A snapshot row is a snapshot, except a row the vendor marks deleted: a delete never vanishes.
+        op: ctx.pattern === "full_refresh" && op !== "delete" ? "snapshot" : op,
         received_at: ctx.receivedAt,
         run_id: ctx.runId,
       },
       { json },
     );
-    out.push({ id, line });
+    out.push({ stream, record: { id, line } });
   }
   return out;
+}
+
+/** The envelopes of a page, all filed under the polled stream (see `routedEnvelopes`). */
+export async function pageEnvelopes(ctx: EnvelopeContext, text: string, page: ParsedPage): Promise<BundleRecord[]> {
+  return (await routedEnvelopes(ctx, text, page)).map((r) => r.record);
+}
+
+/** Routed records grouped by stream, in first-seen order (one INGEST bundle header per stream). */
+export function byStream(records: RoutedRecord[]): Map<string, BundleRecord[]> {
+  const groups = new Map<string, BundleRecord[]>();
+  for (const r of records) {
+    const group = groups.get(r.stream);
+    if (group) group.push(r.record);
+    else groups.set(r.stream, [r.record]);
+  }
+  return groups;
 }
