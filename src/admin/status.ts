@@ -2,6 +2,7 @@ import { asc, desc } from "drizzle-orm";
 import { database } from "../db/client";
 import { runs, streamStats } from "../db/schema";
 import { fleetStatus } from "../ops/fleet";
+import { reconciliationStatus } from "../reconcile/status";
 import type { SourceDefinition } from "../sources/define-source";
 
 export interface StreamStatus {
@@ -43,5 +44,7 @@ export async function streamStatus(d1: D1Database, sources: readonly SourceDefin
     bySource.set(s.source, entry);
   }
   const fleet = await fleetStatus(d1, sources, now);
-  return { ...fleet, generated_at: now.toISOString(), sources: [...bySource.values()], recent_runs: recentRuns };
+  // Reconciliation: per webhook source, the watermark, the last run and the completeness ledger per day.
+  const reconciliation = await reconciliationStatus(d1, sources, now);
+  return { ...fleet, generated_at: now.toISOString(), sources: [...bySource.values()], recent_runs: recentRuns, reconciliation };
 }

@@ -19,6 +19,7 @@ import {
   readSourceState,
   receiptsOf,
   recordNotReconcilable,
+  recordRefused,
   releaseSource,
   type RunState,
   type SeenEvent,
@@ -124,8 +125,9 @@ export async function runReconcileStep(
         ({ window, unrecoverable } = nightlyWindow(spec, state?.reconciledTo ?? null, clock.now()));
       }
     } catch (err) {
-      await releaseSource(env.DB, source.name, runId, now());
+      if (!(err instanceof WindowRefused)) await releaseSource(env.DB, source.name, runId, now());
       if (err instanceof WindowRefused) {
+        await recordRefused(env.DB, source.name, runId, err.message, now());
         log("warn", { event: "reconcile.refused", ...fields, error: err.message });
         return { ...empty, status: "failed", error: err.message };
       }

@@ -299,3 +299,14 @@ export async function recordNotReconcilable(d1: D1Database, source: string, reas
       .bind(source, nowIso, runId, reason),
   ]);
 }
+
+/** A window that was refused (too long for the vendor's history): visible in /status, the watermark untouched. */
+export async function recordRefused(d1: D1Database, source: string, runId: string, error: string, now: Date): Promise<void> {
+  await d1
+    .prepare(
+      `UPDATE reconcile_state SET active_run_id = NULL, last_run_id = ?2, last_status = 'refused', last_error = ?3,
+         last_finished_at = ?4, updated_at = ?4 WHERE source = ?1 AND active_run_id = ?2`,
+    )
+    .bind(source, runId, error, now.toISOString())
+    .run();
+}

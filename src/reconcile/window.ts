@@ -78,7 +78,10 @@ export function daysOf(window: ReconcileWindow, maxDays = 400): { day: string; s
 }
 
 export function clip(window: ReconcileWindow, day: { start: string; end: string }): ReconcileWindow {
-  return { from: window.from > day.start ? window.from : day.start, to: window.to < day.end ? window.to : day.end };
+  // ISO-8601 UTC times of one format sort as text.
+  const [from] = [window.from, day.start].sort().slice(-1);
+  const [to] = [window.to, day.end].sort();
+  return { from: from as string, to: to as string };
 }
 
 export function contains(window: ReconcileWindow, at: string): boolean {
