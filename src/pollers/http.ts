@@ -2,10 +2,13 @@ import { redact } from "../lib/log";
 import type { Clock } from "./clock";
 import type { RateGate } from "./rate-gate";
 import { type BackoffOptions, backoffMs, isRetryableStatus, requestedWaitMs } from "./retry";
-import type { Credentials, PageRequest, PollAuth, ThrottleHooks } from "./types";
+import type { Credentials, PageRequest, PollAuth, QuotaSpec, ThrottleHooks } from "./types";
 
 /** A failure that retrying cannot fix: the run fails with this message (already redacted). */
 export class PollFailure extends Error {}
+
+/** The source's quota is spent (its `quota` spec matched): the run ends as paused, not failed. */
+export class QuotaExhausted extends PollFailure {}
 
 /** The vendor asked for a wait longer than is worth holding a Worker for: continue later. */
 export class DeferRun extends Error {
@@ -35,6 +38,8 @@ export interface HttpContext {
   onWait?: (ms: number, reason: string) => void;
   /** The source's own throttle signals (quota errors in bodies, usage headers). */
   throttle?: ThrottleHooks;
+  /** The source's "quota spent" answer (see QuotaSpec). */
+  quota?: QuotaSpec;
 }
 
 export interface HttpResult {
@@ -126,8 +131,14 @@ export async function openPage(ctx: HttpContext, req: PageRequest): Promise<Open
     fresh = false;
     let verdict: { waitMs?: number; reason: string } | undefined;
     let bodyText: string | undefined;
-    if (response && ctx.throttle?.classify) {
+    if (response && ctx.quota && response.status === ctx.quota.status) {
       bodyText = await response.text();
+      if (bodyText.includes(ctx.quota.bodyIncludes)) {
+        throw new QuotaExhausted(redact(`${method} ${shown()} answered ${response.status}: ${bodyText.slice(0, BODY_PREVIEW)}`, secrets));
+      }
+    }
+    if (response && ctx.throttle?.classify) {
+      bodyText ??= await response.text();
       verdict = ctx.throttle.classify({ status: response.status, headers: response.headers, text: bodyText }, ctx.clock.now());
     }
     if (response && !verdict && !isRetryableStatus(response.status)) {

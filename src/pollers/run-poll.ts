@@ -4,7 +4,7 @@ import { sha256Hex } from "../lib/crypto";
 import { errorText, log, redact } from "../lib/log";
 import { type Clock, realClock } from "./clock";
 import { baseRequest, laterCursor, pageCursor, readCursor } from "./cursor";
-import { DeferRun, fetchPage, type HttpContext, PollFailure, requestUrl } from "./http";
+import { DeferRun, fetchPage, type HttpContext, PollFailure, QuotaExhausted, requestUrl } from "./http";
 import { byStream, MalformedPage, parsePage, type RoutedRecord, routedEnvelopes } from "./page-records";
 import { PaginationError, paginationStyle } from "./pagination";
 import { localGate, openGate, parseFraction, type RateGate, slotIntervalMs } from "./rate-gate";
@@ -60,7 +60,7 @@ export interface PollDeps {
   onWait?: (ms: number, reason: string) => void;
 }
 
-export type StepStatus = "succeeded" | "failed" | "continued" | "deferred" | "skipped" | "superseded";
+export type StepStatus = "succeeded" | "failed" | "paused" | "continued" | "deferred" | "skipped" | "superseded";
 
 export interface StepOutcome {
   status: StepStatus;
@@ -89,7 +89,7 @@ export function baseUrlOf(source: PollSource, env: Record<string, unknown>): str
 
 /** The rate gate of a stream: its own cap or its source's, at RATE_FRACTION, shared through the Durable Object. */
 export function gateFor(env: PollEnv, source: PollSource, stream: PollStream, clock: Clock): RateGate {
-  const cap = stream.rateLimit ?? source.rateLimit;
+  const cap = stream.rateLimit ?? (typeof source.rateLimit === "function" ? source.rateLimit(env) : source.rateLimit);
   if (!cap) return openGate;
   const key = stream.rateLimit ? `${source.name}/${stream.name}` : source.name;
   const interval = slotIntervalMs(cap, parseFraction(env.RATE_FRACTION));
@@ -160,6 +160,7 @@ export async function runPollStep(env: PollEnv, source: PollSource, job: PollJob
     fetch: deps.fetch,
     onWait: deps.onWait,
     throttle: source.throttle,
+    quota: source.quota,
   };
   const started = clock.now();
   let pagesNow = 0;
@@ -167,18 +168,20 @@ export async function runPollStep(env: PollEnv, source: PollSource, job: PollJob
   const moveFor = (s: RunState): CursorMove | null =>
     cursorSpec && s.cursorMax !== null && s.cursorMax !== s.cursorStored ? { from: s.cursorStored, to: s.cursorMax } : null;
 
-  const fail = async (error: string): Promise<StepOutcome> => {
+  /** Ends the run without moving the cursor further: failed, or paused when the vendor's quota is spent. */
+  const fail = async (error: string, status: "failed" | "paused" = "failed"): Promise<StepOutcome> => {
     const message = redact(error).slice(0, 2000);
+    const again = status === "paused" ? (source.quota?.resumeAfterMinutes ?? interval) : interval;
     await finishRun(
       env.DB,
       scope,
       stateText,
       state,
-      { status: "failed", error: message, intervalMinutes: interval, moveCursor: null },
+      { status, error: message, intervalMinutes: again, moveCursor: null },
       new Date(clock.now()),
     );
-    log("error", { event: "poll.failed", ...fields, records: state.records, pages: state.pages, error: message });
-    return { status: "failed", runId, pages: state.pages, records: state.records, error: message };
+    log(status === "paused" ? "warn" : "error", { event: `poll.${status}`, ...fields, records: state.records, pages: state.pages, error: message });
+    return { status, runId, pages: state.pages, records: state.records, error: message };
   };
   const handOver = async (delayMs = 0): Promise<StepOutcome> => {
     const next: PollJob = { kind: pattern, source: source.name, stream: stream.name, run_id: runId, page: state.pages + 1 };
@@ -219,6 +222,7 @@ export async function runPollStep(env: PollEnv, source: PollSource, job: PollJob
         stateText = saved.stateText;
         return handOver(err.delayMs);
       }
+      if (err instanceof QuotaExhausted) return fail(`${position}: quota spent, paused: ${err.message}`, "paused");
       if (err instanceof PollFailure) return fail(`${position}: ${err.message}`);
       throw err;
     }

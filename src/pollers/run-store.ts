@@ -143,7 +143,7 @@ export async function finishRun(
   scope: Scope,
   prevStateText: string,
   state: RunState,
-  outcome: { status: "succeeded" | "failed"; error?: string; intervalMinutes: number; moveCursor: CursorMove | null },
+  outcome: { status: "succeeded" | "failed" | "paused"; error?: string; intervalMinutes: number; moveCursor: CursorMove | null },
   now: Date,
 ): Promise<boolean> {
   const db = database(d1);

@@ -88,6 +88,7 @@ export async function runSteppedStep(
     fetch: deps.fetch,
     onWait: deps.onWait,
     throttle: source.throttle,
+    quota: source.quota,
   };
   const started = clock.now();
   let stepsNow = 0;

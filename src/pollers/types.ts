@@ -225,12 +225,26 @@ export interface PollAuth {
   refreshable: boolean;
 }
 
+/**
+ * A vendor's "quota spent" answer (a daily cap, not a burst limit): retrying within the run cannot
+ * help, so the run ends as `paused` (neither failed nor succeeded) with the cursor at its last
+ * checkpoint, and the stream is due again after `resumeAfterMinutes` (default: its interval).
+ */
+export interface QuotaSpec {
+  status: number;
+  /** Text the answer's body holds (an error code). */
+  bodyIncludes: string;
+  resumeAfterMinutes?: number;
+}
+
 /** The polling half of a source definition. */
 export interface PollSource {
   name: string;
   baseUrl?: string | ((env: Record<string, unknown>) => string);
   auth?: PollAuth;
-  rateLimit?: RateLimitSpec;
+  /** The published cap; a function of env where it depends on the credentials (test vs live keys). */
+  rateLimit?: RateLimitSpec | ((env: Record<string, unknown>) => RateLimitSpec);
+  quota?: QuotaSpec;
   streams?: PollStream[];
   throttle?: ThrottleHooks;
 }
