@@ -7,7 +7,7 @@ import { sha256Hex } from "../lib/crypto";
 import { log, redact } from "../lib/log";
 import { realClock } from "./clock";
 import { readCursor } from "./cursor";
-import { DeferRun, fetchPage, type HttpContext, openPage, PollFailure } from "./http";
+import { DeferRun, fetchPage, type HttpContext, openPage, PollFailure, QuotaExhausted } from "./http";
 import {
   DEFAULT_BUDGET,
   DEFAULT_RETRIES_PER_RUN,
@@ -116,18 +116,20 @@ export async function runSteppedStep(
     log: (level, event, extra = {}) => log(level, { event, ...fields, ...extra }),
   };
 
-  const fail = async (error: string): Promise<StepOutcome> => {
+  /** Ends the run without moving the cursor further: failed, or paused when the vendor's quota is spent. */
+  const fail = async (error: string, status: "failed" | "paused" = "failed"): Promise<StepOutcome> => {
     const message = redact(error).slice(0, 2000);
+    const again = status === "paused" ? (source.quota?.resumeAfterMinutes ?? interval) : interval;
     await finishRun(
       env.DB,
       scope,
       stateText,
       state,
-      { status: "failed", error: message, intervalMinutes: interval, moveCursor: null },
+      { status, error: message, intervalMinutes: again, moveCursor: null },
       new Date(clock.now()),
     );
-    log("error", { event: "poll.failed", ...fields, records: state.records, pages: state.pages, error: message });
-    return { status: "failed", runId, pages: state.pages, records: state.records, error: message };
+    log(status === "paused" ? "warn" : "error", { event: `poll.${status}`, ...fields, records: state.records, pages: state.pages, error: message });
+    return { status, runId, pages: state.pages, records: state.records, error: message };
   };
   const handOver = async (delayMs = 0): Promise<StepOutcome> => {
     const next: PollJob = { kind: pattern, source: source.name, stream: stream.name, run_id: runId, page: state.pages + 1 };
@@ -168,6 +170,7 @@ export async function runSteppedStep(
       }
       if (err instanceof PollFailure) {
         state = { ...state, records: state.records + emitted, parts: state.parts + partsUsed };
+        if (err instanceof QuotaExhausted) return fail(`step ${state.pages + 1}: quota spent, paused: ${err.message}`, "paused");
         return fail(`step ${state.pages + 1}: ${err.message}`);
       }
       throw err;

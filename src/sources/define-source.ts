@@ -1,5 +1,5 @@
 import { isSafeSegment } from "../envelope/raw-keys";
-import type { PollAuth, PollStream, RateLimitSpec, ThrottleHooks } from "../pollers/types";
+import type { PollAuth, PollStream, QuotaSpec, RateLimitSpec, ThrottleHooks } from "../pollers/types";
 import type { ReconcileSpec } from "../reconcile/types";
 import type { WebhookSpec } from "../webhooks/types";
 
@@ -17,7 +17,9 @@ export interface SourceDefinition {
   /** How poll requests authenticate; credentials come from env at run time. */
   auth?: PollAuth;
   /** The vendor's published cap; the poll engine uses RATE_FRACTION of it across all its jobs. */
-  rateLimit?: RateLimitSpec;
+  rateLimit?: RateLimitSpec | ((env: Record<string, unknown>) => RateLimitSpec);
+  /** The vendor's "quota spent" answer: the run ends as paused (see QuotaSpec). */
+  quota?: QuotaSpec;
   /** Resources to poll (incrementally, every `intervalMinutes`) and/or refresh nightly. */
   streams?: PollStream[];
   /** Vendor throttle signals beyond 429 + Retry-After (quota errors in bodies, usage headers). */

@@ -1,31 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { aMarker, deliver, describeWebhookContract, waitForMarker, type WebhookCase } from "./support";
-
-/** An event as Amplitude's event-streaming webhook sends it with the default template. */
-function anEvent(marker: string) {
-  return JSON.stringify({
-    event_type: "Purchase",
-    user_id: "u_1",
-    insert_id: `ins-${marker}`,
-    uuid: "1b7a8c5e-0000-4000-8000-000000000000",
-    event_time: "2026-11-25 07:00:00.000000",
-    event_properties: { sku: marker },
-  });
-}
-
-// No signature: the shared secret in the X-Webhook-Secret header configured in Amplitude.
-const amplitude: WebhookCase = {
-  source: "amplitude",
-  secret: "amplitude-header-secret-test",
-  previous: "amplitude-header-secret-previous",
-  wrong: "amplitude-header-secret-wrong",
-  body: anEvent,
-  records: 1,
-  sign: (_body, { secret }) => ({ headers: { "x-webhook-secret": secret } }),
-  timestampSigned: false,
-  required: ["x-webhook-secret"],
-  single: ["x-webhook-secret"],
-};
+import { aMarker, deliver, describeWebhookContract, waitForMarker } from "./support";
+import { anEvent, amplitude } from "./cases";
 
 describeWebhookContract(amplitude);
 

@@ -1,41 +1,6 @@
-import { sign } from "@octokit/webhooks-methods";
 import { describe, expect, it } from "vitest";
-import { aMarker, deliver, describeWebhookContract, waitForMarker, type WebhookCase } from "./support";
-
-/** An `issues` event payload, shaped like GitHub's documented webhook payload. */
-function anIssueOpened(marker: string) {
-  return JSON.stringify(
-    {
-      action: "opened",
-      issue: { id: 1, number: 7, title: `Broken ${marker}` },
-      repository: { id: 2, full_name: "acme/dock" },
-      sender: { login: "octocat" },
-    },
-    null,
-    2,
-  );
-}
-
-const delivery = (body: string) => `guid-${/Broken (\w+)/.exec(body)?.[1] ?? "x"}`;
-
-// Signed by GitHub's own `@octokit/webhooks-methods`.
-const github: WebhookCase = {
-  source: "github",
-  secret: "github-test-secret",
-  previous: "github-previous-secret",
-  wrong: "github-wrong-secret",
-  body: anIssueOpened,
-  records: 1,
-  async sign(body, { secret }) {
-    return {
-      headers: { "x-hub-signature-256": await sign(secret, body), "x-github-event": "issues", "x-github-delivery": delivery(body) },
-    };
-  },
-  signature: { header: "x-hub-signature-256", prefix: "sha256=", encoding: "hex" },
-  timestampSigned: false,
-  required: ["x-hub-signature-256"],
-  single: ["x-hub-signature-256"],
-};
+import { aMarker, deliver, describeWebhookContract, waitForMarker } from "./support";
+import { anIssueOpened, github } from "./cases";
 
 describeWebhookContract(github);
 

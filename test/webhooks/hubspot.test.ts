@@ -1,47 +1,8 @@
 import { Signature } from "@hubspot/api-client/lib/src/utils/signature";
 import { describe, expect, it } from "vitest";
 import { hubspotSignedUri } from "../../src/sources/hubspot/signature";
-import { aMarker, deliver, describeWebhookContract, waitForMarker, type WebhookCase } from "./support";
-
-const URL_CALLED = "https://dock.example/webhooks/hubspot";
-
-/** Two events as HubSpot posts them (a JSON array); objectId above 2^53 is written as text on purpose. */
-function twoContactEvents(marker: string) {
-  const n = Number.parseInt(marker.replace(/\D/g, "").slice(-6) || "1", 10);
-  return `[{"eventId":${n},"subscriptionId":12345,"portalId":62515,"appId":54321,"occurredAt":1764054000000,"subscriptionType":"contact.propertyChange","attemptNumber":0,"objectId":9007199254740993,"propertyName":"firstname","propertyValue":"${marker}","changeSource":"CRM"},
-{"eventId":${n + 1},"subscriptionId":12346,"portalId":62515,"appId":54321,"occurredAt":1764054000001,"subscriptionType":"deal.deletion","attemptNumber":0,"objectId":42,"changeSource":"CRM","note":"${marker}"}]`;
-}
-
-// Signed by HubSpot's own `@hubspot/api-client` (Signature.getSignature, v3; `signature` is only read by isValid).
-const hubspot: WebhookCase = {
-  source: "hubspot",
-  secret: "hubspot-client-secret-test",
-  previous: "hubspot-client-secret-previous",
-  wrong: "hubspot-client-secret-wrong",
-  body: twoContactEvents,
-  records: 2,
-  sign(body, { secret, nowSeconds }) {
-    const timestamp = nowSeconds * 1000 + 123;
-    const signature = Signature.getSignature("POST", "v3", {
-      signature: "",
-      clientSecret: secret,
-      requestBody: body,
-      url: URL_CALLED,
-      timestamp,
-    });
-    return {
-      headers: {
-        "x-hubspot-signature-v3": signature,
-        "x-hubspot-request-timestamp": String(timestamp),
-        "x-hubspot-signature-version": "v3",
-      },
-    };
-  },
-  signature: { header: "x-hubspot-signature-v3", prefix: "", encoding: "base64" },
-  timestampSigned: true,
-  required: ["x-hubspot-signature-v3", "x-hubspot-request-timestamp"],
-  single: ["x-hubspot-signature-v3", "x-hubspot-request-timestamp"],
-};
+import { aMarker, deliver, describeWebhookContract, waitForMarker } from "./support";
+import { URL_CALLED, twoContactEvents, hubspot } from "./cases";
 
 describeWebhookContract(hubspot);
 

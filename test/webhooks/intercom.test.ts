@@ -1,38 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { intercomScheme } from "../../src/sources/intercom/signature";
-import { aMarker, deliver, describeWebhookContract, hmacText, waitForMarker, type WebhookCase } from "./support";
+import { aMarker, deliver, describeWebhookContract, waitForMarker } from "./support";
 import { verifiesVector } from "./vectors";
-
-/** A notification_event as Intercom documents it. */
-function aContactCreated(marker: string) {
-  return JSON.stringify({
-    type: "notification_event",
-    app_id: "abc123",
-    data: { type: "notification_event_data", item: { type: "contact", id: `ct_${marker}`, email: "a@example.com" } },
-    id: `notif_${marker}`,
-    topic: "contact.user.created",
-    delivery_attempts: 1,
-    first_sent_at: 1764054000,
-    created_at: 1764054000,
-  });
-}
-
-// No official signer: Intercom's recipe, `X-Hub-Signature: sha1=` hex(HMAC-SHA1(client secret, body)).
-const intercom: WebhookCase = {
-  source: "intercom",
-  secret: "intercom-client-secret-test",
-  previous: "intercom-client-secret-previous",
-  wrong: "intercom-client-secret-wrong",
-  body: aContactCreated,
-  records: 1,
-  async sign(body, { secret }) {
-    return { headers: { "x-hub-signature": `sha1=${await hmacText("SHA-1", secret, body, "hex")}` } };
-  },
-  signature: { header: "x-hub-signature", prefix: "sha1=", encoding: "hex" },
-  timestampSigned: false,
-  required: ["x-hub-signature"],
-  single: ["x-hub-signature"],
-};
+import { aContactCreated, intercom } from "./cases";
 
 describeWebhookContract(intercom);
 

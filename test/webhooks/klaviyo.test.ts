@@ -1,40 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { klaviyoScheme } from "../../src/sources/klaviyo/signature";
-import { aMarker, deliver, describeWebhookContract, hmacText, waitForMarker, type WebhookCase } from "./support";
+import { aMarker, deliver, describeWebhookContract, waitForMarker } from "./support";
 import { verifiesVector } from "./vectors";
-
-const WEBHOOK_ID = "01HZWEBHOOK";
-
-/** A system-webhook body as Klaviyo documents it: `data[]` of events plus `meta`. */
-function twoEvents(marker: string) {
-  const item = (n: number) =>
-    `{"topic":"event:klaviyo.email_delivered","external_id":"ev_${marker}_${n}","payload":{"type":"event","id":"ev_${marker}_${n}","attributes":{"datetime":"2026-11-25T07:00:0${n}+00:00"}}}`;
-  return `{"data":[${item(1)},${item(2)}],"meta":{"klaviyo_account_id":"AbC123","klaviyo_webhook_id":"${WEBHOOK_ID}","timestamp":"2026-11-25T07:00:05+00:00"}}`;
-}
-
-// No official signer: hex(HMAC-SHA256(secret, body + Klaviyo-Timestamp)) (see the scheme's comment).
-const klaviyo: WebhookCase = {
-  source: "klaviyo",
-  secret: "klaviyo-webhook-secret-test",
-  previous: "klaviyo-webhook-secret-previous",
-  wrong: "klaviyo-webhook-secret-wrong",
-  body: twoEvents,
-  records: 2,
-  async sign(body, { secret, nowSeconds }) {
-    const ts = new Date(nowSeconds * 1000).toISOString();
-    return {
-      headers: {
-        "klaviyo-signature": await hmacText("SHA-256", secret, body + ts, "hex"),
-        "klaviyo-timestamp": ts,
-        "klaviyo-webhook-id": WEBHOOK_ID,
-      },
-    };
-  },
-  signature: { header: "klaviyo-signature", prefix: "", encoding: "hex" },
-  timestampSigned: true,
-  required: ["klaviyo-signature", "klaviyo-timestamp"],
-  single: ["klaviyo-signature", "klaviyo-timestamp"],
-};
+import { twoEvents, klaviyo } from "./cases";
 
 describeWebhookContract(klaviyo);
 

@@ -1,44 +1,9 @@
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { metaScheme } from "../../src/sources/meta/signature";
-import { aMarker, deliver, describeWebhookContract, hmacText, waitForMarker, type WebhookCase } from "./support";
+import { aMarker, deliver, describeWebhookContract, waitForMarker } from "./support";
 import { verifiesVector } from "./vectors";
-
-/** A Page notification with two entries, shaped like Meta's Graph API webhook payloads. */
-function twoEntries(marker: string) {
-  return JSON.stringify({
-    object: "page",
-    entry: [
-      {
-        id: "102030405060708",
-        time: 1764054000,
-        changes: [{ field: "feed", value: { item: "post", verb: "add", message: `${marker} one` } }],
-      },
-      {
-        id: "102030405060709",
-        time: 1764054001,
-        changes: [{ field: "feed", value: { item: "comment", verb: "add", message: `${marker} two` } }],
-      },
-    ],
-  });
-}
-
-// No official signer: Meta's recipe, `X-Hub-Signature-256: sha256=` hex(HMAC-SHA256(app secret, body)).
-const meta: WebhookCase = {
-  source: "meta",
-  secret: "meta-app-secret-test",
-  previous: "meta-app-secret-previous",
-  wrong: "meta-app-secret-wrong",
-  body: twoEntries,
-  records: 2,
-  async sign(body, { secret }) {
-    return { headers: { "x-hub-signature-256": `sha256=${await hmacText("SHA-256", secret, body, "hex")}` } };
-  },
-  signature: { header: "x-hub-signature-256", prefix: "sha256=", encoding: "hex" },
-  timestampSigned: false,
-  required: ["x-hub-signature-256"],
-  single: ["x-hub-signature-256"],
-};
+import { twoEntries, meta } from "./cases";
 
 describeWebhookContract(meta);
 

@@ -1,54 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { aMarker, deliver, describeWebhookContract, waitForMarker, type WebhookCase } from "./support";
-
-const ORG = "00D000000000062EAA";
-
-/** An 18-character Salesforce id that is unique per marker. */
-const sfId = (prefix: string, marker: string) =>
-  `${prefix}${marker
-    .replace(/[^A-Za-z0-9]/g, "")
-    .slice(-12)
-    .padStart(12, "0")}`.padEnd(18, "A");
-
-/** An outbound message with two notifications, shaped like Salesforce's documented SOAP envelope. */
-function anOutboundMessage(marker: string, org = ORG) {
-  const notification = (n: number) => `
-   <Notification>
-    <Id>${sfId(`04l${n}`, marker)}</Id>
-    <sObject xsi:type="sf:Account" xmlns:sf="urn:sobject.enterprise.soap.sforce.com">
-     <sf:Id>${sfId(`001${n}`, marker)}</sf:Id>
-     <sf:Name>Acme &amp; Sons ${marker} ${n}</sf:Name>
-     <sf:AnnualRevenue>9007199254740993</sf:AnnualRevenue>
-    </sObject>
-   </Notification>`;
-  return `<?xml version="1.0" encoding="UTF-8"?>
-<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:xsd="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
- <soapenv:Body>
-  <notifications xmlns="http://soap.sforce.com/2005/09/outbound">
-   <OrganizationId>${org}</OrganizationId>
-   <ActionId>04k000000000001AAA</ActionId>
-   <SessionId>00D000000000062!AQ4AQLive.Session.Token</SessionId>
-   <EnterpriseUrl>https://acme.my.salesforce.com/services/Soap/c/60.0/00D000000000062</EnterpriseUrl>
-   <PartnerUrl>https://acme.my.salesforce.com/services/Soap/u/60.0/00D000000000062</PartnerUrl>${notification(1)}${notification(2)}
-  </notifications>
- </soapenv:Body>
-</soapenv:Envelope>`;
-}
-
-// No signature exists: the token in the URL (constant-time) plus the configured OrganizationId.
-const salesforce: WebhookCase = {
-  source: "salesforce",
-  secret: "salesforce-url-token-test",
-  previous: "salesforce-url-token-previous",
-  wrong: "salesforce-url-token-wrong",
-  contentType: "text/xml; charset=utf-8",
-  body: anOutboundMessage,
-  records: 2,
-  sign: (_body, { secret }) => ({ query: `?token=${encodeURIComponent(secret)}`, headers: { soapaction: '""' } }),
-  timestampSigned: false,
-  required: [],
-  single: [],
-};
+import { aMarker, deliver, describeWebhookContract, waitForMarker } from "./support";
+import { sfId, anOutboundMessage, salesforce } from "./cases";
 
 describeWebhookContract(salesforce);
 

@@ -1,38 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { segmentScheme } from "../../src/sources/segment/signature";
-import { aMarker, deliver, describeWebhookContract, hmacText, waitForMarker, type WebhookCase } from "./support";
+import { aMarker, deliver, describeWebhookContract, waitForMarker } from "./support";
 import { verifiesVector } from "./vectors";
-
-/** A track call as Segment's Webhooks destination forwards it (Segment Spec common fields). */
-function aTrack(marker: string) {
-  return JSON.stringify({
-    type: "track",
-    event: "Order Completed",
-    messageId: `ajs-${marker}`,
-    userId: "u_1",
-    properties: { revenue: 19.99 },
-    context: { library: { name: "analytics.js" } },
-    timestamp: "2026-11-25T07:00:00.000Z",
-    sentAt: "2026-11-25T07:00:00.100Z",
-  });
-}
-
-// No official signer: Segment's recipe, `X-Signature` = hex(HMAC-SHA1(shared secret, body)).
-const segment: WebhookCase = {
-  source: "segment",
-  secret: "segment-shared-secret-test",
-  previous: "segment-shared-secret-previous",
-  wrong: "segment-shared-secret-wrong",
-  body: aTrack,
-  records: 1,
-  async sign(body, { secret }) {
-    return { headers: { "x-signature": await hmacText("SHA-1", secret, body, "hex") } };
-  },
-  signature: { header: "x-signature", prefix: "", encoding: "hex" },
-  timestampSigned: false,
-  required: ["x-signature"],
-  single: ["x-signature"],
-};
+import { aTrack, segment } from "./cases";
 
 describeWebhookContract(segment);
 

@@ -1,38 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { shopifyScheme } from "../../src/sources/shopify/signature";
-import { aMarker, deliver, describeWebhookContract, hmacText, waitForMarker, type WebhookCase } from "./support";
+import { aMarker, deliver, describeWebhookContract, waitForMarker } from "./support";
 import { verifiesVector } from "./vectors";
-
-/** An orders/create payload as Shopify sends it: 64-bit ids as JSON numbers. */
-function anOrder(marker: string) {
-  return `{"id":820982911946154508,"admin_graphql_api_id":"gid://shopify/Order/820982911946154508","email":"${marker}@example.com","total_price":"199.00"}`;
-}
-
-// No official signer: Shopify's documented recipe, base64(HMAC-SHA256(app secret, raw body)).
-const shopify: WebhookCase = {
-  source: "shopify",
-  secret: "shopify-app-secret-test",
-  previous: "shopify-app-secret-previous",
-  wrong: "shopify-app-secret-wrong",
-  body: anOrder,
-  records: 1,
-  async sign(body, { secret }) {
-    const marker = /"email":"(\w+)@/.exec(body)?.[1] ?? "x";
-    return {
-      headers: {
-        "x-shopify-hmac-sha256": await hmacText("SHA-256", secret, body, "base64"),
-        "x-shopify-topic": "orders/create",
-        "x-shopify-event-id": `evt-${marker}`,
-        "x-shopify-webhook-id": `wh-${marker}`,
-        "x-shopify-shop-domain": "acme.myshopify.com",
-      },
-    };
-  },
-  signature: { header: "x-shopify-hmac-sha256", prefix: "", encoding: "base64" },
-  timestampSigned: false,
-  required: ["x-shopify-hmac-sha256"],
-  single: ["x-shopify-hmac-sha256"],
-};
+import { anOrder, shopify } from "./cases";
 
 describeWebhookContract(shopify);
 

@@ -1,5 +1,5 @@
 import { exports } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { fromBase64, fromHex, toBase64, toHex } from "../../src/lib/bytes";
 import { hmac, type HashName } from "../../src/lib/crypto";
 import { readLines } from "../helpers/raw-zone";
@@ -39,6 +39,9 @@ export interface WebhookCase {
   /** Headers that must appear once: a repeated one is refused. */
   single: string[];
 }
+
+// Landing waits on the local queue's 2 s batch timeout; with every file running at once that can pass 5 s.
+vi.setConfig({ testTimeout: 30_000 });
 
 let counter = 0;
 export function aMarker(prefix: string): string {

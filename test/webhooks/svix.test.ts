@@ -1,36 +1,6 @@
-import { Webhook } from "standardwebhooks";
 import { describe, expect, it } from "vitest";
-import { aMarker, deliver, describeWebhookContract, nowSeconds, waitForMarker, type WebhookCase } from "./support";
-
-const SECRET = "whsec_c3ZpeC10ZXN0LXNlY3JldC0zMi1ieXRlcy1sb25nISE=";
-
-/** A Standard Webhooks message, as Svix documents its payloads: `{type, timestamp, data}`. */
-function anInvoicePaid(marker: string) {
-  return JSON.stringify({
-    type: "invoice.paid",
-    timestamp: "2026-11-25T07:00:00Z",
-    data: { id: `inv_${marker}`, amount: 1 },
-  }).replace('"amount":1', '"amount":9007199254740993');
-}
-
-// Signed by the official `standardwebhooks` package; the message id doubles as the marker's home.
-const svix: WebhookCase = {
-  source: "svix",
-  secret: SECRET,
-  previous: "whsec_c3ZpeC1wcmV2aW91cy1zZWNyZXQtMzItYnl0ZXMhIQ==",
-  wrong: "whsec_d3Jvbmctc3ZpeC1zZWNyZXQtMzItYnl0ZXMtISE=",
-  body: anInvoicePaid,
-  records: 1,
-  sign(body, { secret, nowSeconds }) {
-    const id = `msg_${JSON.parse(body).data.id}`;
-    const signature = new Webhook(secret).sign(id, new Date(nowSeconds * 1000), body);
-    return { headers: { "webhook-id": id, "webhook-timestamp": String(nowSeconds), "webhook-signature": signature } };
-  },
-  signature: { header: "webhook-signature", prefix: "v1,", encoding: "base64" },
-  timestampSigned: true,
-  required: ["webhook-id", "webhook-timestamp", "webhook-signature"],
-  single: ["webhook-id", "webhook-timestamp", "webhook-signature"],
-};
+import { aMarker, deliver, describeWebhookContract, nowSeconds, waitForMarker } from "./support";
+import { SVIX_SECRET, anInvoicePaid, svix } from "./cases";
 
 describeWebhookContract(svix);
 
@@ -38,7 +8,7 @@ describe("POST /webhooks/svix — Standard Webhooks specifics", () => {
   it("given several space-separated signatures of which one matches, then it is accepted", async () => {
     const marker = aMarker("multi");
     const body = anInvoicePaid(marker);
-    const signed = await svix.sign(body, { secret: SECRET, nowSeconds: nowSeconds() });
+    const signed = await svix.sign(body, { secret: SVIX_SECRET, nowSeconds: nowSeconds() });
     const good = signed.headers["webhook-signature"];
     const res = await deliver(svix, body, {
       headers: { ...signed.headers, "webhook-signature": `v1,${btoa("x".repeat(32))} v1a,${btoa("y".repeat(64))} ${good}` },
@@ -48,7 +18,7 @@ describe("POST /webhooks/svix — Standard Webhooks specifics", () => {
 
   it("given only a v1a (ed25519) signature, then it is refused: asymmetric signatures are not trusted by this scheme", async () => {
     const body = anInvoicePaid(aMarker("v1a"));
-    const signed = await svix.sign(body, { secret: SECRET, nowSeconds: nowSeconds() });
+    const signed = await svix.sign(body, { secret: SVIX_SECRET, nowSeconds: nowSeconds() });
     const res = await deliver(svix, body, {
       headers: { ...signed.headers, "webhook-signature": (signed.headers["webhook-signature"] ?? "").replace("v1,", "v1a,") },
     });
@@ -58,8 +28,8 @@ describe("POST /webhooks/svix — Standard Webhooks specifics", () => {
   it("given an invoice.paid message, when it lands, then stream, key and version come from type, data.id and webhook-id, bytes verbatim", async () => {
     const marker = aMarker("shape");
     const body = anInvoicePaid(marker);
-    expect((await svix.sign(body, { secret: SECRET, nowSeconds: 0 })).headers["webhook-id"]).toBe(`msg_inv_${marker}`);
-    const res = await deliver(svix, body, await svix.sign(body, { secret: SECRET, nowSeconds: nowSeconds() }));
+    expect((await svix.sign(body, { secret: SVIX_SECRET, nowSeconds: 0 })).headers["webhook-id"]).toBe(`msg_inv_${marker}`);
+    const res = await deliver(svix, body, await svix.sign(body, { secret: SVIX_SECRET, nowSeconds: nowSeconds() }));
     expect(res.status).toBe(200);
     const [line] = await waitForMarker("svix", marker, 1);
     expect(JSON.parse(line ?? "")._dock).toMatchObject({

@@ -1,46 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { zendeskScheme } from "../../src/sources/zendesk/signature";
-import { aMarker, deliver, describeWebhookContract, hmacText, waitForMarker, type WebhookCase } from "./support";
+import { aMarker, deliver, describeWebhookContract, hmacText, waitForMarker } from "./support";
 import { verifiesVector } from "./vectors";
-
-/** A Zendesk event-subscription body (`zen:event-type:…`), shaped like Zendesk's documented envelope. */
-function aUserCreated(marker: string) {
-  return JSON.stringify({
-    account_id: 22129848,
-    detail: { id: "7263215873052", email: `${marker}@example.com` },
-    event: {},
-    id: `evt-${marker}`,
-    subject: "zen:user:7263215873052",
-    time: "2026-11-25T07:00:00Z",
-    type: "zen:event-type:user.created",
-    zendesk_event_version: "2022-11-06",
-  });
-}
-
-// No official signer: Zendesk's recipe, base64(HMAC-SHA256(signing secret, TIMESTAMP + BODY)).
-const zendesk: WebhookCase = {
-  source: "zendesk",
-  secret: "zendesk-signing-secret-test",
-  previous: "zendesk-signing-secret-previous",
-  wrong: "zendesk-signing-secret-wrong",
-  body: aUserCreated,
-  records: 1,
-  async sign(body, { secret, nowSeconds }) {
-    const ts = new Date(nowSeconds * 1000).toISOString().replace(/\.\d{3}Z$/, "Z");
-    return {
-      headers: {
-        "x-zendesk-webhook-signature": await hmacText("SHA-256", secret, ts + body, "base64"),
-        "x-zendesk-webhook-signature-timestamp": ts,
-        "x-zendesk-webhook-id": "01GXYZ",
-        "x-zendesk-webhook-invocation-id": "8350205582",
-      },
-    };
-  },
-  signature: { header: "x-zendesk-webhook-signature", prefix: "", encoding: "base64" },
-  timestampSigned: true,
-  required: ["x-zendesk-webhook-signature", "x-zendesk-webhook-signature-timestamp"],
-  single: ["x-zendesk-webhook-signature", "x-zendesk-webhook-signature-timestamp"],
-};
+import { aUserCreated, zendesk } from "./cases";
 
 describeWebhookContract(zendesk);
 
