@@ -1,4 +1,4 @@
-import { createExecutionContext, createMessageBatch } from "cloudflare:test";
+import { createMessageBatch } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { Webhook } from "standardwebhooks";
 import { beforeEach, describe, expect, it } from "vitest";
@@ -248,7 +248,7 @@ describe("admin API", () => {
     const batch = createMessageBatch("loading-dock-jobs-dlq", [
       { id: "dead-job", timestamp: new Date(), attempts: 11, body: { kind: "poll", source: "opspoll", stream: "items" } },
     ]);
-    await worker.queue(batch, env as never, createExecutionContext());
+    await worker.queue(batch, env as never);
     expect(await env.DB.prepare("SELECT queue, source FROM dead_letters WHERE id = 'dead-job'").first()).toEqual({
       queue: "jobs",
       source: "opspoll",
