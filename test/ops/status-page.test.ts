@@ -1,0 +1,98 @@
+import { env, exports } from "cloudflare:workers";
+import { beforeEach, describe, expect, it } from "vitest";
+import { createApp } from "../../src/app";
+import { aRun, clearOps, receivedHours } from "./seed";
+
+const page = (path: string, headers: Record<string, string> = {}, init: RequestInit = {}) =>
+  exports.default.fetch(new Request(`https://dock.example${path}`, { ...init, headers, redirect: "manual" }));
+const cookie = { cookie: "dock_admin=test-admin-token" };
+
+describe("status page", () => {
+  beforeEach(clearOps);
+
+  it("given no session, then GET / is the login form and shows no stream; the detail page redirects to it", async () => {
+    await receivedHours(new Date(), "opshook", "secretstream", [0], 1);
+    const res = await page("/");
+    const html = await res.text();
+    expect(res.status).toBe(200);
+    expect(html).toContain('<form class="login" method="post" action="/login">');
+    expect(html).not.toContain("secretstream");
+    expect(res.headers.get("content-security-policy")).toContain("default-src 'none'");
+    expect((await page("/streams/opshook/secretstream")).status).toBe(303);
+    expect((await page("/", { cookie: "dock_admin=wrong" })).status).toBe(200);
+    expect(await (await page("/", { cookie: "dock_admin=wrong" })).text()).not.toContain("secretstream");
+  });
+
+  it("given the login form, when the token is right, then an HttpOnly, Secure, SameSite=Strict cookie; when wrong, 401 and no cookie", async () => {
+    const form = (token: string) => ({ method: "POST", body: new URLSearchParams({ token }) });
+    const bad = await page("/login", {}, form("nope"));
+    expect(bad.status).toBe(401);
+    expect(bad.headers.get("set-cookie")).toBeNull();
+    const good = await page("/login", {}, form("test-admin-token"));
+    expect(good.status).toBe(303);
+    expect(good.headers.get("location")).toBe("/");
+    const set = good.headers.get("set-cookie") ?? "";
+    expect(set).toMatch(/^dock_admin=test-admin-token;/);
+    for (const attr of ["HttpOnly", "Secure", "SameSite=Strict", "Path=/"]) expect(set).toContain(attr);
+    const audited = await env.DB.prepare("SELECT action, status, params FROM admin_audit ORDER BY id").all<{
+      action: string;
+      status: number;
+      params: string | null;
+    }>();
+    expect(audited.results.map((r) => [r.action, r.status])).toEqual([
+      ["log in", 401],
+      ["log in", 303],
+    ]);
+    expect(JSON.stringify(audited.results)).not.toContain("test-admin-token");
+  });
+
+  it("given hostile stream names and error texts, then the page escapes them", async () => {
+    const now = new Date();
+    await receivedHours(now, "evil", '<script>alert("s")</script>', [0], 2);
+    await aRun(now, {
+      source: "evil",
+      stream: "x<img src=x onerror=alert(1)>",
+      records: 0,
+      minutesAgo: 1,
+      status: "failed",
+      error: '</td><script>alert("e")</script>',
+    });
+    const html = await (await page("/", cookie)).text();
+    expect(html).not.toContain("<script>alert");
+    expect(html).not.toContain("<img src=x");
+    expect(html).toContain("&lt;script&gt;alert(&quot;s&quot;)&lt;/script&gt;");
+    expect(html).toContain('data-state="failing"');
+    const detail = await (await page(`/streams/evil/${encodeURIComponent("x<img src=x onerror=alert(1)>")}`, cookie)).text();
+    expect(detail).toContain("&lt;/td&gt;&lt;script&gt;alert(&quot;e&quot;)&lt;/script&gt;");
+    expect(detail).not.toContain("<script>alert");
+  });
+
+  it("given a session cookie, then it opens the pages but never the admin API (no cross-site writes with a cookie)", async () => {
+    expect((await page("/admin/sources/stripe/pause", cookie, { method: "POST" })).status).toBe(401);
+    expect((await page("/status", cookie)).status).toBe(401);
+    expect((await page("/", cookie)).status).toBe(200);
+  });
+
+  it("given a stream, then its detail page lists its recent runs with their errors", async () => {
+    const now = new Date();
+    await aRun(now, { source: "opspoll", stream: "items", records: 12, minutesAgo: 20 });
+    await aRun(now, {
+      source: "opspoll",
+      stream: "items",
+      records: 0,
+      minutesAgo: 5,
+      status: "failed",
+      error: "HTTP 429 after 30 retries",
+    });
+    const html = await (await page("/streams/opspoll/items", { authorization: "Bearer test-admin-token" })).text();
+    expect(html).toContain('data-status="failed"');
+    expect(html).toContain("HTTP 429 after 30 retries");
+    expect(html).toContain('data-status="succeeded"');
+    expect((await page("/streams/opspoll/none", cookie)).status).toBe(404);
+  });
+
+  it("given no ADMIN_TOKEN configured, then the page does not exist", async () => {
+    const res = await createApp().fetch(new Request("https://dock.example/"), { ...env, ADMIN_TOKEN: undefined });
+    expect(res.status).toBe(404);
+  });
+});
