@@ -115,10 +115,12 @@ async function readRange(ctx: StepContext, state: ExportState, s: ExportSettings
   let seen = 0;
   let read = 0;
   let batch: StepRecord[] = [];
-  const take = async (lines: ExportLine[]) => {
+  /** Takes lines up to the step's limit; false once the limit is reached (the rest is for the next step). */
+  const take = async (lines: ExportLine[]): Promise<boolean> => {
     for (const line of lines) {
       seen++;
       if (seen <= state.skip) continue;
+      if (read >= s.maxLinesPerStep) return false;
       read++;
       const record = toRecord(line);
       if ("error" in record) {
@@ -132,14 +134,15 @@ async function readRange(ctx: StepContext, state: ExportState, s: ExportSettings
         batch = [];
       }
     }
+    return true;
   };
   try {
     for (;;) {
       const { value, done: finished } = await reader.read();
       zip.push(value ?? new Uint8Array(0), finished);
-      await take(zip.take());
-      if (finished) break;
-      if (read >= s.maxLinesPerStep) {
+      const room = await take(zip.take());
+      if (finished && room) break;
+      if (!room) {
         await ctx.emit(batch);
         await reader.cancel();
         return { next: "step", state: { ...state, ...carry, skip: state.skip + read } satisfies ExportState };
