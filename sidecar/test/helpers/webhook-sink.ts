@@ -24,6 +24,10 @@ export class WebhookSink {
   /** Return a status to fail this request with it; undefined accepts. */
   failWith: ((n: number, body: string) => number | undefined) | null = null;
   delayMs = 0;
+  /** Only ids are kept (for big volumes): `records` and `seen` stay empty. */
+  idsOnly = false;
+  readonly ids = new Set<string>();
+  recordCount = 0;
   /** While set, requests wait for it before being answered. */
   gate: Promise<void> | null = null;
   /** Every signed record the sink saw, refused or not. */
@@ -54,7 +58,7 @@ export class WebhookSink {
       return;
     }
     try {
-      this.parse(body, this.seen);
+      if (!this.idsOnly) this.parse(body, this.seen);
     } catch {
       // judged below
     }
@@ -77,6 +81,12 @@ export class WebhookSink {
   }
 
   private accept(body: string): void {
+    if (this.idsOnly) {
+      const parsed = JSON.parse(body) as { bundles: { records: { id: string }[] }[] };
+      for (const b of parsed.bundles) for (const r of b.records) this.ids.add(r.id);
+      for (const b of parsed.bundles) this.recordCount += b.records.length;
+      return;
+    }
     this.parse(body, this.records);
   }
 
