@@ -2,6 +2,8 @@ import { defineSource } from "../define-source";
 import { stripeWebhookRecords } from "./events";
 import { stripeScheme } from "./signature";
 import { stripeReconcile } from "./reconcile";
+import { stripeAuth, stripeBaseUrl, stripeRateLimit } from "./auth";
+import { stripeStreams } from "./streams";
 
 export const stripe = defineSource({
   name: "stripe",
@@ -12,4 +14,8 @@ export const stripe = defineSource({
     records: stripeWebhookRecords,
   },
   reconcile: stripeReconcile,
+  baseUrl: stripeBaseUrl,
+  auth: stripeAuth,
+  rateLimit: stripeRateLimit,
+  streams: stripeStreams,
 });
