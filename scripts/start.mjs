@@ -6,6 +6,7 @@
 import { spawn, spawnSync } from "node:child_process";
 import { loadDevVars } from "./dev-vars.mjs";
 import { sendDemoWebhooks } from "./demo-webhooks.mjs";
+import { startDemoVendor } from "../demo/index.mjs";
 
 const args = process.argv.slice(2);
 const option = (name) => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
@@ -27,10 +28,15 @@ if (migrate.status !== 0) {
   process.exit(1);
 }
 
+// The demo vendor: a local fake API that the `demo` source polls (paginated, with 429s and 503s).
+const vendor = await startDemoVendor({ port: Number(option("--vendor-port") ?? 0), touchPerMinute: 30 });
+say(`demo vendor (a fake REST API with pagination, 429s and 503s) on ${vendor.url}`);
+const demoVars = ["--var", `DEMO_VENDOR_URL:${vendor.url}`, "--var", "DEMO_VENDOR_TOKEN:demo-token-not-a-secret"];
+
 say(`starting wrangler dev on ${base}`);
 const dev = spawn(
   "node_modules/.bin/wrangler",
-  ["dev", "--port", String(port), "--ip", "127.0.0.1", "--show-interactive-dev-session=false", ...persist, ...inspector],
+  ["dev", "--port", String(port), "--ip", "127.0.0.1", "--show-interactive-dev-session=false", "--test-scheduled", ...persist, ...inspector, ...demoVars],
   {
     env,
     stdio: ["ignore", "pipe", "pipe"],
@@ -40,6 +46,7 @@ const quiet = args.includes("--exit-after-demo");
 dev.stdout.on("data", (d) => quiet || process.stdout.write(d));
 dev.stderr.on("data", (d) => quiet || process.stderr.write(d));
 const stop = (code) => {
+  vendor.stop();
   dev.kill("SIGTERM");
   setTimeout(() => process.exit(code), 300);
 };
@@ -50,6 +57,7 @@ dev.on("exit", (code) => {
   process.exit(code ?? 1);
 });
 
+let tick;
 async function waitFor(check, what, timeoutMs = 60_000) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
@@ -75,12 +83,25 @@ try {
       return keys.length >= 2;
     }, "raw objects from the demo");
     say(`raw objects written:\n  ${keys.join("\n  ")}`);
+    // Cron triggers do not fire by themselves under wrangler dev: fire the scheduler tick, as cron would.
+    await fetch(`${base}/__scheduled?cron=${encodeURIComponent("*/5 * * * *")}`);
+    let polled = [];
+    await waitFor(async () => {
+      const res = await fetch(`${base}/admin/raw?prefix=raw/source=demo/`, { headers });
+      polled = (await res.json()).objects.map((o) => o.key);
+      return polled.length >= 1;
+    }, "records polled from the demo vendor", 90_000);
+    say(`the scheduler tick polled the demo vendor: ${polled.length} objects so far under raw/source=demo/ (more arrive as its pages are fetched)`);
+    tick = setInterval(() => fetch(`${base}/__scheduled?cron=${encodeURIComponent("*/5 * * * *")}`).catch(() => {}), 60_000);
     say("look around:");
     console.log(`  curl -H 'Authorization: Bearer ${vars.ADMIN_TOKEN}' ${base}/status`);
     console.log(`  curl -H 'Authorization: Bearer ${vars.ADMIN_TOKEN}' '${base}/admin/raw?prefix=raw/'`);
     console.log("  npm run raw:pull -- ./lake     # then read ./lake with duckdb (hive_partitioning=true)");
   }
-  if (args.includes("--exit-after-demo")) stop(0);
+  if (args.includes("--exit-after-demo")) {
+    clearInterval(tick);
+    stop(0);
+  }
   else say("running; Ctrl-C stops it");
 } catch (err) {
   console.error(err.message);

@@ -34,7 +34,7 @@ describe("npm start (the local stack and its demo)", () => {
     rmSync(lake, { recursive: true, force: true });
   });
 
-  it("given a fresh state, when started, then the demo's webhooks land and raw:pull copies them with their Hive keys", async () => {
+  it("given a fresh state, when started, then the demo's webhooks and polls land and raw:pull copies them with their Hive keys", async () => {
     const port = await freePort();
     const inspector = await freePort();
     child = spawn("node", ["scripts/start.mjs", "--port", String(port), "--inspector-port", String(inspector), "--persist-to", state], {
@@ -50,13 +50,14 @@ describe("npm start (the local stack and its demo)", () => {
     }
     expect(out).toMatch(/demo sent 6 signed webhooks: (stripe→200 ){5}acme→200/);
     expect(out).toContain("raw/source=stripe/stream=charges/dt=");
+    expect(out).toMatch(/the scheduler tick polled the demo vendor: \d+ objects/);
 
     const token = readFileSync(".dev.vars", "utf8").match(/^ADMIN_TOKEN=(.*)$/m)?.[1];
     const result = await rawPull({ dir: lake, url: `http://127.0.0.1:${port}`, token });
     expect(result.pulled).toBeGreaterThanOrEqual(3);
     const pulled = files(lake);
     for (const key of pulled)
-      expect(key).toMatch(/^raw\/source=[a-z_]+\/stream=[a-z_]+\/dt=\d{4}-\d{2}-\d{2}\/hr=\d{2}\/webhook-[0-9a-f]+\.jsonl\.gz$/);
+      expect(key).toMatch(/^raw\/source=[a-z_]+\/stream=[a-z_]+\/dt=\d{4}-\d{2}-\d{2}\/hr=\d{2}\/(webhook|poll)-[0-9a-f]+\.jsonl\.gz$/);
     const lines = pulled.flatMap((key) =>
       gunzipSync(readFileSync(join(lake, key)))
         .toString("utf8")
