@@ -144,10 +144,9 @@ export async function runSteppedStep(
     });
     return { status: delayMs > 0 ? "deferred" : "continued", runId, pages: state.pages, records: state.records };
   };
+  // The step owns its cursor's order (it may be a map of positions): it must never hand back an earlier one.
   const cursorMove = (to: string | undefined): CursorMove | null =>
-    pattern === "poll" && to !== undefined && (state.cursorStored === null || to > state.cursorStored)
-      ? { from: state.cursorStored, to }
-      : null;
+    pattern === "poll" && to !== undefined && to !== state.cursorStored ? { from: state.cursorStored, to } : null;
 
   for (;;) {
     if (stepsNow >= budget.pages || http.budget.subrequests >= budget.subrequests || clock.now() - started >= budget.wallMs) {

@@ -194,7 +194,9 @@ export interface StepContext {
 
 /**
  * What a step decided. The state is JSON kept in D1 (runs.state) after every step, so the next
- * step may run in another invocation; `cursor` (when given) is stored at that checkpoint.
+ * step may run in another invocation; `cursor` (when given) is stored at that checkpoint. The
+ * cursor is the step's own text (a position, or a JSON map of positions): it must never be earlier
+ * than `cursorFrom`, and it may only cover records already emitted.
  */
 export type StepResult =
   /** Take another step now (or in a continuation when the invocation's budget is spent). */
