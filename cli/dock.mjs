@@ -1,0 +1,157 @@
+#!/usr/bin/env node
+// The `dock` CLI: operate Loading Dock against local `wrangler dev` (default) or a deployed Worker
+// (--url / DOCK_URL, --token / DOCK_ADMIN_TOKEN). See docs/operations.md.
+import { resolve } from "node:path";
+import { Command, Option } from "commander";
+import { rawPull } from "../scripts/raw-pull.mjs";
+import { api, connection, devVars, splitStream, streamPath } from "./lib/client.mjs";
+import { scaffoldSource } from "./lib/new-source.mjs";
+import { statusTable } from "./lib/status-table.mjs";
+import { sendTestWebhook } from "./lib/test-webhooks.mjs";
+
+const print = (value) => process.stdout.write(`${typeof value === "string" ? value : JSON.stringify(value, null, 2)}\n`);
+
+export function buildProgram() {
+  const program = new Command("dock")
+    .description("Operate Loading Dock: status, runs, backfills, reconciliation, test webhooks, the raw zone, new sources")
+    .addOption(new Option("--url <url>", "the Worker's URL").env("DOCK_URL"))
+    .addOption(new Option("--token <token>", "the admin token (default: ADMIN_TOKEN from .dev.vars)").env("DOCK_ADMIN_TOKEN"))
+    .showHelpAfterError();
+  const conn = () => connection(program.opts());
+
+  program
+    .command("status")
+    .description("every stream's state, lag vs SLO, last run and 7-day records; exits 1 when something is not fine")
+    .option("--json", "print the JSON of GET /status")
+    .action(async (o) => {
+      const status = await api(conn(), "GET", "/status");
+      print(o.json ? status : statusTable(status, { colour: process.stdout.isTTY }));
+      if (!status.ok) process.exitCode = 1;
+    });
+
+  program
+    .command("run <stream>")
+    .description("run <source>.<stream> now (a poll, or a full refresh with --full-refresh)")
+    .option("--full-refresh", "run a full refresh instead of an incremental poll")
+    .option("--force", "run even though the source is paused")
+    .action(async (name, o) => {
+      const body = { ...(o.fullRefresh ? { pattern: "full_refresh" } : {}), ...(o.force ? { force: true } : {}) };
+      print(await api(conn(), "POST", `${streamPath(splitStream(name))}/run`, body));
+    });
+
+  program
+    .command("backfill <stream>")
+    .description("re-read <source>.<stream> from a time (polled: cursor back + poll; webhook: reconcile the range)")
+    .requiredOption("--from <time>", "ISO-8601 start, e.g. 2026-11-01T00:00:00Z")
+    .option("--to <time>", "ISO-8601 end")
+    .action(async (name, o) =>
+      print(await api(conn(), "POST", `${streamPath(splitStream(name))}/backfill`, { from: o.from, ...(o.to ? { to: o.to } : {}) })),
+    );
+
+  program
+    .command("reconcile <source>")
+    .description("reconcile a webhook source now against the vendor's event listing")
+    .option("--from <time>", "ISO-8601 start of the window")
+    .option("--to <time>", "ISO-8601 end of the window")
+    .action(async (source, o) =>
+      print(
+        await api(conn(), "POST", `/admin/sources/${encodeURIComponent(source)}/reconcile`, {
+          ...(o.from ? { from: o.from } : {}),
+          ...(o.to ? { to: o.to } : {}),
+        }),
+      ),
+    );
+
+  program
+    .command("pause <source>")
+    .description("stop scheduled runs of a source (webhooks are still accepted)")
+    .option("--reason <text>", "why, for the audit and the status page")
+    .action(async (source, o) =>
+      print(await api(conn(), "POST", `/admin/sources/${encodeURIComponent(source)}/pause`, o.reason ? { reason: o.reason } : {})),
+    );
+
+  program
+    .command("resume <source>")
+    .description("resume scheduled runs of a source")
+    .action(async (source) => print(await api(conn(), "POST", `/admin/sources/${encodeURIComponent(source)}/resume`, {})));
+
+  program
+    .command("cursor <stream> [value]")
+    .description("set <source>.<stream>'s cursor to value, or forget it with --reset")
+    .option("--reset", "forget the cursor: the next poll reads the whole stream")
+    .action(async (name, value, o) => {
+      if (!o.reset && value === undefined) throw new Error("give a cursor value or --reset");
+      print(await api(conn(), "PUT", `${streamPath(splitStream(name))}/cursor`, { cursor: o.reset ? null : value }));
+    });
+
+  program
+    .command("runs")
+    .description("recent runs, newest first")
+    .option("--source <source>")
+    .option("--stream <stream>")
+    .option("--status <status>", "running | succeeded | failed")
+    .option("--limit <n>", "how many", "20")
+    .action(async (o) => {
+      const q = new URLSearchParams(
+        Object.entries({ source: o.source, stream: o.stream, status: o.status, limit: o.limit }).filter(([, v]) => v),
+      );
+      const { runs } = await api(conn(), "GET", `/admin/runs?${q}`);
+      for (const r of runs)
+        print(
+          `${r.started_at}  ${r.status.padEnd(9)}  ${`${r.source}.${r.stream}`.padEnd(30)}  ${String(r.records).padStart(7)} rec  ${r.id}${r.error ? `\n    ${r.error}` : ""}`,
+        );
+    });
+
+  const dlq = program.command("dlq").description("parked dead letters");
+  dlq.command("list", { isDefault: true }).action(async () => print(await api(conn(), "GET", "/admin/dlq")));
+  dlq
+    .command("redrive")
+    .description("send parked dead letters back to their queue")
+    .option("--queue <queue>", "ingest | jobs")
+    .action(async (o) => print(await api(conn(), "POST", "/admin/dlq/redrive", o.queue ? { queue: o.queue } : {})));
+
+  program
+    .command("send-test-webhook <source>")
+    .description("send one webhook signed with the local secret (stripe, svix, github, acme)")
+    .action(async (source) => {
+      const { url } = connection({ ...program.opts(), token: program.opts().token ?? "unused" });
+      const r = await sendTestWebhook({ url, source, vars: devVars() });
+      print(`${source} ${r.id} → HTTP ${r.status} ${r.answer}`);
+      if (r.status >= 300) process.exitCode = 1;
+    });
+
+  const raw = program.command("raw").description("the raw zone");
+  raw
+    .command("pull <dir>")
+    .description("copy the raw zone into <dir> with the same keys (DuckDB reads it with hive_partitioning)")
+    .option("--prefix <prefix>", "only keys under this prefix", "raw/")
+    .action(async (dir, o) => {
+      const { pulled, skipped, root } = await rawPull({ ...conn(), dir, prefix: o.prefix });
+      print(`pulled ${pulled} objects (${skipped} already there) into ${root}`);
+    });
+
+  program
+    .command("new-source <name>")
+    .description("scaffold src/sources/<name>/ (definition, fixture builder, test) and add it to the registry")
+    .option("--root <dir>", "the checkout to scaffold into", ".")
+    .action((name, o) => {
+      const r = scaffoldSource(resolve(o.root), name);
+      print(
+        [
+          `created ${r.files.join(", ")}`,
+          `added ${name} to src/sources/registry.ts`,
+          `next: npx vitest run --project worker src/sources/${name}; set ${r.secret} in .dev.vars`,
+        ].join("\n"),
+      );
+    });
+  return program;
+}
+
+if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith("/dock")) {
+  buildProgram()
+    .parseAsync(process.argv)
+    .catch((err) => {
+      process.stderr.write(`dock: ${err.message}\n`);
+      process.exitCode = 2;
+    });
+}
