@@ -17,7 +17,6 @@ import { quoteIdent } from "./replication/sql-quote";
 import { InitialSnapshot } from "./snapshot/initial-snapshot";
 
 const QUEUE_PAUSE_BYTES = 4 * 1024 * 1024;
-const QUEUE_RESUME_BYTES = 1024 * 1024;
 
 export function pgConfigOf(config: SidecarConfig): PgConnectionConfig {
   return { host: config.PGHOST, port: config.PGPORT, user: config.PGUSER, password: config.PGPASSWORD, database: config.PGDATABASE };
@@ -76,15 +75,16 @@ export class Sidecar {
     await this.repl.connect();
 
     let startLsn = slot.confirmedFlushLsn ?? 0n;
-    this.snapshot = new InitialSnapshot(c, this.runId, (id, body, n) => this.deliver(id, body, n), this.metrics);
+    this.snapshot = new InitialSnapshot(c, this.runId, (id, body, n) => this.deliver(id, body, n), this.metrics, pgConfigOf(c));
     if (!slot.exists) {
+      this.snapshot.markCreating();
       const kind = c.CDC_SNAPSHOT ? "export" : "nothing";
       const [row] = await this.repl.command(`CREATE_REPLICATION_SLOT ${quoteIdent(c.CDC_SLOT)} LOGICAL pgoutput (SNAPSHOT '${kind}')`);
       startLsn = parseLsn(row?.consistent_point ?? "0/0");
       log("info", { event: "cdc.slot_created", source: c.CDC_SOURCE, slot: c.CDC_SLOT, lsn: formatLsn(startLsn) });
       if (c.CDC_SNAPSHOT && row?.snapshot_name) await this.snapshot.beginExported(row.snapshot_name, startLsn);
     } else {
-      await this.snapshot.resumeIfUnfinished(c.CDC_SLOT);
+      await this.snapshot.resumeIfUnfinished();
     }
 
     const keys = await primaryKeys(this.db, c.CDC_PUBLICATION);

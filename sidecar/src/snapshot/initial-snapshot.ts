@@ -1,19 +1,174 @@
+import pg from "pg";
+import { ChangeRecordBuilder } from "../cdc/change-records";
+import { streamName } from "../cdc/stream-name";
+import { cachedIsoClock } from "../clock";
 import type { SidecarConfig } from "../config";
+import { deliveryBody, packStream } from "../delivery/bundle-pack";
 import type { SidecarMetrics } from "../health/metrics";
+import { errorText, log } from "../log";
+import { formatLsn } from "../lsn";
+import { readState, type SnapshotState, writeState } from "./state-file";
+import { fetchCursor, openCursor, publicationTables, readChunk, type SnapshotTable } from "./table-copy";
 
 type Deliver = (messageId: string, body: string, records: number) => Promise<void>;
 
-/** Placeholder until the snapshot copier lands: no snapshot work. */
+/**
+ * Copies the publication's existing rows as `op: "snapshot"` records. On a new slot it reads
+ * inside the slot's exported snapshot, so the copy and the stream meet exactly at the slot's
+ * consistent point. Progress (last primary key per table) is saved after each delivered chunk;
+ * a restart continues from there with a fresh snapshot, and the stream's changes since the
+ * consistent point make up for anything that moved meanwhile.
+ */
 export class InitialSnapshot {
+  private db: pg.Client | null = null;
+  private state: SnapshotState | null = null;
+  private stopped = false;
+  private running: Promise<void> = Promise.resolve();
+  private readonly builder: ChangeRecordBuilder;
+
   constructor(
-    readonly config: SidecarConfig,
-    readonly runId: string,
-    readonly deliver: Deliver,
-    readonly metrics: SidecarMetrics,
-  ) {}
-  async beginExported(_snapshotName: string, _lsn: bigint): Promise<void> {}
-  async resumeIfUnfinished(_slot: string): Promise<void> {}
-  async run(): Promise<void> {}
-  stop(): void {}
-  async settled(): Promise<void> {}
+    private readonly config: SidecarConfig,
+    private readonly runId: string,
+    private readonly deliver: Deliver,
+    private readonly metrics: SidecarMetrics,
+    private readonly pgConfig: pg.ClientConfig,
+  ) {
+    this.builder = new ChangeRecordBuilder(config.CDC_SOURCE, runId, cachedIsoClock());
+  }
+
+  /** Called before CREATE_REPLICATION_SLOT: a crash between the two must not skip the copy. */
+  markCreating(): void {
+    if (!this.config.CDC_SNAPSHOT) return;
+    writeState(this.config.CDC_STATE_FILE, { v: 1, slot: this.config.CDC_SLOT, phase: "creating", lsn: null, tables: {} });
+  }
+
+  /** Imports the exported snapshot; must run before the replication connection does anything else. */
+  async beginExported(snapshotName: string, lsn: bigint): Promise<void> {
+    const db = await this.open();
+    await db.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+    await db.query(`SET TRANSACTION SNAPSHOT '${snapshotName.replace(/'/g, "''")}'`);
+    await this.plan(db, formatLsn(lsn), {});
+  }
+
+  /** After a restart: continues an unfinished copy (or starts one if the slot was created but the copy never planned). */
+  async resumeIfUnfinished(): Promise<void> {
+    if (!this.config.CDC_SNAPSHOT) return;
+    const saved = readState(this.config.CDC_STATE_FILE);
+    if (!saved || saved.slot !== this.config.CDC_SLOT || saved.phase === "done") return;
+    const db = await this.open();
+    await db.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+    const lsn = (await db.query("SELECT pg_current_wal_lsn()::text AS l")).rows[0].l as string;
+    await this.plan(db, lsn, saved.tables);
+    log("info", { event: "cdc.snapshot_resumed", source: this.config.CDC_SOURCE, lsn });
+  }
+
+  run(): Promise<void> {
+    this.running = this.copyAll();
+    return this.running;
+  }
+
+  stop(): void {
+    this.stopped = true;
+  }
+
+  async settled(): Promise<void> {
+    await this.running.catch(() => {});
+  }
+
+  private async open(): Promise<pg.Client> {
+    this.db = new pg.Client(this.pgConfig);
+    this.db.on("error", () => {});
+    await this.db.connect();
+    return this.db;
+  }
+
+  private async plan(db: pg.Client, lsn: string, previous: SnapshotState["tables"]): Promise<void> {
+    const tables = await publicationTables(db, this.config.CDC_PUBLICATION);
+    const state: SnapshotState = { v: 1, slot: this.config.CDC_SLOT, phase: "copying", lsn, tables: {} };
+    for (const t of tables) {
+      const key = `${t.schema}.${t.name}`;
+      const prev = previous[key];
+      // Without a primary key there is no resumable position: such a table starts over.
+      state.tables[key] = prev && t.primaryKey.length > 0 ? prev : { after: null, rows: 0, done: false };
+    }
+    this.state = state;
+    this.tables = tables;
+    this.metrics.snapshot_done = false;
+    writeState(this.config.CDC_STATE_FILE, state);
+  }
+
+  private tables: SnapshotTable[] = [];
+
+  private async copyAll(): Promise<void> {
+    const state = this.state;
+    const db = this.db;
+    if (!state || !db) return;
+    const started = Date.now();
+    try {
+      for (const t of this.tables) {
+        const key = `${t.schema}.${t.name}`;
+        const ts = state.tables[key];
+        if (!ts || ts.done) continue;
+        await this.copyTable(db, t, state);
+        if (this.stopped) return;
+      }
+      state.phase = "done";
+      writeState(this.config.CDC_STATE_FILE, state);
+      this.metrics.snapshot_done = true;
+      await db.query("COMMIT");
+      const rows = Object.values(state.tables).reduce((n, t) => n + t.rows, 0);
+      log("info", { event: "cdc.snapshot_done", source: this.config.CDC_SOURCE, records: rows, ms: Date.now() - started, lsn: state.lsn });
+    } catch (err) {
+      if (!this.stopped) throw new Error(`initial snapshot failed: ${errorText(err)}`);
+    } finally {
+      await db.end().catch(() => {});
+      this.db = null;
+    }
+  }
+
+  private async copyTable(db: pg.Client, t: SnapshotTable, state: SnapshotState): Promise<void> {
+    const key = `${t.schema}.${t.name}`;
+    const ts = state.tables[key] as SnapshotState["tables"][string];
+    const stream = streamName(t.schema, t.name);
+    const limit = this.config.CDC_SNAPSHOT_CHUNK_ROWS;
+    const cursor = `dock_snapshot_${Object.keys(state.tables).indexOf(key)}`;
+    if (t.primaryKey.length === 0) await openCursor(db, t, cursor);
+    const pkIdx = t.primaryKey.map((c) => t.columns.indexOf(c));
+    const columnKeys = t.columns.map((c) => `${JSON.stringify(c)}:`);
+    for (let part = 0; !this.stopped; part++) {
+      const rows = t.primaryKey.length > 0 ? await readChunk(db, t, ts.after, limit) : await fetchCursor(db, cursor, limit);
+      if (rows.length === 0) break;
+      const records = rows.map((fetched) => {
+        // Keyless tables come with their ctid first: it becomes the key (unique within the snapshot).
+        const row = t.primaryKey.length > 0 ? fetched : fetched.slice(1);
+        const json = `{${row.map((v, i) => `${columnKeys[i]}${v === null ? "null" : JSON.stringify(v)}`).join(",")}}`;
+        const values = pkIdx.map((i) => row[i] ?? null);
+        const k =
+          values.length === 1 && typeof values[0] === "string"
+            ? values[0]
+            : values.length === 0
+              ? `ctid:${fetched[0]}`
+              : JSON.stringify(values);
+        return this.builder.record(stream, k, state.lsn ?? "0/0", "snapshot", { lsn: state.lsn }, json);
+      });
+      const head = {
+        source: this.config.CDC_SOURCE,
+        stream,
+        pattern: "cdc" as const,
+        received_at: new Date().toISOString(),
+        run_id: this.runId,
+      };
+      await this.deliver(`${this.runId}-snapshot-${stream}-${ts.rows}`, deliveryBody(packStream(head, records)), records.length);
+      const last = rows[rows.length - 1] as (string | null)[];
+      ts.after = t.primaryKey.length > 0 ? pkIdx.map((i) => last[i] as string) : null;
+      ts.rows += rows.length;
+      this.metrics.snapshot_rows += rows.length;
+      writeState(this.config.CDC_STATE_FILE, state);
+      if (rows.length < limit) break;
+    }
+    if (this.stopped) return;
+    ts.done = true;
+    writeState(this.config.CDC_STATE_FILE, state);
+    log("info", { event: "cdc.snapshot_table_done", source: this.config.CDC_SOURCE, stream, records: ts.rows });
+  }
 }
