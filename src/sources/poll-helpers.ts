@@ -25,10 +25,7 @@ export function envOr(env: Record<string, unknown>, name: string, fallback: stri
  * A built-in pagination style whose first request is reshaped: the engine puts the cursor in a
  * query parameter, and some vendors want it inside an expression (`filter=greater-than(…)`).
  */
-export function reshapedFirst(
-  spec: PaginationSpec,
-  reshape: (base: PageRequest, ctx: PaginationContext) => PageRequest,
-): PaginationStyle {
+export function reshapedFirst(spec: PaginationSpec, reshape: (base: PageRequest, ctx: PaginationContext) => PageRequest): PaginationStyle {
   const inner = paginationStyle(spec);
   return { ...inner, first: (base, ctx) => inner.first(reshape(base, ctx), ctx) };
 }

@@ -4,6 +4,30 @@ import type { ListedEvent, ReconcileSpec } from "../../reconcile/types";
 import { stripeEventRecord } from "./events";
 
 /**
+ * The event types the webhook endpoint is subscribed to (comma-separated, at most 20, as Stripe's
+ * `types[]` allows): without it every event of the account is listed, and those the endpoint
+ * never receives would be "recovered" each night.
+ */
+const TYPES = "STRIPE_RECONCILE_EVENT_TYPES";
+
+function eventTypes(value: unknown): string[] {
+  if (typeof value !== "string" || value.trim() === "") return [];
+  const types = value
+    .split(",")
+    .map((t) => t.trim())
+    .filter(Boolean);
+  if (types.length > 20 || types.some((t) => !/^[a-z0-9_.*]+$/.test(t))) {
+    throw new Error(`${TYPES} must list at most 20 event types such as charge.succeeded`);
+  }
+  return types;
+}
+
+/** `types[]` repeats, which a query object cannot hold: it goes in the path's query string. */
+function typesUrl(types: string[]): string {
+  return types.length === 0 ? "/v1/events" : `/v1/events?${types.map((t) => `types[]=${encodeURIComponent(t)}`).join("&")}`;
+}
+
+/**
  * `GET /v1/events?created[gte]&created[lte]`, newest first, paged with `starting_after` (the last
  * id of the page) while `has_more`. Stripe keeps events 30 days. A listed event is the same object
  * the webhook delivers, so it goes through the webhook's own extraction: same stream, key, version
@@ -25,7 +49,8 @@ export const stripeReconcile: ReconcileSpec = {
       limit: "100",
     };
     if (page) query.starting_after = page;
-    const { text } = await ctx.get({ url: "/v1/events", query });
+    const types = eventTypes(ctx.env[TYPES]);
+    const { text } = await ctx.get({ url: typesUrl(types), query });
     let list: { object?: unknown; has_more?: unknown; data?: unknown };
     try {
       list = JSON.parse(text);
