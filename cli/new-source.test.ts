@@ -37,7 +37,6 @@ describe("dock new-source", () => {
       encoding: "utf8",
       env: { ...process.env, CI: "true", WRANGLER_SEND_METRICS: "false" },
     });
-    // biome-ignore lint/suspicious/noControlCharactersInRegex: strips the reporter's colours
     const out = `${run.stdout}\n${run.stderr}`.replace(/\x1b\[[0-9;]*m/g, "");
     expect(run.status, out).toBe(0);
     expect(out).toMatch(/Tests\s+4 passed \(4\)/);
