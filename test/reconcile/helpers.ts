@@ -81,7 +81,7 @@ export function stripeEventsApi(events: readonly StripeEvent[], opts: { failOnCa
       if (method !== "GET") return refuse(`method ${method}`);
       if (url.origin !== "https://api.stripe.com" || url.pathname !== "/v1/events") return refuse(`unexpected URL ${url}`);
       if (headers.get("authorization") !== `Bearer ${STRIPE_KEY}`) return refuse("missing or wrong API key");
-      const allowed = new Set(["created[gte]", "created[lte]", "limit", "starting_after"]);
+      const allowed = new Set(["created[gte]", "created[lte]", "limit", "starting_after", "types[]"]);
       for (const k of url.searchParams.keys()) if (!allowed.has(k)) return refuse(`unexpected parameter ${k}`);
       const gte = Number(url.searchParams.get("created[gte]"));
       const lte = Number(url.searchParams.get("created[lte]"));
@@ -98,7 +98,9 @@ export function stripeEventsApi(events: readonly StripeEvent[], opts: { failOnCa
       if (api.calls.length === api.failOnCall) {
         return Response.json({ error: { type: "api_error", message: "An unknown error occurred" } }, { status: 500 });
       }
-      const matching = sorted.filter((e) => e.created >= gte && e.created <= lte);
+      const types = url.searchParams.getAll("types[]");
+      if (types.length > 20) return refuse("more than 20 types");
+      const matching = sorted.filter((e) => e.created >= gte && e.created <= lte && (types.length === 0 || types.includes(e.type)));
       const after = url.searchParams.get("starting_after");
       let start = 0;
       if (after !== null) {

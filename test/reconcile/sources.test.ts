@@ -186,6 +186,23 @@ describe("sources without a listing, the nightly cron, the jobs consumer and /st
     expect(api.calls.length).toBe(5);
   });
 
+  it("given the endpoint's event types configured, when Stripe is listed, then only those types are asked for and recovered", async () => {
+    const source = stripeNamed("stripe_rc_types");
+    const events = stripeEvents("ty", 120, (i) => Math.floor(Date.now() / 1000) - 3600 - i * 60);
+    const api = stripeEventsApi(events);
+    const spy = installVendor(api.handle);
+    restore.push(() => spy.mockRestore());
+    const ingest = recordingQueue();
+    const e = reconcileEnv({ INGEST: ingest, STRIPE_RECONCILE_EVENT_TYPES: "charge.succeeded, invoice.paid" });
+    const outcome = await runReconcileStep(e, source, { kind: "reconcile", source: source.name });
+    const wanted = events.filter((x) => x.type === "charge.succeeded" || x.type === "invoice.paid");
+    expect(wanted.length).toBeGreaterThan(0);
+    expect(wanted.length).toBeLessThan(events.length);
+    expect(outcome).toMatchObject({ status: "succeeded", listed: wanted.length, recovered: wanted.length });
+    expect(api.calls[0]?.searchParams.getAll("types[]")).toEqual(["charge.succeeded", "invoice.paid"]);
+    expect(api.violations).toEqual([]);
+  });
+
   it("given reconciliation state, when GET /status is asked, then every webhook source shows whether it is reconcilable and its ledger", async () => {
     await runReconcileStep(reconcileEnv(), hubspot, { kind: "reconcile", source: "hubspot" });
     const res = await exports.default.fetch(
