@@ -135,7 +135,7 @@ export class InitialSnapshot {
     if (t.primaryKey.length === 0) await openCursor(db, t, cursor);
     const pkIdx = t.primaryKey.map((c) => t.columns.indexOf(c));
     const columnKeys = t.columns.map((c) => `${JSON.stringify(c)}:`);
-    for (let part = 0; !this.stopped; part++) {
+    while (!this.stopped) {
       const rows = t.primaryKey.length > 0 ? await readChunk(db, t, ts.after, limit) : await fetchCursor(db, cursor, limit);
       if (rows.length === 0) break;
       const records = rows.map((fetched) => {
