@@ -68,7 +68,7 @@ export class StrictVendor {
   install() {
     return vi.spyOn(globalThis, "fetch").mockImplementation(async (input: RequestInfo | URL, init?: RequestInit) => {
       const req = new Request(input as RequestInfo, init);
-      const body = req.method === "GET" ? "" : await req.clone().text();
+      const body = req.method === "GET" ? "" : new TextDecoder().decode(await req.clone().arrayBuffer());
       this.requests.push({ method: req.method, url: req.url, headers: req.headers, body });
       const route = this.routes.find((r) => this.matches(r.expect, req, body));
       if (!route) {
