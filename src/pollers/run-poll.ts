@@ -81,8 +81,13 @@ export function findStream(source: PollSource, name: string): PollStream {
   return stream;
 }
 
+/**
+ * The API root of a source. `<SOURCE>_API_BASE` (e.g. `STRIPE_API_BASE`) overrides it for every
+ * poll and listing of that source: a regional endpoint, an egress proxy, or a local fake in a soak.
+ */
 export function baseUrlOf(source: PollSource, env: Record<string, unknown>): string {
-  const url = typeof source.baseUrl === "function" ? source.baseUrl(env) : source.baseUrl;
+  const override = env[`${source.name.toUpperCase()}_API_BASE`];
+  const url = typeof override === "string" && override ? override : typeof source.baseUrl === "function" ? source.baseUrl(env) : source.baseUrl;
   if (!url) throw new PollFailure(`source ${source.name} has no base URL`);
   return url;
 }
