@@ -13,6 +13,7 @@ import { meta } from "./meta";
 import { salesforce } from "./salesforce";
 import { amplitude } from "./amplitude";
 import { demo } from "./demo";
+import { googleAds } from "./google_ads";
 
 /** Every source Loading Dock knows. Adding a source is a folder plus one line here. */
 export const sources: readonly SourceDefinition[] = [
@@ -29,6 +30,7 @@ export const sources: readonly SourceDefinition[] = [
   salesforce,
   amplitude,
   demo,
+  googleAds,
   // A one-off sender, configured as data: the example for internal and partner APIs.
   hmacSource({
     name: "acme",
