@@ -23,6 +23,8 @@ export interface DemoVendorOptions {
   plans?: number;
   /** Published cap: requests per window (default 10 per 1 s); over it, 429 with Retry-After. */
   cap?: { requests: number; perSeconds: number };
+  /** false: over-cap 429s carry no Retry-After (a burst limiter), so clients fall back to their backoff. */
+  capRetryAfter?: boolean;
   /** Every `every` requests, the next `length` get 429 with Retry-After: 1 (a burst). 0 = never. */
   burst429?: { every: number; length: number };
   /** Share of requests answered 503 (default 0.01). */
@@ -107,10 +109,9 @@ export function createDemoVendor(options: DemoVendorOptions = {}) {
       stats.throttled++;
       stats.overCap++;
       const wait = (window[0] as number) + windowMs - t;
-      return c.json({ error: "rate_limited", message: `over ${cap.requests} per ${cap.perSeconds}s` }, 429, {
-        ...retryAfter(wait),
-        "ratelimit-reset": String(Math.max(1, Math.ceil(wait / 1000))),
-      });
+      const headers: Record<string, string> =
+        options.capRetryAfter === false ? {} : { ...retryAfter(wait), "ratelimit-reset": String(Math.max(1, Math.ceil(wait / 1000))) };
+      return c.json({ error: "rate_limited", message: `over ${cap.requests} per ${cap.perSeconds}s` }, 429, headers);
     }
     window.push(t);
     if (c.req.header("authorization") !== `Bearer ${token}`) {
