@@ -41,7 +41,7 @@ interface BudgetRow {
 /** `pollers` loops reading /v1/items for `seconds`, sharing one schedule (or none). */
 async function budgetRun(mode: "shared schedule" | "no schedule (baseline)", fraction: number, seconds: number): Promise<BudgetRow> {
   const cap = { requests: 20, perSeconds: 1 };
-  const vendor = await startDemoVendor({ port: 0, cap, failRate: 0, items: 500 });
+  const vendor = await startDemoVendor({ port: 0, cap, failRate: 0, burst429: { every: 0, length: 0 }, items: 500 });
   const schedule = new SlotSchedule();
   const interval = slotIntervalMs(cap, fraction);
   const deadline = Date.now() + seconds * 1000;
@@ -90,6 +90,7 @@ async function stormRun(jitter: "full" | "none", perWindow: number): Promise<{ t
     cap: { requests: perWindow, perSeconds: 0.2 },
     capRetryAfter: false,
     failRate: 0,
+    burst429: { every: 0, length: 0 },
     stormUntil: start + stormMs,
   });
   const backoff: BackoffOptions = { baseMs: 200, capMs: 10_000, jitter };

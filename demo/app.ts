@@ -25,7 +25,7 @@ export interface DemoVendorOptions {
   cap?: { requests: number; perSeconds: number };
   /** false: over-cap 429s carry no Retry-After (a burst limiter), so clients fall back to their backoff. */
   capRetryAfter?: boolean;
-  /** Every `every` requests, the next `length` get 429 with Retry-After: 1 (a burst). 0 = never. */
+  /** The last `length` of every `every` requests get 429 with Retry-After: 1 (default 3 of 200; every: 0 = never). */
   burst429?: { every: number; length: number };
   /** Share of requests answered 503 (default 0.01). */
   failRate?: number;
@@ -99,7 +99,8 @@ export function createDemoVendor(options: DemoVendorOptions = {}) {
       stats.throttled++;
       return c.json({ error: "rate_limited", message: "storm" }, 429, retryAfter(options.stormUntil - t));
     }
-    if (options.burst429 && options.burst429.every > 0 && stats.requests % options.burst429.every < options.burst429.length) {
+    const burst = options.burst429 === undefined ? { every: 200, length: 3 } : options.burst429;
+    if (burst.every > 0 && stats.requests % burst.every >= burst.every - burst.length) {
       stats.throttled++;
       return c.json({ error: "rate_limited", message: "burst" }, 429, retryAfter(1000));
     }

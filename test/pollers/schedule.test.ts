@@ -5,6 +5,7 @@ import { createDemoVendor } from "../../demo/app";
 import { DEMO_TOKEN } from "../../demo/fixtures";
 import { fullRefreshJobs, duePollJobs } from "../../src/pollers/schedule";
 import { processJobsBatch } from "../../src/queue-consumers/jobs-consumer";
+import { handleScheduled } from "../../src/scheduled";
 import { sources } from "../../src/sources/registry";
 import { aSource, deliverIngest, pollEnv, quietLogs } from "./helpers";
 import { readEnvelopes } from "../helpers/raw-zone";
@@ -31,13 +32,24 @@ describe("poll engine: scheduling", () => {
     expect(later).toHaveLength(1);
   });
 
+  it("given the cron tick with the demo vendor configured, when the scheduler runs, then JOBS gets one poll job per demo stream with an interval", async () => {
+    const env = pollEnv({ DEMO_VENDOR_URL: "http://127.0.0.1:8788" });
+    await handleScheduled({ cron: "*/5 * * * *", scheduledTime: Date.parse("2026-11-25T10:00:00Z") }, env as never);
+    const demoJobs = env.JOBS.messages
+      .map((m) => m.body as { kind: string; source: string; stream: string })
+      .filter((j) => j.source === "demo");
+    expect(demoJobs.map((j) => `${j.kind}:${j.stream}`).sort()).toEqual(["poll:customers", "poll:items", "poll:orders"]);
+  });
+
   it("given a source whose base URL comes from an unset env var, then the tick leaves it alone", async () => {
     expect(await duePollJobs(workerEnv.DB, [demo], {}, new Date())).toEqual([]);
     expect(fullRefreshJobs([demo], {}, new Date())).toEqual([]);
   });
 
   it("given the nightly run, then every stream declared fullRefresh gets a full_refresh job", () => {
-    const jobs = fullRefreshJobs(sources, { DEMO_VENDOR_URL: "http://127.0.0.1:8788" }, new Date("2026-11-25T03:17:00Z"));
+    const jobs = fullRefreshJobs(sources, { DEMO_VENDOR_URL: "http://127.0.0.1:8788" }, new Date("2026-11-25T03:17:00Z")).filter(
+      (j) => j.source === "demo",
+    );
     expect(jobs).toEqual([
       { kind: "full_refresh", source: "demo", stream: "plans", run_id: expect.stringMatching(/^fr-20261125T031700-/) },
     ]);
