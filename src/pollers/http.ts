@@ -102,6 +102,8 @@ export async function openPage(ctx: HttpContext, req: PageRequest): Promise<Open
     secrets = creds.secrets;
     const url = requestUrl(ctx.baseUrl, req, creds.query);
     const shown = () => redact(safeUrl(url, creds), secrets);
+    // A next link is the vendor's data: never send our credentials to a host it names.
+    if (url.origin !== new URL(ctx.baseUrl).origin) throw new PollFailure(`refusing to follow a link to another origin: ${url.origin}`);
     let response: Response | undefined;
     let networkError: unknown;
     ctx.budget.subrequests++;

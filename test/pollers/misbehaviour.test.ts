@@ -103,6 +103,18 @@ describe("poll engine: vendor misbehaviour", () => {
     expect(out.error).toMatch(/page 1 .*record 0 has no value at id \(its primary_key\)/);
   });
 
+  it("given a next link to another host, when polled, then the run fails without sending our credentials there", async () => {
+    const vendor = new VendorMock().on(`${BASE}?limit=3`, { body: '{"results":[],"links":{"next":"https://evil.test/steal"}}' });
+    vendor.install();
+    const { out } = await poll(
+      aSource({ records: "results", pagination: { style: "next_link", path: "links.next", limitParam: "limit" } }),
+    );
+
+    expect(out.status).toBe("failed");
+    expect(out.error).toMatch(/another origin: https:\/\/evil\.test/);
+    expect(vendor.requests.map((r) => r.url)).toEqual([`${BASE}?limit=3`]);
+  });
+
   it("given a vendor that never stops paginating, when a run's budget is spent, then it hands over to a continuation instead of running on", async () => {
     const vendor = new VendorMock();
     const many = demoItems(30);
