@@ -73,7 +73,9 @@ function patternOf(
   const polled = def?.streams?.find((s) => s.name === stream);
   if (polled) {
     const interval = polled.intervalMinutes ?? 15;
-    return interval > 0 ? { pattern: "poll", interval } : { pattern: "full_refresh" };
+    if (interval > 0) return { pattern: "poll", interval };
+    if (polled.fullRefresh) return { pattern: "full_refresh" };
+    // On demand only (run now / backfill): nothing schedules it, so what it received is its freshness.
   }
   for (const p of [runPattern, objectPattern]) {
     if (p === "poll" || p === "full_refresh" || p === "file" || p === "cdc" || p === "webhook") return { pattern: p };
@@ -89,7 +91,7 @@ export async function fleetStatus(d1: D1Database, sources: readonly SourceDefini
   const since30d = new Date(now.getTime() - 30 * 86_400_000).toISOString();
   const hourStart = new Date(Math.floor(now.getTime() / 3_600_000) * 3_600_000);
   const firstHour = hourStart.getTime() - (HOURS - 1) * 3_600_000;
-  const [stats, runRows, hourly, slos, controls, sidecars, dead] = await d1.batch<Row>([
+  const [stats, runRows, hourly, slos, controls, sidecars, dead, schedules] = await d1.batch<Row>([
     d1.prepare("SELECT source, stream, records, first_received_at, last_received_at FROM stream_stats"),
     d1
       .prepare(
@@ -110,6 +112,8 @@ export async function fleetStatus(d1: D1Database, sources: readonly SourceDefini
     d1.prepare("SELECT source FROM source_controls WHERE paused = 1"),
     d1.prepare("SELECT * FROM sidecar_health ORDER BY source, slot"),
     d1.prepare("SELECT queue, source, stream, count(*) AS n FROM dead_letters WHERE redriven_at IS NULL GROUP BY queue, source, stream"),
+    // The poll engine's schedule rows: a stream configured (and so promised) to run.
+    d1.prepare("SELECT DISTINCT source, stream FROM poll_schedule"),
   ]);
   const defs = new Map(sources.map((s) => [s.name, s]));
   const paused = new Set((controls?.results ?? []).map((r) => String(r.source)));
@@ -119,7 +123,8 @@ export async function fleetStatus(d1: D1Database, sources: readonly SourceDefini
   const names = new Map<string, { source: string; stream: string }>();
   const add = (source: string, stream: string) => names.set(key(source, stream), { source, stream });
   for (const r of stats?.results ?? []) add(String(r.source), String(r.stream));
-  for (const s of sources) for (const st of s.streams ?? []) add(s.name, st.name);
+  const scheduled = new Set((schedules?.results ?? []).map((r) => key(String(r.source), String(r.stream))));
+  for (const r of schedules?.results ?? []) add(String(r.source), String(r.stream));
   for (const r of runRows?.results ?? []) add(String(r.source), String(r.stream));
   for (const r of slos?.results ?? []) add(String(r.source), String(r.stream));
 
@@ -165,15 +170,19 @@ export async function fleetStatus(d1: D1Database, sources: readonly SourceDefini
     const hours = hoursBy.get(k);
     const { pattern, interval } = patternOf(source, stream, defs, cdcSources, runList[0]?.pattern, hours?.pattern);
     const declared = sloBy.get(k);
+    // Judged by its runs only when something runs it: it has runs, or the scheduler holds a row for it.
+    const runBased = pattern === "poll" || pattern === "full_refresh" || pattern === "file";
+    const byRecords = runBased && runList.length === 0 && !scheduled.has(k);
     const slo: Slo = declared
       ? { maxSilenceMinutes: Number(declared.max_silence_minutes), zeroRecordRuns: Number(declared.zero_record_runs), origin: "declared" }
-      : defaultSlo(pattern, interval);
+      : defaultSlo(byRecords ? "webhook" : pattern, interval);
     const lastReceivedAt = stat ? String(stat.last_received_at) : null;
     const counts = hours?.counts ?? new Array<number>(HOURS).fill(0);
     const firstSeen = stat ? Date.parse(String(stat.first_received_at)) : now.getTime();
     const observed = Math.min(HOURS, Math.max(1, Math.ceil((now.getTime() - firstSeen) / 3_600_000)));
     const facts: StreamFacts = {
       pattern,
+      basis: byRecords ? "records" : undefined,
       slo,
       paused: paused.has(source),
       lastReceivedAt,

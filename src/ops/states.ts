@@ -6,6 +6,12 @@ export type StreamState = (typeof STATES)[number];
 /** What the freshness judgement needs to know about one stream; every time an ISO string or null. */
 export interface StreamFacts {
   pattern: FreshnessPattern;
+  /**
+   * What freshness is measured by: the last record (webhooks, and streams nothing schedules),
+   * the last successful run (scheduled polls, refreshes, files) or the sidecar heartbeat (CDC).
+   * Defaults by pattern.
+   */
+  basis?: "records" | "runs" | "heartbeat";
   slo: Slo;
   paused: boolean;
   lastReceivedAt: string | null;
@@ -28,9 +34,14 @@ export interface Judgement {
 const seconds = (now: Date, iso: string | null) => (iso ? Math.max(0, Math.round((now.getTime() - Date.parse(iso)) / 1000)) : null);
 
 /** The time a stream's freshness is measured from, by pattern. */
+export function basisOf(f: StreamFacts): "records" | "runs" | "heartbeat" {
+  return f.basis ?? (f.pattern === "webhook" ? "records" : f.pattern === "cdc" ? "heartbeat" : "runs");
+}
+
 function referenceTime(f: StreamFacts): { at: string | null; what: string } {
-  if (f.pattern === "webhook") return { at: f.lastReceivedAt, what: "last record" };
-  if (f.pattern === "cdc") {
+  const basis = basisOf(f);
+  if (basis === "records") return { at: f.lastReceivedAt, what: "last record" };
+  if (basis === "heartbeat") {
     const at = f.sidecar?.heartbeatAt ?? null;
     return at ? { at, what: "sidecar heartbeat" } : { at: f.lastReceivedAt, what: "last record" };
   }
@@ -77,9 +88,10 @@ export function judgeStream(f: StreamFacts, now: Date): Judgement {
     };
   }
   // A quiet webhook stream is silent because nothing happened: silence only counts on a busy one.
-  if (f.pattern === "webhook" && !f.usuallyBusy) return { ...base, state: "fresh", reason: "quiet stream: silence is normal" };
+  const byRecords = basisOf(f) === "records";
+  if (byRecords && !f.usuallyBusy) return { ...base, state: "fresh", reason: "quiet stream: silence is normal" };
   if (lagSeconds === null) {
-    if (f.pattern === "webhook") return { ...base, state: "fresh", reason: "no record yet" };
+    if (byRecords) return { ...base, state: "fresh", reason: "no record yet" };
     return { ...base, state: "late", reason: `no ${ref.what} yet` };
   }
   if (lagSeconds > sloSeconds * STALE_FACTOR)

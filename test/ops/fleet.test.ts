@@ -66,6 +66,22 @@ describe("fleet status (is everything fine?)", () => {
     expect(fleet.ok).toBe(true);
   });
 
+  it("given registry streams, then a scheduled one that never ran is late, an unconfigured one is not listed, and an on-demand one is judged by its records", async () => {
+    await env.DB.prepare("INSERT INTO poll_schedule (source, stream, pattern, next_due_at) VALUES ('opspoll', 'items', 'poll', ?1)")
+      .bind(NOW.toISOString())
+      .run();
+    await receivedHours(NOW, "opspoll", "plans", [1], 4, "poll");
+    const ondemand = { ...polled, streams: [polled.streams[0], { ...polled.streams[1], fullRefresh: false }] } as typeof polled;
+    const fleet = await fleetStatus(env.DB, [ondemand], NOW);
+    expect(fleet.streams.map((s) => [s.stream, s.state, s.reason])).toEqual([
+      ["items", "late", "no last successful run yet"],
+      ["plans", "fresh", "last record 60m ago"],
+    ]);
+    expect((await fleetStatus(env.DB, [{ ...polled, name: "unconfigured" }], NOW)).streams.map((s) => s.source)).not.toContain(
+      "unconfigured",
+    );
+  });
+
   it("given a declared SLO, then it overrides the pattern's default", async () => {
     await aRun(NOW, { source: "opspoll", stream: "items", records: 3, minutesAgo: 45 });
     expect((await fleetStatus(env.DB, [polled], NOW)).streams[0]?.state).toBe("late");
