@@ -14,6 +14,7 @@ import { salesforce } from "./salesforce";
 import { amplitude } from "./amplitude";
 import { demo } from "./demo";
 import { googleAds } from "./google_ads";
+import { metaAds } from "./meta_ads";
 
 /** Every source Loading Dock knows. Adding a source is a folder plus one line here. */
 export const sources: readonly SourceDefinition[] = [
@@ -31,6 +32,7 @@ export const sources: readonly SourceDefinition[] = [
   amplitude,
   demo,
   googleAds,
+  metaAds,
   // A one-off sender, configured as data: the example for internal and partner APIs.
   hmacSource({
     name: "acme",
