@@ -8,6 +8,10 @@ const ago = (iso: string | null, now: Date) =>
   iso ? `${human(Math.max(0, Math.round((now.getTime() - Date.parse(iso)) / 1000)))} ago` : "never";
 const streamHref = (s: { source: string; stream: string }) => `/streams/${encodeURIComponent(s.source)}/${encodeURIComponent(s.stream)}`;
 
+const SEVERITY = ["failing", "stale", "zero-record", "late", "paused", "fresh"];
+/** What needs a human first: failing, then stale, zero-record, late, paused, fresh; by name within a state. */
+const worstFirst = (streams: StreamHealth[]) => [...streams].sort((a, b) => SEVERITY.indexOf(a.state) - SEVERITY.indexOf(b.state));
+
 function StatePill(props: { state: string; colour: string }) {
   return (
     <span class="pill" data-pill={props.state} style={`background-color:${props.colour}`}>
@@ -91,7 +95,7 @@ export function OverviewPage(props: { fleet: FleetStatus; now: Date }) {
           </tr>
         </thead>
         <tbody>
-          {fleet.streams.map((s) => (
+          {worstFirst(fleet.streams).map((s) => (
             <StreamRow s={s} now={now} />
           ))}
         </tbody>
