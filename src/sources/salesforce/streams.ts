@@ -1,3 +1,4 @@
+import { DeferRun, PollFailure } from "../../pollers/http";
 import type { PageRequest, PollStream, StepContext, StepResult } from "../../pollers/types";
 import { streamName } from "../webhook-helpers";
 import { apiVersion } from "./auth";
@@ -46,61 +47,73 @@ export function salesforceObjectStream(object: string, opts: { bulkFirstLoad?: b
     intervalMinutes: 15,
     steps: {
       async step(ctx, raw): Promise<StepResult> {
-        const state = raw as State;
-        const v = `/services/data/${apiVersion(ctx.env)}`;
-        if (state === undefined) {
-          const fields = await describe(ctx, v, object);
-          const bulk = bulkFirstLoad && (ctx.cursorFrom === null || ctx.pattern === "full_refresh");
-          return { next: "step", state: bulk ? { phase: "bulk_create", fields } : { phase: "rest", fields } };
-        }
-        switch (state.phase) {
-          case "rest":
-            return restPage(ctx, v, object, state);
-          case "bulk_create": {
-            const { text } = await ctx.fetch({
-              url: `${v}/jobs/query`,
-              query: {},
-              method: "POST",
-              body: JSON.stringify({ operation: "queryAll", query: `SELECT ${state.fields.join(", ")} FROM ${object}` }),
-            });
-            const job = JSON.parse(text) as { id?: unknown };
-            if (typeof job.id !== "string")
-              return { next: "fail", error: `Bulk API 2.0 answered a job without an id: ${text.slice(0, 200)}` };
-            ctx.log("info", "salesforce.bulk_job_created", { job: job.id, object });
-            return { next: "later", delayMs: 5_000, state: { phase: "bulk_wait", fields: state.fields, job: job.id, polls: 0 } };
-          }
-          case "bulk_wait": {
-            const { text } = await ctx.fetch({ url: `${v}/jobs/query/${state.job}`, query: {} });
-            const info = JSON.parse(text) as { state?: string; errorMessage?: string };
-            if (info.state === "JobComplete")
-              return { next: "step", state: { phase: "bulk_results", fields: state.fields, job: state.job } };
-            if (info.state === "Failed" || info.state === "Aborted") {
-              return {
-                next: "fail",
-                error: `Bulk API 2.0 query job ${state.job} (${object}) ended ${info.state}: ${info.errorMessage ?? "no errorMessage"}`,
-              };
-            }
-            const delayMs = Math.min(5 * 60_000, 5_000 * 2 ** Math.min(state.polls, 6));
-            return { next: "later", delayMs, state: { ...state, polls: state.polls + 1 } };
-          }
-          case "bulk_results": {
-            const query: Record<string, string> = { maxRecords: String(BULK_PAGE_ROWS) };
-            if (state.locator) query.locator = state.locator;
-            const page = await ctx.fetch({ url: `${v}/jobs/query/${state.job}/results`, query, headers: { accept: "text/csv" } });
-            const batch = csvRecords(page.text);
-            await ctx.emit(batch.records);
-            const latest = [state.latest, batch.latest]
-              .filter((s): s is string => !!s)
-              .sort()
-              .pop();
-            const locator = page.headers.get("sforce-locator");
-            if (!locator || locator === "null") return { next: "done", cursor: ctx.pattern === "poll" ? latest : undefined };
-            return { next: "step", state: { ...state, locator, latest } };
-          }
+        try {
+          return await objectStep(ctx, raw as State, object, bulkFirstLoad);
+        } catch (err) {
+          // The engine's own signals (a failed or throttled request, a deferral) go to the runner;
+          // anything else is a page we could not read: the run fails saying where, the cursor stays.
+          if (err instanceof PollFailure || err instanceof DeferRun) throw err;
+          return { next: "fail", error: `${object} (${phaseOf(raw as State)}): ${(err as Error).message}` };
         }
       },
     },
   };
+}
+
+function phaseOf(state: State): string {
+  return state === undefined ? "describe" : state.phase;
+}
+
+async function objectStep(ctx: StepContext, state: State, object: string, bulkFirstLoad: boolean): Promise<StepResult> {
+  const v = `/services/data/${apiVersion(ctx.env)}`;
+  if (state === undefined) {
+    const fields = await describe(ctx, v, object);
+    const bulk = bulkFirstLoad && (ctx.cursorFrom === null || ctx.pattern === "full_refresh");
+    return { next: "step", state: bulk ? { phase: "bulk_create", fields } : { phase: "rest", fields } };
+  }
+  switch (state.phase) {
+    case "rest":
+      return restPage(ctx, v, object, state);
+    case "bulk_create": {
+      const { text } = await ctx.fetch({
+        url: `${v}/jobs/query`,
+        query: {},
+        method: "POST",
+        body: JSON.stringify({ operation: "queryAll", query: `SELECT ${state.fields.join(", ")} FROM ${object}` }),
+      });
+      const job = JSON.parse(text) as { id?: unknown };
+      if (typeof job.id !== "string") return { next: "fail", error: `Bulk API 2.0 answered a job without an id: ${text.slice(0, 200)}` };
+      ctx.log("info", "salesforce.bulk_job_created", { job: job.id, object });
+      return { next: "later", delayMs: 5_000, state: { phase: "bulk_wait", fields: state.fields, job: job.id, polls: 0 } };
+    }
+    case "bulk_wait": {
+      const { text } = await ctx.fetch({ url: `${v}/jobs/query/${state.job}`, query: {} });
+      const info = JSON.parse(text) as { state?: string; errorMessage?: string };
+      if (info.state === "JobComplete") return { next: "step", state: { phase: "bulk_results", fields: state.fields, job: state.job } };
+      if (info.state === "Failed" || info.state === "Aborted") {
+        return {
+          next: "fail",
+          error: `Bulk API 2.0 query job ${state.job} (${object}) ended ${info.state}: ${info.errorMessage ?? "no errorMessage"}`,
+        };
+      }
+      const delayMs = Math.min(5 * 60_000, 5_000 * 2 ** Math.min(state.polls, 6));
+      return { next: "later", delayMs, state: { ...state, polls: state.polls + 1 } };
+    }
+    case "bulk_results": {
+      const query: Record<string, string> = { maxRecords: String(BULK_PAGE_ROWS) };
+      if (state.locator) query.locator = state.locator;
+      const page = await ctx.fetch({ url: `${v}/jobs/query/${state.job}/results`, query, headers: { accept: "text/csv" } });
+      const batch = csvRecords(page.text);
+      await ctx.emit(batch.records);
+      const latest = [state.latest, batch.latest]
+        .filter((s): s is string => !!s)
+        .sort()
+        .pop();
+      const locator = page.headers.get("sforce-locator");
+      if (!locator || locator === "null") return { next: "done", cursor: ctx.pattern === "poll" ? latest : undefined };
+      return { next: "step", state: { ...state, locator, latest } };
+    }
+  }
 }
 
 async function describe(ctx: StepContext, v: string, object: string): Promise<string[]> {
