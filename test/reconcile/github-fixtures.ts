@@ -92,7 +92,7 @@ export const postedBody = (d: DeliveryFixture) => JSON.stringify(d.payload);
  * paging through the Link header) and `GET …/deliveries/{delivery_id}` (the request's headers and
  * payload). Strict: anything else is a 404 noted in `violations`.
  */
-export function githubDeliveriesApi(deliveries: readonly DeliveryFixture[]) {
+export function githubDeliveriesApi(deliveries: readonly DeliveryFixture[], opts: { payloadGone?: ReadonlySet<string> } = {}) {
   const sorted = [...deliveries].sort((a, b) => (a.delivered_at < b.delivered_at ? 1 : a.delivered_at > b.delivered_at ? -1 : b.id - a.id));
   const api = {
     listCalls: [] as URL[],
@@ -129,7 +129,8 @@ export function githubDeliveriesApi(deliveries: readonly DeliveryFixture[]) {
       const detail = {
         ...listItem(d),
         url: "https://dock.example/webhooks/github",
-        request: { headers: headersOf(d), payload: d.payload },
+        // GitHub answers null for a payload it no longer keeps.
+        request: { headers: headersOf(d), payload: opts.payloadGone?.has(d.guid) ? null : d.payload },
         response: { headers: {}, payload: d.status_code === 200 ? '{"ok":true,"records":1}' : null },
       };
       return new Response(JSON.stringify(detail), { headers: { "content-type": "application/json; charset=utf-8" } });

@@ -11,7 +11,7 @@ import { github } from "../../src/sources/github";
 import { hubspot } from "../../src/sources/hubspot";
 import { sources } from "../../src/sources/registry";
 import { readEnvelopes } from "../helpers/raw-zone";
-import { aDelivery, GITHUB_TOKEN, githubBundles, githubDeliveriesApi, HOOK_ID, REPO } from "./github-fixtures";
+import { aDelivery, type DeliveryFixture, GITHUB_TOKEN, githubBundles, githubDeliveriesApi, HOOK_ID, REPO } from "./github-fixtures";
 import {
   installVendor,
   ledgerRows,
@@ -102,6 +102,34 @@ describe("reconciliation of GitHub deliveries", () => {
     expect(rows.reduce((n, r) => n + (r.recovered ?? 0), 0)).toBe(stillMissing.length);
   }, 120_000);
 
+  it("given a missing delivery whose payload GitHub no longer gives, when reconciliation runs, then the ledger counts it missing and the day is incomplete", async () => {
+    const source = defineSource({ ...github, name: "github_rc_gone" });
+    const now = Date.now();
+    const [kept, gone, back] = [0, 1, 2].map((i) =>
+      aDelivery()
+        .at(now - HOUR - i * 60_000)
+        .failed()
+        .build(),
+    ) as [DeliveryFixture, DeliveryFixture, DeliveryFixture];
+    await writeRaw(await githubBundles(source.name, [kept]));
+    const api = githubDeliveriesApi([kept, gone, back], { payloadGone: new Set([gone.guid]) });
+    const spy = installVendor(api.handle);
+    restore.push(() => spy.mockRestore());
+    const ingest = recordingQueue();
+    const envWith = reconcileEnv({
+      INGEST: ingest,
+      GITHUB_API_TOKEN: GITHUB_TOKEN,
+      GITHUB_RECONCILE_REPO: REPO,
+      GITHUB_RECONCILE_HOOK_ID: HOOK_ID,
+    });
+    const outcome = await runReconcileStep(envWith, source, { kind: "reconcile", source: source.name });
+    expect(outcome).toMatchObject({ status: "succeeded", listed: 3, received: 1, recovered: 1, missing: 1 });
+    const day = new Date(now - HOUR).toISOString().slice(0, 10);
+    const row = (await ledgerRows(source.name)).find((r) => r.day === day);
+    expect(row).toMatchObject({ expected: 3, received: 1, recovered: 1, missing: 1, status: "incomplete" });
+    expect(row?.detail).toMatch(/1 event\(s\) listed by the vendor could not be recovered/);
+  }, 60_000);
+
   it("given no repository configured, when the run starts, then it fails saying which setting is missing and the watermark stays unset", async () => {
     const source = defineSource({ ...github, name: "github_rc_unset" });
     const outcome = await runReconcileStep(reconcileEnv({ GITHUB_API_TOKEN: GITHUB_TOKEN }), source, {
@@ -115,6 +143,31 @@ describe("reconciliation of GitHub deliveries", () => {
 });
 
 describe("sources without a listing, the nightly cron, the jobs consumer and /status", () => {
+  it("given a live run holding the source, when another reconciliation starts, then it stands aside; once that run's heartbeat is 30 minutes old, the next one takes over", async () => {
+    const source = stripeNamed("stripe_rc_lock");
+    const api = stripeEventsApi([]);
+    const spy = installVendor(api.handle);
+    restore.push(() => spy.mockRestore());
+    const fresh = new Date().toISOString();
+    await env.DB.prepare(
+      "INSERT INTO runs (id, source, stream, pattern, status, started_at, state) VALUES ('rec-held', ?1, '_all', 'reconcile', 'running', ?2, '{}')",
+    )
+      .bind(source.name, fresh)
+      .run();
+    await env.DB.prepare("INSERT INTO reconcile_state (source, active_run_id, heartbeat_at, updated_at) VALUES (?1, 'rec-held', ?2, ?2)")
+      .bind(source.name, fresh)
+      .run();
+    expect((await runReconcileStep(reconcileEnv(), source, { kind: "reconcile", source: source.name })).status).toBe("skipped");
+    expect(api.calls).toEqual([]);
+
+    const stale = new Date(Date.now() - 31 * 60_000).toISOString();
+    await env.DB.prepare("UPDATE reconcile_state SET heartbeat_at = ?2 WHERE source = ?1").bind(source.name, stale).run();
+    const taken = await runReconcileStep(reconcileEnv(), source, { kind: "reconcile", source: source.name });
+    expect(taken.status).toBe("succeeded");
+    const held = await env.DB.prepare("SELECT status, error FROM runs WHERE id = 'rec-held'").first<{ status: string; error: string }>();
+    expect(held).toMatchObject({ status: "failed", error: `abandoned: no heartbeat since ${stale}` });
+  });
+
   it("given HubSpot, which has no listing of webhook events, when its reconciliation runs, then the ledger says not reconcilable with the reason, never complete", async () => {
     const outcome = await runReconcileStep(reconcileEnv(), hubspot, { kind: "reconcile", source: "hubspot" });
     expect(outcome.status).toBe("not_reconcilable");
