@@ -40,7 +40,7 @@ describe("logs: one JSON object per line, through src/lib/log.ts", () => {
         const second = /^\s*[^,]+?,\s*(\S)/.exec(args);
         const line = f.text.slice(0, m.index).split("\n").length;
         calls++;
-        if (!second || second[1] !== "{") offenders.push(`${f.path}:${line}`);
+        if (second?.[1] !== "{") offenders.push(`${f.path}:${line}`);
         else if (!/^\s*[^,]+?,\s*\{\s*(event\b|\.\.\.)/.test(args)) offenders.push(`${f.path}:${line} (no event first)`);
       }
     }
