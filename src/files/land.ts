@@ -86,7 +86,6 @@ export async function queueStep(env: FilesEnv, key: string, offset: number): Pro
 /** A landing whose first step never reached JOBS (the send failed after the ledger insert) is restarted. */
 async function requeueIfStalled(env: FilesEnv, row: LedgerRow): Promise<void> {
   if (row.status === "parsing" && row.queued_offset < row.parse_offset) await queueStep(env, row.key, row.parse_offset);
-  else if (row.status === "parsing" && row.queued_offset < 0) await queueStep(env, row.key, 0);
 }
 
 /**
@@ -100,6 +99,13 @@ export async function streamToR2(
   size: number,
   meta: Record<string, string>,
 ): Promise<string> {
+  // A zero-length FixedLengthStream never completes the put: an empty file is written as empty bytes.
+  if (size === 0) {
+    const { value, done } = await body.getReader().read();
+    if (!done && value && value.byteLength > 0) throw new LengthMismatch("body is longer than the declared 0 bytes");
+    await bucket.put(key, new Uint8Array(0), { customMetadata: meta });
+    return toHex(await crypto.subtle.digest("SHA-256", new Uint8Array(0)));
+  }
   const digest = new crypto.DigestStream("SHA-256");
   const hashWriter = digest.getWriter();
   let seen = 0;

@@ -20,8 +20,11 @@ const DEFAULT_STEP_BYTES = 8 * 1024 * 1024;
 const MAX_WINDOW_BYTES = 64 * 1024 * 1024;
 /** Records are sent in groups of this many, so the same step always sends the same bundles. */
 const SEND_EVERY = 1000;
-/** .xlsx is read whole (a ZIP's directory is at its end); bigger workbooks belong in CSV. */
-export const XLSX_MAX_BYTES = 50 * 1024 * 1024;
+/**
+ * .xlsx is read whole (a ZIP's directory is at its end) and its XML is typically 5–10× the ZIP:
+ * 10 MB keeps a step well inside a Worker's 128 MB. Bigger workbooks belong in CSV.
+ */
+export const XLSX_MAX_BYTES = 10 * 1024 * 1024;
 const XLSX_ROWS_PER_STEP = 20_000;
 
 interface StepOutcome {
@@ -142,7 +145,7 @@ function looksLikeUtf8(bytes: Uint8Array): boolean {
 
 async function textStep(env: FilesEnv, row: LedgerRow, state: ParseState, sender: Sender): Promise<StepOutcome> {
   const first = row.parse_offset === 0;
-  if (first) state.spec.gzip = state.spec.gzip || (await isGzipObject(env.RAW, row.key));
+  if (first && row.size >= 2) state.spec.gzip = state.spec.gzip || (await isGzipObject(env.RAW, row.key));
   let length = Number(env.FILES_STEP_BYTES ?? DEFAULT_STEP_BYTES);
   let window: Window;
   let body: Uint8Array;
@@ -150,6 +153,9 @@ async function textStep(env: FilesEnv, row: LedgerRow, state: ParseState, sender
   for (;;) {
     window = await readWindow(env, row, state.spec.gzip, row.parse_offset, length);
     body = window.bytes;
+    if (first && ((body[0] === 0xff && body[1] === 0xfe) || (body[0] === 0xfe && body[1] === 0xff))) {
+      throw new FileUnreadable("the file is UTF-16 (it starts with a UTF-16 byte order mark); export it as UTF-8 or Latin-1");
+    }
     if (first && body[0] === 0xef && body[1] === 0xbb && body[2] === 0xbf) {
       body = body.subarray(3);
       state.encoding = "utf8";

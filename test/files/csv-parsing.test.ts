@@ -75,6 +75,29 @@ describe("CSV and TSV parsing", () => {
     ]);
   });
 
+  it("given a UTF-16 export (Excel's Unicode text), then the run fails with a clear error instead of misreading it, and the original is kept", async () => {
+    const source = freshSource();
+    const text = "id\tname\r\n1\tZoë\r\n";
+    const bytes = new Uint8Array(2 + text.length * 2);
+    bytes.set([0xff, 0xfe]);
+    for (let i = 0; i < text.length; i++) bytes.set([text.charCodeAt(i) & 0xff, text.charCodeAt(i) >> 8], 2 + i * 2);
+    const { key } = await drop(source, "unicode.txt", bytes);
+    const ledger = await waitParsed(key);
+    expect(ledger).toMatchObject({ status: "failed", rows: 0 });
+    expect(ledger.error).toMatch(/UTF-16/);
+    expect(new Uint8Array(await (await env.RAW.get(key))!.arrayBuffer())).toEqual(bytes);
+  });
+
+  it("given an empty file and a header-only file, then both are parsed with zero rows", async () => {
+    const source = freshSource();
+    const empty = await drop(source, "empty.csv", "");
+    const headerOnly = await drop(source, "header_only.csv", "a,b,c\r\n");
+    expect(await waitParsed(empty.key)).toMatchObject({ status: "parsed", rows: 0, bad_rows: 0 });
+    expect(await waitParsed(headerOnly.key)).toMatchObject({ status: "parsed", rows: 0, bad_rows: 0, bytes: 7 });
+    const { state } = await waitParsed(headerOnly.key);
+    expect(JSON.parse(state ?? "{}").header).toEqual(["a", "b", "c"]);
+  });
+
   it("given a TSV with quotes inside fields and duplicate or empty header names, then fields are tab-split and names made unique", async () => {
     const source = freshSource();
     const { key } = await drop(source, "export.tsv", 'id\tname\tname\t\n1\t5" screen\tb\tc\n');
