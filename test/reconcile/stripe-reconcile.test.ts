@@ -256,6 +256,61 @@ describe("reconciliation of Stripe webhooks against GET /v1/events", () => {
     expect((await sourceState(source.name))?.reconciled_to).toBe(retried.window?.to);
   }, 120_000);
 
+  it("given a page that is not a list of Stripe events, when it is read, then the run fails naming the page and nothing moves", async () => {
+    const source = stripeNamed("stripe_rc_bad");
+    const events = stripeEvents("bd", 150, (i) => nowSec() - 3600 - i * 60);
+    const api = stripeEventsApi(events);
+    const spy = installVendor(async (input, init) => {
+      const res = await api.handle(input, init);
+      if (api.calls.length < 2) return res;
+      // The second page: an event without `data.object`, as a broken proxy might send.
+      const body = (await res.json()) as { data: { data?: unknown }[] };
+      delete body.data[0]?.data;
+      return Response.json(body);
+    });
+    vapi.restore = () => spy.mockRestore();
+    const ingest = recordingQueue();
+    const outcome = await runReconcileStep(reconcileEnv({ INGEST: ingest }), source, { kind: "reconcile", source: source.name });
+    expect(outcome.status).toBe("failed");
+    expect(outcome.error).toMatch(/^page 2 of the listing for .*: not a Stripe event/);
+    expect(await sourceState(source.name)).toMatchObject({ reconciled_to: null, last_status: "failed" });
+    expect(api.violations).toEqual([]);
+  });
+
+  it("given Stripe throttling with Retry-After, when the listing is read, then it waits as asked (with jitter) and carries on", async () => {
+    const source = stripeNamed("stripe_rc_429");
+    const events = stripeEvents("rl", 30, (i) => nowSec() - 3600 - i * 60);
+    const api = stripeEventsApi(events);
+    let throttled = 0;
+    const spy = installVendor(async (input, init) => {
+      if (throttled++ === 0) {
+        return Response.json({ error: { type: "rate_limit_error" } }, { status: 429, headers: { "retry-after": "2" } });
+      }
+      return api.handle(input, init);
+    });
+    vapi.restore = () => spy.mockRestore();
+    const sleeps: number[] = [];
+    let t = Date.now();
+    const clock = {
+      now: () => t,
+      sleep: async (ms: number) => {
+        sleeps.push(ms);
+        t += ms;
+      },
+    };
+    const ingest = recordingQueue();
+    const outcome = await runReconcileStep(
+      reconcileEnv({ INGEST: ingest }),
+      source,
+      { kind: "reconcile", source: source.name },
+      { clock, gate: { reserve: async () => 0, pause: async () => {} } },
+    );
+    expect(outcome).toMatchObject({ status: "succeeded", listed: 30, recovered: 30 });
+    expect(sleeps.length).toBe(1);
+    expect(sleeps[0]).toBeGreaterThan(2000);
+    expect(sleeps[0]).toBeLessThanOrEqual(2500);
+  });
+
   it("given a window reaching back 31 days, when an operator asks for it, then it is refused with the history limit and nothing is listed", async () => {
     const source = stripeNamed("stripe_rc_long");
     const api = vendor([]);
