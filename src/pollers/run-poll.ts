@@ -87,7 +87,8 @@ export function findStream(source: PollSource, name: string): PollStream {
  */
 export function baseUrlOf(source: PollSource, env: Record<string, unknown>): string {
   const override = env[`${source.name.toUpperCase()}_API_BASE`];
-  const url = typeof override === "string" && override ? override : typeof source.baseUrl === "function" ? source.baseUrl(env) : source.baseUrl;
+  const url =
+    typeof override === "string" && override ? override : typeof source.baseUrl === "function" ? source.baseUrl(env) : source.baseUrl;
   if (!url) throw new PollFailure(`source ${source.name} has no base URL`);
   return url;
 }
@@ -185,7 +186,13 @@ export async function runPollStep(env: PollEnv, source: PollSource, job: PollJob
       { status, error: message, intervalMinutes: again, moveCursor: null },
       new Date(clock.now()),
     );
-    log(status === "paused" ? "warn" : "error", { event: `poll.${status}`, ...fields, records: state.records, pages: state.pages, error: message });
+    log(status === "paused" ? "warn" : "error", {
+      event: `poll.${status}`,
+      ...fields,
+      records: state.records,
+      pages: state.pages,
+      error: message,
+    });
     return { status, runId, pages: state.pages, records: state.records, error: message };
   };
   const handOver = async (delayMs = 0): Promise<StepOutcome> => {

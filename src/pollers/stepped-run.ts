@@ -128,7 +128,13 @@ export async function runSteppedStep(
       { status, error: message, intervalMinutes: again, moveCursor: null },
       new Date(clock.now()),
     );
-    log(status === "paused" ? "warn" : "error", { event: `poll.${status}`, ...fields, records: state.records, pages: state.pages, error: message });
+    log(status === "paused" ? "warn" : "error", {
+      event: `poll.${status}`,
+      ...fields,
+      records: state.records,
+      pages: state.pages,
+      error: message,
+    });
     return { status, runId, pages: state.pages, records: state.records, error: message };
   };
   const handOver = async (delayMs = 0): Promise<StepOutcome> => {
