@@ -36,7 +36,7 @@ const demoVars = ["--var", `DEMO_VENDOR_URL:${vendor.url}`, "--var", "DEMO_VENDO
 say(`starting wrangler dev on ${base}`);
 const dev = spawn(
   "node_modules/.bin/wrangler",
-  ["dev", "--port", String(port), "--ip", "127.0.0.1", "--show-interactive-dev-session=false", "--test-scheduled", ...persist, ...inspector, ...demoVars],
+  ["dev", "--port", String(port), "--ip", "127.0.0.1", "--show-interactive-dev-session=false", ...persist, ...inspector, ...demoVars],
   {
     env,
     stdio: ["ignore", "pipe", "pipe"],
@@ -84,7 +84,7 @@ try {
     }, "raw objects from the demo");
     say(`raw objects written:\n  ${keys.join("\n  ")}`);
     // Cron triggers do not fire by themselves under wrangler dev: fire the scheduler tick, as cron would.
-    await fetch(`${base}/__scheduled?cron=${encodeURIComponent("*/5 * * * *")}`);
+    await fetch(`${base}/cdn-cgi/handler/scheduled?cron=${encodeURIComponent("*/5 * * * *")}`);
     let polled = [];
     await waitFor(async () => {
       const res = await fetch(`${base}/admin/raw?prefix=raw/source=demo/`, { headers });
@@ -92,7 +92,7 @@ try {
       return polled.length >= 1;
     }, "records polled from the demo vendor", 90_000);
     say(`the scheduler tick polled the demo vendor: ${polled.length} objects so far under raw/source=demo/ (more arrive as its pages are fetched)`);
-    tick = setInterval(() => fetch(`${base}/__scheduled?cron=${encodeURIComponent("*/5 * * * *")}`).catch(() => {}), 60_000);
+    tick = setInterval(() => fetch(`${base}/cdn-cgi/handler/scheduled?cron=${encodeURIComponent("*/5 * * * *")}`).catch(() => {}), 60_000);
     say("look around:");
     console.log(`  curl -H 'Authorization: Bearer ${vars.ADMIN_TOKEN}' ${base}/status`);
     console.log(`  curl -H 'Authorization: Bearer ${vars.ADMIN_TOKEN}' '${base}/admin/raw?prefix=raw/'`);

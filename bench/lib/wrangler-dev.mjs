@@ -17,7 +17,7 @@ export async function freePort() {
 }
 
 /** Starts `wrangler dev` for a config on free ports with fresh local state; resolves once it answers. */
-export async function startWranglerDev({ config = "wrangler.toml", vars = {}, health = "/healthz" } = {}) {
+export async function startWranglerDev({ config = "wrangler.toml", vars = {}, health = "/healthz", args = [] } = {}) {
   const state = mkdtempSync(join(tmpdir(), "dock-bench-"));
   const migrate = spawnSync(
     "node_modules/.bin/wrangler",
