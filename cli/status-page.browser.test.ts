@@ -76,10 +76,11 @@ describe("status page in Chromium, and the dock CLI, against wrangler dev", () =
     });
 
   beforeAll(async () => {
-    dev = await startWranglerDev({ vars: extra });
+    const started = await startWranglerDev({ vars: extra });
+    dev = started;
     const seeded = spawnSync(
       "node_modules/.bin/wrangler",
-      ["d1", "execute", "DB", "--local", "--persist-to", dev.state, "--command", seedSql()],
+      ["d1", "execute", "DB", "--local", "--persist-to", started.state, "--command", seedSql()],
       { cwd: repo, env: wranglerEnv, encoding: "utf8" },
     );
     if (seeded.status !== 0) throw new Error(`seeding D1 failed: ${seeded.stderr}`);
