@@ -1,5 +1,5 @@
 import { PaginationError } from "../../pollers/pagination";
-import type { PaginationStyle, PollStream } from "../../pollers/types";
+import type { PageRequest, PaginationStyle, PollStream } from "../../pollers/types";
 
 /**
  * Cursor-based incremental export: the first request ever names a start time (0: all history),
@@ -8,7 +8,7 @@ import type { PaginationStyle, PollStream } from "../../pollers/types";
  */
 const cursorExport: PaginationStyle = {
   name: "zendesk_cursor_export",
-  first: (base, ctx) => {
+  first: (base, ctx): PageRequest => {
     const perPage = String(ctx.pageSize);
     if (base.query.cursor) return { url: base.url, query: { cursor: base.query.cursor, per_page: perPage } };
     return { url: base.url, query: { start_time: "0", per_page: perPage } };
