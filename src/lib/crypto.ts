@@ -1,10 +1,12 @@
 import { toHex, utf8 } from "./bytes";
 
+// Byte views go to Web Crypto as BufferSource: Node's DOM typings (TypeScript 5.9) want
+// ArrayBuffer-backed views, which every view made here is.
 export type HashName = "SHA-1" | "SHA-256" | "SHA-512";
 
 export async function sha256Hex(data: string | Uint8Array | ArrayBuffer): Promise<string> {
   const bytes = typeof data === "string" ? utf8(data) : data;
-  return toHex(await crypto.subtle.digest("SHA-256", bytes));
+  return toHex(await crypto.subtle.digest("SHA-256", bytes as BufferSource));
 }
 
 const keyCache = new Map<string, Promise<CryptoKey>>();
@@ -15,7 +17,7 @@ function hmacKey(hash: HashName, secret: Uint8Array | string): Promise<CryptoKey
   const cacheKey = `${hash}:${typeof secret === "string" ? `s:${secret}` : `b:${toHex(raw)}`}`;
   let key = keyCache.get(cacheKey);
   if (!key) {
-    key = crypto.subtle.importKey("raw", raw, { name: "HMAC", hash }, false, ["sign"]);
+    key = crypto.subtle.importKey("raw", raw as BufferSource, { name: "HMAC", hash }, false, ["sign"]);
     if (keyCache.size > 256) keyCache.clear();
     keyCache.set(cacheKey, key);
   }
@@ -25,7 +27,7 @@ function hmacKey(hash: HashName, secret: Uint8Array | string): Promise<CryptoKey
 export async function hmac(hash: HashName, secret: Uint8Array | string, message: Uint8Array | string): Promise<Uint8Array> {
   const key = await hmacKey(hash, secret);
   const data = typeof message === "string" ? utf8(message) : message;
-  return new Uint8Array(await crypto.subtle.sign("HMAC", key, data));
+  return new Uint8Array(await crypto.subtle.sign("HMAC", key, data as BufferSource));
 }
 
 /**
