@@ -183,6 +183,33 @@ describe("google ads: GAQL reports", () => {
     expect(vendor.hits(`${API}/customers/${A}/googleAds:search`)).toBe(1);
   });
 
+  it("given an access token that expired (401), when the report runs, then a fresh token is exchanged from the refresh token and the page is asked again", async () => {
+    const source = aGoogleAdsSource();
+    const q = CAMPAIGN_QUERY("2026-10-27", "2026-11-25");
+    const vendor = new StrictVendor()
+      .on(
+        { method: "POST", url: TOKEN_URL, text: TOKEN_FORM },
+        { body: aTokenAnswer("ya29.old") },
+        { body: aTokenAnswer("ya29.access-test") },
+      )
+      .on(
+        { ...search(A, { query: q }), headers: { ...HEADERS, authorization: "Bearer ya29.old" } },
+        { status: 401, body: '{"error":{"code":401,"status":"UNAUTHENTICATED"}}' },
+      )
+      .on(search(A, { query: q }), { body: aSearchAnswer([aCampaignDay(A, "11", "2026-11-25").build()]).json() });
+    vendor.install();
+    const out = await runPollStep(
+      adsEnv(A),
+      source,
+      { kind: "full_refresh", source: source.name, stream: "campaign_daily" },
+      { clock: fakeClock(Date.parse("2026-11-25T03:00:00Z")), gate: openGate },
+    );
+
+    expect(vendor.unexpected).toEqual([]);
+    expect(out).toMatchObject({ status: "succeeded", records: 1 });
+    expect(vendor.hits(TOKEN_URL)).toBe(2);
+  });
+
   it("given a refused developer token (403), when the report runs, then the run fails clearly without the token or the access token in the error", async () => {
     const source = aGoogleAdsSource();
     withToken(new StrictVendor())
@@ -245,6 +272,36 @@ describe("google ads: change_status", () => {
     expect(vendor.unexpected).toEqual([]);
     expect(second).toMatchObject({ status: "succeeded", records: 0 });
     expect(await readCursor(workerEnv.DB, source.name, "change_status")).toBe(JSON.stringify({ [A]: "2026-11-25 07:55:03.000001" }));
+  });
+
+  it("given more than 10,000 changes since the last run, when polled, then a full answer is followed by a query from its last change time and nothing is lost", async () => {
+    const source = aGoogleAdsSource();
+    const rows = Array.from({ length: 10_000 }, (_, i) => {
+      const at = new Date(Date.parse("2026-11-25T06:00:00Z") + i * 300).toISOString().replace("T", " ").replace("Z", "000");
+      return aChangeStatusRow(A, "AD_GROUP", String(100_000 + i), "CHANGED", at);
+    });
+    const last = rows[rows.length - 1]?.changeStatus.lastChangeDateTime as string;
+    const vendor = withToken(new StrictVendor())
+      .on(search(A, { query: QUERY("2026-10-27 08:00:00", "2026-11-26 08:00:00") }), { body: aSearchAnswer(rows).json() })
+      .on(search(A, { query: QUERY(last.slice(0, 19), "2026-11-26 08:00:00") }), {
+        body: aSearchAnswer([rows[rows.length - 1], aChangeStatusRow(A, "CAMPAIGN", "5", "REMOVED", "2026-11-25 07:59:59.000000")]).json(),
+      });
+    vendor.install();
+    const env = adsEnv(A);
+    const out = await runPollStep(
+      env,
+      source,
+      { kind: "poll", source: source.name, stream: "change_status" },
+      { clock: fakeClock(Date.parse("2026-11-25T08:00:00Z")), gate: openGate },
+    );
+
+    expect(vendor.unexpected).toEqual([]);
+    expect(out).toMatchObject({ status: "succeeded", pages: 2, records: 10_002 });
+    expect(await readCursor(workerEnv.DB, source.name, "change_status")).toBe(JSON.stringify({ [A]: "2026-11-25 07:59:59.000000" }));
+    await deliverIngest(env.INGEST);
+    const landed = await readEnvelopes(`raw/source=${source.name}/stream=change_status/`);
+    // The row at the boundary was read twice and kept its id: 10,001 distinct records.
+    expect(new Set(landed.map((e) => e._dock.id)).size).toBe(10_001);
   });
 
   it("given a stored position older than change_status reaches, when polled, then the query starts 29 days back, never further", async () => {
