@@ -8,6 +8,12 @@ export function parseLsn(text: string): Lsn {
 }
 
 export function formatLsn(lsn: Lsn): string {
+  const n = Number(lsn);
+  // Below 2^53 plain number arithmetic is exact and much cheaper than BigInt shifts.
+  if (Number.isSafeInteger(n))
+    return `${Math.floor(n / 4294967296)
+      .toString(16)
+      .toUpperCase()}/${(n % 4294967296).toString(16).toUpperCase()}`;
   return `${(lsn >> 32n).toString(16).toUpperCase()}/${(lsn & 0xffffffffn).toString(16).toUpperCase()}`;
 }
 

@@ -2,3 +2,4 @@
 // Workers runtime types; in Node they are the WebCrypto types of node:crypto.
 type CryptoKey = import("node:crypto").webcrypto.CryptoKey;
 type SubtleCrypto = import("node:crypto").webcrypto.SubtleCrypto;
+type BufferSource = ArrayBufferView | ArrayBuffer;

@@ -42,7 +42,12 @@ export class ChangeHandler {
     switch (msg.tag) {
       case "begin":
         if (this.tx) throw new Error(`Begin at ${formatLsn(lsn)} inside an open transaction`);
-        this.tx = { xid: msg.xid, commitLsn: msg.finalLsn, commitTime: pgTimeToIso(msg.commitTime) };
+        this.tx = {
+          xid: msg.xid,
+          commitLsn: msg.finalLsn,
+          commitLsnText: formatLsn(msg.finalLsn),
+          commitTime: pgTimeToIso(msg.commitTime),
+        };
         this.builder.resetTransaction();
         return;
       case "commit":

@@ -9,6 +9,8 @@ import type { RelationInfo } from "./relations";
 export interface TxContext {
   xid: number;
   commitLsn: bigint;
+  /** formatLsn(commitLsn), computed once per transaction. */
+  commitLsnText: string;
   commitTime: string;
 }
 
@@ -71,6 +73,7 @@ export class ChangeRecordBuilder {
     private readonly source: string,
     private readonly runId: string,
     private readonly receivedAt: () => string,
+    private readonly pattern: "cdc" | "poll" | "full_refresh" = "cdc",
   ) {}
 
   /** Called at Begin: versions are made unique within a transaction, deterministically. */
@@ -80,14 +83,13 @@ export class ChangeRecordBuilder {
   }
 
   /** The change's LSN; a repeated LSN (a multi-insert record carries many rows) gets `#n`. */
-  private version(lsn: bigint): string {
+  private version(lsnText: string, lsn: bigint): string {
     if (lsn === this.lastLsn) this.repeat++;
     else {
       this.lastLsn = lsn;
       this.repeat = 0;
     }
-    const text = formatLsn(lsn);
-    return this.repeat === 0 ? text : `${text}#${this.repeat}`;
+    return this.repeat === 0 ? lsnText : `${lsnText}#${this.repeat}`;
   }
 
   build(
@@ -100,10 +102,11 @@ export class ChangeRecordBuilder {
   ): OutRecord {
     const { json, unchanged } = rowText(rel, row.tuple, row.onlyKey);
     const key = keyOf(rel, row.tuple);
-    const version = this.version(lsn);
+    const lsnText = formatLsn(lsn);
+    const version = this.version(lsnText, lsn);
     const extra: Record<string, unknown> = {
-      lsn: formatLsn(lsn),
-      commit_lsn: formatLsn(tx.commitLsn),
+      lsn: lsnText,
+      commit_lsn: tx.commitLsnText,
       xid: tx.xid,
       commit_time: tx.commitTime,
     };
@@ -118,16 +121,17 @@ export class ChangeRecordBuilder {
 
   /** TRUNCATE of one table: a delete of every row, as one record with an empty key. */
   truncate(rel: RelationInfo, lsn: bigint, tx: TxContext, flags: { cascade: boolean; restartIdentity: boolean }): OutRecord {
+    const lsnText = formatLsn(lsn);
     const extra = {
-      lsn: formatLsn(lsn),
-      commit_lsn: formatLsn(tx.commitLsn),
+      lsn: lsnText,
+      commit_lsn: tx.commitLsnText,
       xid: tx.xid,
       commit_time: tx.commitTime,
       truncate: true,
       cascade: flags.cascade,
       restart_identity: flags.restartIdentity,
     };
-    return this.record(rel.stream, "", this.version(lsn), "delete", extra, "{}");
+    return this.record(rel.stream, "", this.version(lsnText, lsn), "delete", extra, "{}");
   }
 
   /** One record per schema version of a table, on `<schema>.<table>._schema`, keyed by the table. */
@@ -149,7 +153,7 @@ export class ChangeRecordBuilder {
       id,
       source: this.source,
       stream,
-      pattern: "cdc",
+      pattern: this.pattern,
       key,
       version,
       op,

@@ -23,24 +23,51 @@ export const BUNDLE_BYTES = 110_000;
  * the delivery body is assembled from them without a second JSON.stringify.
  */
 export function packStream(head: BundleHead, records: { id: string; line: string }[], limit = BUNDLE_BYTES): string[] {
-  const prefix = `{"kind":"bundle","v":1,${JSON.stringify(head).slice(1, -1)},"dedupe":"bundle","records":[`;
+  return packGroups(head, records, limit).map((g) => g.text);
+}
+
+/**
+ * Snapshot parts: one bundle is one part, numbered from `firstPart` (the raw writer puts each part
+ * at `snapshot=<run>/part-<n>`).
+ */
+export function packParts(
+  head: BundleHead & { snapshot: { run_id: string; part: number } },
+  records: { id: string; line: string }[],
+  limit = BUNDLE_BYTES - 100,
+): string[] {
+  return packGroups(head, records, limit).map((g, i) => {
+    const partHead = { ...head, snapshot: { run_id: head.snapshot.run_id, part: head.snapshot.part + i } };
+    return bundleText(partHead, g.texts);
+  });
+}
+
+function bundlePrefix(head: BundleHead): string {
+  return `{"kind":"bundle","v":1,${JSON.stringify(head).slice(1, -1)},"dedupe":"bundle","records":[`;
+}
+
+function bundleText(head: BundleHead, texts: string[]): string {
+  return `${bundlePrefix(head)}${texts.join(",")}]}`;
+}
+
+function packGroups(head: BundleHead, records: { id: string; line: string }[], limit: number): { texts: string[]; text: string }[] {
+  const prefix = bundlePrefix(head);
   const suffix = "]}";
   const base = Buffer.byteLength(prefix) + suffix.length;
-  const out: string[] = [];
+  const out: { texts: string[]; text: string }[] = [];
   let parts: string[] = [];
   let size = base;
   for (const r of records) {
     const text = `{"id":"${r.id}","line":${JSON.stringify(r.line)}}`;
     const bytes = Buffer.byteLength(text) + 1;
     if (parts.length > 0 && size + bytes > limit) {
-      out.push(prefix + parts.join(",") + suffix);
+      out.push({ texts: parts, text: prefix + parts.join(",") + suffix });
       parts = [];
       size = base;
     }
     parts.push(text);
     size += bytes;
   }
-  if (parts.length > 0) out.push(prefix + parts.join(",") + suffix);
+  if (parts.length > 0) out.push({ texts: parts, text: prefix + parts.join(",") + suffix });
   return out;
 }
 

@@ -1,0 +1,51 @@
+/**
+ * Parser for COPY … TO STDOUT text format: one row per line, columns separated by tabs, `\N` for
+ * NULL, backslash escapes for the rest. Values come out as the text Postgres printed.
+ */
+const ESCAPES: Record<string, string> = { b: "\b", f: "\f", n: "\n", r: "\r", t: "\t", v: "\v", "\\": "\\" };
+
+function unescapeField(field: string): string | null {
+  if (field === "\\N") return null;
+  if (!field.includes("\\")) return field;
+  let out = "";
+  for (let i = 0; i < field.length; i++) {
+    const c = field[i] as string;
+    if (c !== "\\") {
+      out += c;
+      continue;
+    }
+    const n = field[++i] ?? "";
+    if (n in ESCAPES) out += ESCAPES[n];
+    else if (/[0-7]/.test(n)) {
+      const oct = /^[0-7]{1,3}/.exec(field.slice(i))?.[0] ?? n;
+      out += String.fromCharCode(Number.parseInt(oct, 8));
+      i += oct.length - 1;
+    } else if (n === "x") {
+      const hex = /^[0-9a-fA-F]{1,2}/.exec(field.slice(i + 1))?.[0] ?? "";
+      out += String.fromCharCode(Number.parseInt(hex, 16));
+      i += hex.length;
+    } else out += n;
+  }
+  return out;
+}
+
+export function parseCopyTextLine(line: string): (string | null)[] {
+  return line.split("\t").map(unescapeField);
+}
+
+/** Splits a stream of COPY data into complete lines, keeping a partial line for the next chunk. */
+export class CopyLineSplitter {
+  private rest = "";
+  private readonly decoder = new TextDecoder("utf-8");
+  push(chunk: Uint8Array): string[] {
+    const text = this.rest + this.decoder.decode(chunk, { stream: true });
+    const lines = text.split("\n");
+    this.rest = lines.pop() ?? "";
+    return lines;
+  }
+  end(): string[] {
+    const last = this.rest + this.decoder.decode();
+    this.rest = "";
+    return last ? [last] : [];
+  }
+}
