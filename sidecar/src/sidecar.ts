@@ -322,6 +322,7 @@ export class Sidecar {
         safe_wal_size: s.safeWalSize,
         lsn: this.metrics.durable_lsn,
       });
+      await this.snapshot?.checkNewTables();
       if (!s.exists) this.fail(new Error(`replication slot "${this.config.CDC_SLOT}" was dropped while streaming`));
       else if (s.walStatus === "lost") this.fail(new SlotInvalidated(this.config.CDC_SLOT, "wal_status is lost"));
     } catch (err) {

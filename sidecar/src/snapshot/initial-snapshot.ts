@@ -50,22 +50,62 @@ export class InitialSnapshot {
     await this.plan(db, formatLsn(lsn), {});
   }
 
-  /** After a restart: continues an unfinished copy (or starts one if the slot was created but the copy never planned). */
-  async resumeIfUnfinished(): Promise<void> {
-    if (!this.config.CDC_SNAPSHOT) return;
+  /**
+   * After a restart, and periodically while streaming: continues an unfinished copy, starts one
+   * if the slot was created but the copy never planned, and backfills tables that joined the
+   * publication since (in a fresh snapshot; their changes since joining are in the stream).
+   * Returns whether there is copying to do.
+   */
+  async prepareFromState(): Promise<boolean> {
+    if (!this.config.CDC_SNAPSHOT) return false;
     const saved = readState(this.config.CDC_STATE_FILE);
-    if (!saved || saved.slot !== this.config.CDC_SLOT || saved.phase === "done") return;
+    if (!saved || saved.slot !== this.config.CDC_SLOT) return false;
     const db = await this.open();
     await db.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+    const tables = await publicationTables(db, this.config.CDC_PUBLICATION);
+    const pending = tables.filter((t) => !saved.tables[`${t.schema}.${t.name}`]?.done);
+    if (saved.phase === "done" && pending.length === 0) {
+      await db.end().catch(() => {});
+      this.db = null;
+      return false;
+    }
     const lsn = (await db.query("SELECT pg_current_wal_lsn()::text AS l")).rows[0].l as string;
     await this.plan(db, lsn, saved.tables);
-    log("info", { event: "cdc.snapshot_resumed", source: this.config.CDC_SOURCE, lsn });
+    log("info", {
+      event: saved.phase === "done" ? "cdc.snapshot_backfill" : "cdc.snapshot_resumed",
+      source: this.config.CDC_SOURCE,
+      lsn,
+      tables: pending.map((t) => `${t.schema}.${t.name}`).join(","),
+    });
+    return true;
+  }
+
+  async resumeIfUnfinished(): Promise<void> {
+    await this.prepareFromState();
+  }
+
+  /** Starts a backfill for tables new to the publication, unless a copy is already running. */
+  async checkNewTables(): Promise<void> {
+    if (this.stopped || this.copying) return;
+    this.copying = true;
+    let work = false;
+    try {
+      work = await this.prepareFromState();
+    } finally {
+      if (!work) this.copying = false;
+    }
+    if (work)
+      void this.run().catch((err: Error) =>
+        log("error", { event: "cdc.snapshot_failed", source: this.config.CDC_SOURCE, error: errorText(err) }),
+      );
   }
 
   run(): Promise<void> {
     this.running = this.copyAll();
     return this.running;
   }
+
+  private copying = false;
 
   stop(): void {
     this.stopped = true;
@@ -89,7 +129,7 @@ export class InitialSnapshot {
       const key = `${t.schema}.${t.name}`;
       const prev = previous[key];
       // Without a primary key there is no resumable position: such a table starts over.
-      state.tables[key] = prev && t.primaryKey.length > 0 ? prev : { after: null, rows: 0, done: false };
+      state.tables[key] = prev && (prev.done || t.primaryKey.length > 0) ? prev : { after: null, rows: 0, done: false };
     }
     this.state = state;
     this.tables = tables;
@@ -104,6 +144,7 @@ export class InitialSnapshot {
     const db = this.db;
     if (!state || !db) return;
     const started = Date.now();
+    this.copying = true;
     try {
       for (const t of this.tables) {
         const key = `${t.schema}.${t.name}`;
@@ -123,6 +164,8 @@ export class InitialSnapshot {
     } finally {
       await db.end().catch(() => {});
       this.db = null;
+      this.state = null;
+      this.copying = false;
     }
   }
 

@@ -115,4 +115,39 @@ describe("initial snapshot then stream (real PostgreSQL 15)", () => {
     const live = (await cluster.sql("SELECT id::text FROM customers")).rows.map((r: { id: string }) => r.id);
     expect(live.filter((id) => !keys.has(id))).toEqual([]);
   });
+
+  it("given a running sidecar, when a table with rows joins the publication, then its existing rows are backfilled and its later changes stream", {
+    timeout: 60_000,
+  }, async () => {
+    const sink = await new WebhookSink().start();
+    const sidecar = new Sidecar(
+      sidecarConfig(cluster, sink, {
+        CDC_SLOT: "grow",
+        CDC_PUBLICATION: "grow_pub",
+        CDC_TABLES: "public.pairs",
+        CDC_SNAPSHOT: "true",
+        CDC_SLOT_CHECK_MS: "300",
+      }),
+    );
+    await sidecar.start();
+    try {
+      await waitFor("the first copy", () => sidecar.metrics.snapshot_done === true);
+      await cluster.sql(
+        "CREATE TABLE joiner (id int PRIMARY KEY, v text); INSERT INTO joiner SELECT g, 'old' || g FROM generate_series(1, 250) g",
+      );
+      await cluster.sql("ALTER PUBLICATION grow_pub ADD TABLE joiner");
+      await cluster.sql("INSERT INTO joiner VALUES (1000, 'after')");
+      await waitFor("backfill and the new row", () => {
+        const rs = sink.unique("public.joiner");
+        return rs.filter((r) => r.dock.op === "snapshot").length >= 250 && rs.some((r) => r.dock.op === "insert" && r.dock.key === "1000");
+      });
+      const keys = new Set(sink.unique("public.joiner").map((r) => r.dock.key));
+      for (let i = 1; i <= 250; i++) expect(keys.has(String(i))).toBe(true);
+      // The table that was already copied is not copied again.
+      expect(sink.records.filter((r) => r.stream === "public.pairs" && r.dock.op === "snapshot").length).toBe(500);
+    } finally {
+      await sidecar.stop();
+      await sink.stop();
+    }
+  });
 });
