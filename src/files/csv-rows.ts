@@ -62,7 +62,9 @@ export function csvRows(
     for (const r of records) {
       const end = base + r.info.bytes;
       const blank = skipBlankLines(bytes, pos, end);
-      items.push({ line: line + blank.lines, start: blank.at, end, fields: r.record });
+      // A line holding only a CR (CRLF lines in an LF file) or spaces is blank, not a one-field row.
+      const isBlank = r.record.length === 1 && /^\s*$/.test(r.record[0] ?? "");
+      if (!isBlank) items.push({ line: line + blank.lines, start: blank.at, end, fields: r.record });
       line += countLf(bytes, pos, end);
       pos = end;
     }

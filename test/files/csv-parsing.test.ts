@@ -88,6 +88,12 @@ describe("CSV and TSV parsing", () => {
     expect(new Uint8Array(await (await env.RAW.get(key))!.arrayBuffer())).toEqual(bytes);
   });
 
+  it("given blank lines (LF, CRLF, spaces) after the last row, then the file finishes in one step instead of stepping on the blank tail", async () => {
+    const source = freshSource();
+    const { key } = await drop(source, "tail.csv", "a,b\n1,2\n\n\r\n  \n\n");
+    expect(await waitParsed(key)).toMatchObject({ status: "parsed", rows: 1, bad_rows: 0, steps: 1, bytes: 15 });
+  });
+
   it("given an empty file and a header-only file, then both are parsed with zero rows", async () => {
     const source = freshSource();
     const empty = await drop(source, "empty.csv", "");
