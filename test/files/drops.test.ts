@@ -41,6 +41,9 @@ describe("PUT /files/:source/:name", () => {
     expect(other.status).toBe(401);
     const tampered = url.search.replace(/signature=([0-9a-f])/, (_, c: string) => `signature=${c === "0" ? "1" : "0"}`);
     expect((await putFile(source, "signed.csv", "x\n", { token: null, query: tampered })).status).toBe(401);
+    const spaced = new URL(await signFileUrl("https://dock.example", TOKEN, source, "March report (final).csv", now() + 600));
+    expect(spaced.pathname).toBe(`/files/${source}/March%20report%20(final).csv`);
+    expect((await putFile(source, "March report (final).csv", "id\n3\n", { token: null, query: spaced.search })).status).toBe(201);
     const tooLong = new URL(await signFileUrl("https://dock.example", TOKEN, source, "far.csv", now() + 30 * 86400));
     expect((await putFile(source, "far.csv", csv, { token: null, query: tooLong.search })).status).toBe(401);
   });
