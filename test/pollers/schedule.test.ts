@@ -6,8 +6,12 @@ import { DEMO_TOKEN } from "../../demo/fixtures";
 import { fullRefreshJobs, duePollJobs } from "../../src/pollers/schedule";
 import { processJobsBatch } from "../../src/queue-consumers/jobs-consumer";
 import { handleScheduled } from "../../src/scheduled";
+import { cursorPage, demoItems } from "../../demo/fixtures";
+import { openGate } from "../../src/pollers/rate-gate";
+import { runPollStep } from "../../src/pollers/run-poll";
+import { claimStream, STALE_AFTER_MS } from "../../src/pollers/run-store";
 import { sources } from "../../src/sources/registry";
-import { aSource, deliverIngest, pollEnv, quietLogs } from "./helpers";
+import { aSource, deliverIngest, fakeClock, pollEnv, quietLogs, VendorMock } from "./helpers";
 import { readEnvelopes } from "../helpers/raw-zone";
 import { demo } from "../../src/sources/demo";
 
@@ -39,6 +43,40 @@ describe("poll engine: scheduling", () => {
       .map((m) => m.body as { kind: string; source: string; stream: string })
       .filter((j) => j.source === "demo");
     expect(demoJobs.map((j) => `${j.kind}:${j.stream}`).sort()).toEqual(["poll:customers", "poll:items", "poll:orders"]);
+  });
+
+  it("given a stream held by a live run, when a second poll job for it arrives, then it is skipped; once the holder's heartbeat is stale, a new run takes over", async () => {
+    const vendor = new VendorMock().on("https://api.vendor.test/v1/items?limit=3", { body: cursorPage(demoItems(1), null) });
+    vendor.install();
+    const source = aSource({ pagination: tokenPages });
+    const env = pollEnv();
+    const holder = `poll-holder-${source.name}`;
+    const t0 = Date.parse("2026-11-25T09:00:00Z");
+    // The holder claimed the stream and then went quiet (its Worker died with the message lost).
+    expect(await claimStream(workerEnv.DB, source.name, "items", "poll", holder, new Date(t0))).toBe(true);
+
+    const busy = await runPollStep(
+      env,
+      source,
+      { kind: "poll", source: source.name, stream: "items", run_id: `second${source.name}` },
+      {
+        clock: fakeClock(t0 + 60_000),
+        gate: openGate,
+      },
+    );
+    const later = await runPollStep(
+      env,
+      source,
+      { kind: "poll", source: source.name, stream: "items", run_id: `third${source.name}` },
+      {
+        clock: fakeClock(t0 + STALE_AFTER_MS + 60_000),
+        gate: openGate,
+      },
+    );
+
+    expect(busy.status).toBe("skipped");
+    expect(later.status).toBe("succeeded");
+    expect(vendor.requests).toHaveLength(1);
   });
 
   it("given a source whose base URL comes from an unset env var, then the tick leaves it alone", async () => {
