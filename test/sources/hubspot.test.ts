@@ -25,9 +25,12 @@ type Contact = ReturnType<typeof aHubspotContact>;
  * ≤ 200, `after` an offset token, and a 400 for any page past the 10,000th result. A body of any
  * other shape is answered 418, which fails the run.
  */
-function searchServer(vendor: VendorMock, contacts: Contact[]) {
-  const sorted = [...contacts].sort((a, b) => Date.parse(a.get("updatedAt") as string) - Date.parse(b.get("updatedAt") as string));
+function searchServer(vendor: VendorMock, contacts: Contact[], afterServing?: (n: number) => void) {
+  let served = 0;
   return (): { status?: number; body: string } => {
+    // Sorted at every request: a record modified meanwhile has moved, as in HubSpot.
+    const sorted = [...contacts].sort((a, b) => Date.parse(a.get("updatedAt") as string) - Date.parse(b.get("updatedAt") as string));
+
     const body = JSON.parse(vendor.requests[vendor.requests.length - 1]?.body ?? "{}");
     const since = body.filterGroups?.[0]?.filters?.[0]?.value;
     const expected = searchBody("lastmodifieddate", since, body.limit, body.after);
@@ -39,7 +42,9 @@ function searchServer(vendor: VendorMock, contacts: Contact[]) {
     const matching = sorted.filter((c) => Date.parse(c.get("updatedAt") as string) >= Number(since));
     const page = matching.slice(offset, offset + body.limit);
     const more = offset + body.limit < matching.length;
-    return { body: hubspotPage(page, { total: matching.length, after: more ? String(offset + body.limit) : undefined }) };
+    const answer = { body: hubspotPage(page, { total: matching.length, after: more ? String(offset + body.limit) : undefined }) };
+    afterServing?.(served++);
+    return answer;
   };
 }
 
@@ -54,7 +59,7 @@ function keysSent(env: TestEnv): string[] {
 }
 
 describe("hubspot polling: CRM search", () => {
-  it("given no cursor, when contacts are polled, then the search starts at 0, pages to the end, and the cursor is the last modified date", async () => {
+  it("given no cursor, when contacts are polled, then the search starts at 0, continues from the last modified date read, and ends with it as the cursor", async () => {
     const source = renamed(hubspot);
     const contacts = contactsAt(Array.from({ length: 250 }, (_, i) => T0 + i * 1000));
     const vendor = new VendorMock();
@@ -65,13 +70,14 @@ describe("hubspot polling: CRM search", () => {
     const out = await run(env, source, "contacts");
 
     expect(vendor.unexpected).toEqual([]);
-    expect(out).toMatchObject({ status: "succeeded", pages: 2, records: 250 });
+    // Page 2 is a new window from the last record's instant: that record comes back once (deduped).
+    expect(out).toMatchObject({ status: "succeeded", pages: 2, records: 251 });
     expect(vendor.requests.map((r) => [r.method, r.headers.get("authorization"), r.headers.get("content-type")])).toEqual([
       ["POST", `Bearer ${TOKEN}`, "application/json"],
       ["POST", `Bearer ${TOKEN}`, "application/json"],
     ]);
     expect(JSON.parse(vendor.requests[0]?.body ?? "")).toEqual(searchBody("lastmodifieddate", 0, 200));
-    expect(JSON.parse(vendor.requests[1]?.body ?? "")).toEqual(searchBody("lastmodifieddate", 0, 200, "200"));
+    expect(JSON.parse(vendor.requests[1]?.body ?? "")).toEqual(searchBody("lastmodifieddate", T0 + 199_000, 200));
     expect(await storedCursor(source, "contacts")).toBe(iso(T0 + 249_000));
     const lines = await landed(env, source);
     expect(new Set(lines.map((l) => l._dock.key)).size).toBe(250);
@@ -95,7 +101,7 @@ describe("hubspot polling: CRM search", () => {
     expect(await storedCursor(source, "contacts")).toBe(iso(T0 + 5000));
   });
 
-  it("given 10,050 changes in one window (ties at the boundary), when polled, then the window is split below 10,000 and every record lands", async () => {
+  it("given 10,050 changes (ties at every boundary), when polled, then no query pages past 10,000 results and every record lands", async () => {
     const source = renamed(hubspot);
     // Three records per second: the 10,000th result shares its instant with its neighbours.
     const contacts = contactsAt(Array.from({ length: 10_050 }, (_, i) => T0 + Math.floor(i / 3) * 1000));
@@ -111,13 +117,36 @@ describe("hubspot polling: CRM search", () => {
     const bodies = vendor.requests.map((r) => JSON.parse(r.body));
     expect(bodies.every((b) => Number(b.after ?? 0) + b.limit <= 10_000)).toBe(true);
     const windows = [...new Set(bodies.map((b) => b.filterGroups[0].filters[0].value))];
-    expect(windows).toHaveLength(2);
+    expect(windows.length).toBeGreaterThan(50);
     expect(windows[0]).toBe("0");
     const keys = keysSent(env);
     expect(new Set(keys)).toEqual(new Set(contacts.map((c) => c.get("id") as string)));
     expect(keys.length).toBeGreaterThanOrEqual(10_050);
     expect(await storedCursor(source, "contacts")).toBe(iso(T0 + Math.floor(10_049 / 3) * 1000));
   }, 120_000);
+
+  it("given a record modified while the run pages (it moves to the end), when polled, then the row at the next page boundary is not skipped", async () => {
+    const source = renamed(hubspot);
+    const contacts = contactsAt(Array.from({ length: 300 }, (_, i) => T0 + (i + 1) * 1000));
+    const moved = contacts[9] as Contact;
+    const vendor = new VendorMock();
+    // After page 1 is served, contact #10 is edited: with offset paging every later row would shift
+    // down one and the 201st row (contacts[200]) would never be served.
+    vendor.on(
+      SEARCH,
+      searchServer(vendor, contacts, (n) => (n === 0 ? modifiedAt(moved, iso(T0 + 1_000_000)) : undefined)),
+    );
+    vendor.install();
+    const env = pollEnv({ HUBSPOT_ACCESS_TOKEN: TOKEN });
+
+    const out = await run(env, source, "contacts");
+
+    expect(out.status).toBe("succeeded");
+    const keys = keysSent(env);
+    expect(new Set(keys)).toEqual(new Set(contacts.map((c) => c.get("id") as string)));
+    expect(keys.filter((k) => k === moved.get("id"))).toHaveLength(2);
+    expect(await storedCursor(source, "contacts")).toBe(iso(T0 + 1_000_000));
+  });
 
   it("given more than 10,000 records sharing one modified instant, when polled, then the run fails saying so instead of looping or losing any", async () => {
     const source = renamed(hubspot);

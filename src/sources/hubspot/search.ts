@@ -15,11 +15,14 @@ interface SearchBody {
 }
 
 /**
- * POST /crm/v3/objects/{type}/search, modified date ≥ the window's start, ascending. One query can
- * be paged through at most 10,000 results, so a window is closed before its next page would pass
- * that, and the next window starts at the modified date of the last record read (≥, so the records
- * sharing that instant are read again and deduped, never skipped). More than 10,000 records sharing
- * one instant cannot be windowed by date: the run fails saying so rather than losing any.
+ * POST /crm/v3/objects/{type}/search, modified date ≥ `since`, ascending. HubSpot's `after` is an
+ * offset into one query's results, which has two traps: a record modified while a run pages moves
+ * to the end, so every later row shifts down one and the row at the next page boundary is never
+ * served; and no query can be paged past 10,000 results (a 400). So each next page is a new query
+ * (a new window) from the modified date of the last record read — keyset paging: rows cannot be
+ * skipped, records sharing that instant come back once more and dedupe absorbs them, and no query
+ * reads past its first page. Only when a whole page shares one instant does the run follow `after`
+ * through that instant; more than 10,000 records in one instant cannot be read and fail the run.
  *
  * The engine hands the cursor (ISO, already minus the lookback) in the `since` parameter; the body
  * carries it as epoch milliseconds, as HubSpot compares datetime properties.
@@ -47,16 +50,17 @@ export function hubspotSearchPages(objectType: string, dateProperty: string, cap
       const after = json.paging?.next?.after;
       if (!after) return null;
       const since = sinceOf(req);
-      const read = ((req as SearchRequest).read ?? 0) + res.count;
-      if (read + ctx.pageSize <= cap) return { since, after, read };
+      const first = json.results?.[0]?.updatedAt;
       const last = json.results?.[json.results.length - 1]?.updatedAt;
       const lastMs = last ? Date.parse(last) : Number.NaN;
-      if (!Number.isFinite(lastMs))
-        throw new PaginationError("a full search window ends in a record without updatedAt; cannot start the next window");
-      if (String(lastMs) === since) {
+      if (!Number.isFinite(lastMs)) throw new PaginationError("a search page ends in a record without updatedAt; cannot continue from it");
+      if (first !== last) return { since: String(lastMs), read: 0 };
+      // The whole page shares one instant (a new window would serve it again): follow `after`.
+      const read = ((req as SearchRequest).read ?? 0) + res.count;
+      if (read + ctx.pageSize > cap) {
         throw new PaginationError(`more than ${cap} records share ${dateProperty} = ${last}; HubSpot's search cannot page past them`);
       }
-      return { since: String(lastMs), read: 0 };
+      return { since, after, read };
     },
     apply: (first, next) => {
       const limit = (JSON.parse(first.body ?? "{}") as SearchBody).limit;

@@ -10,8 +10,9 @@ export const HUBSPOT_OBJECTS = [
 ] as const;
 
 /**
- * Changes through the search API, ascending by modified date, windowed under the 10,000-result cap
- * (see search.ts). `updatedAt` on each result is that modified date; it is both the cursor and the
+ * Changes through the search API, ascending by modified date, keyset-paged: every page is a new
+ * window from the last modified date read, so no row is skipped and no query nears the 10,000-result
+ * cap (see search.ts). `updatedAt` on each result is that modified date; it is both the cursor and the
  * version, so one state of a record seen by two overlapping runs is one record.
  */
 export function hubspotSearchStream(type: string, modified: string): PollStream {
