@@ -153,7 +153,15 @@ export async function runPollStep(env: PollEnv, source: PollSource, job: PollJob
   const style = paginationStyle(stream.pagination);
   const ctx = { pageSize: stream.pageSize ?? 100 };
   const first = style.first(baseRequest(stream.path, stream.params, pattern === "poll" ? stream.cursor : undefined, state.cursorFrom), ctx);
-  const baseUrl = baseUrlOf(source, env);
+  // A source that is not configured (its base URL needs an unset variable) fails the run, not the job.
+  let baseUrl = "";
+  let unconfigured: string | undefined;
+  try {
+    baseUrl = baseUrlOf(source, env);
+  } catch (err) {
+    if (!(err instanceof PollFailure)) throw err;
+    unconfigured = err.message;
+  }
   const http: HttpContext = {
     baseUrl,
     env,
@@ -209,6 +217,7 @@ export async function runPollStep(env: PollEnv, source: PollSource, job: PollJob
     return { status: delayMs > 0 ? "deferred" : "continued", runId, pages: state.pages, records: state.records };
   };
 
+  if (unconfigured !== undefined) return fail(unconfigured);
   for (;;) {
     if (pagesNow >= budget.pages || http.budget.subrequests >= budget.subrequests || clock.now() - started >= budget.wallMs) {
       return handOver();

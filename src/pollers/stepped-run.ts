@@ -75,7 +75,15 @@ export async function runSteppedStep(
   let state = stored.state;
   let stateText = stored.stateText;
   const budget = { ...DEFAULT_BUDGET, ...deps.budget };
-  const baseUrl = typeof source.baseUrl === "function" ? source.baseUrl(env) : (source.baseUrl ?? "");
+  // A source that is not configured (its base URL needs an unset variable) fails the run, not the job.
+  let baseUrl = "";
+  let unconfigured: string | undefined;
+  try {
+    baseUrl = typeof source.baseUrl === "function" ? source.baseUrl(env) : (source.baseUrl ?? "");
+  } catch (err) {
+    if (!(err instanceof PollFailure)) throw err;
+    unconfigured = err.message;
+  }
   const http: HttpContext = {
     baseUrl,
     env,
@@ -154,6 +162,7 @@ export async function runSteppedStep(
   const cursorMove = (to: string | undefined): CursorMove | null =>
     pattern === "poll" && to !== undefined && to !== state.cursorStored ? { from: state.cursorStored, to } : null;
 
+  if (unconfigured !== undefined) return fail(unconfigured);
   for (;;) {
     if (stepsNow >= budget.pages || http.budget.subrequests >= budget.subrequests || clock.now() - started >= budget.wallMs) {
       return handOver();

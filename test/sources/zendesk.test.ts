@@ -145,11 +145,20 @@ describe("zendesk polling: organizations (time-based export)", () => {
     ]);
   });
 
-  it("given a subdomain that is not a bare name, when polled, then the run is refused before any request", async () => {
+  it("given a subdomain that is not a bare name, when polled, then the run fails saying so before any request and frees the stream", async () => {
     const source = renamed(zendesk);
     const vendor = new VendorMock();
     vendor.install();
-    await expect(run(pollEnv({ ...SECRETS, ZENDESK_SUBDOMAIN: "evil.example/x" }), source, "tickets")).rejects.toThrow(/bare subdomain/);
+    const env = pollEnv({ ...SECRETS, ZENDESK_SUBDOMAIN: "evil.example/x" });
+
+    const out = await run(env, source, "tickets");
+
+    expect(out.status).toBe("failed");
+    expect(out.error).toMatch(/bare subdomain/);
     expect(vendor.requests).toHaveLength(0);
+    const schedule = await workerEnv.DB.prepare("SELECT active_run_id FROM poll_schedule WHERE source = ? AND stream = 'tickets'")
+      .bind(source.name)
+      .first();
+    expect(schedule).toEqual({ active_run_id: null });
   });
 });
