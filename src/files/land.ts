@@ -3,7 +3,7 @@ import { log } from "../lib/log";
 import { type FileSpec, fileSpec, readFilesConfig } from "./config";
 import type { FilesEnv } from "./env";
 import { fileParseJob } from "./jobs";
-import { insertLedgerRow, insertRun, type LedgerRow, ledgerBySha, markQueued } from "./ledger";
+import { insertLedgerRow, type LedgerRow, ledgerBySha, markQueued } from "./ledger";
 import { landedKey } from "./names";
 
 export interface LandInput {
@@ -61,14 +61,6 @@ export async function landFile(env: FilesEnv, input: LandInput): Promise<LandRes
     log("info", { event: "file.duplicate", source: input.source, pattern: "file", run_id: earlier.run_id, key: earlier.key });
     return { status: "duplicate", key: earlier.key, sha256, size: input.size, run_id: earlier.run_id };
   }
-  await insertRun(env.DB, {
-    id: runId,
-    source: input.source,
-    stream: spec.stream,
-    startedAt: landedAt,
-    key,
-    ...(spec.format ? {} : { failed: `no parser for ${input.name}; kept as sent at ${key}` }),
-  });
   if (spec.format) await queueStep(env, key, 0);
   log("info", { event: "file.landed", source: input.source, stream: spec.stream, pattern: "file", run_id: runId, key, bytes: input.size });
   return { status: "landed", key, sha256, size: input.size, run_id: runId, stream: spec.stream, format: describe(spec) };

@@ -48,33 +48,55 @@ export interface NewLedgerRow {
   landedAt: string;
 }
 
-/** Inserts the row unless the source already has a file with these bytes; true when inserted. */
+/**
+ * Inserts the ledger row and its run in one D1 batch, unless the source already has a file with
+ * these bytes (then neither is written). True when inserted.
+ */
 export async function insertLedgerRow(db: D1Database, row: NewLedgerRow): Promise<boolean> {
   const status: LedgerStatus = row.spec.format ? "parsing" : "unparsed";
   const state: ParseState = { spec: row.spec };
-  const result = await db
-    .prepare(
-      `INSERT INTO file_ledger (key, source, stream, name, format, sha256, size, origin, status, run_id, queued_offset, state, error, landed_at, updated_at)
-       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, -1, ?11, ?12, ?13, ?13)
-       ON CONFLICT(source, sha256) DO NOTHING`,
-    )
-    .bind(
-      row.key,
-      row.source,
-      row.spec.stream,
-      row.name,
-      row.spec.format ?? "unknown",
-      row.sha256,
-      row.size,
-      row.origin,
-      status,
-      row.runId,
-      JSON.stringify(state),
-      row.spec.format ? null : "no parser for this file type; kept as sent, not parsed",
-      row.landedAt,
-    )
-    .run();
-  return (result.meta.changes ?? 0) > 0;
+  const unparsed = row.spec.format ? null : `no parser for ${row.name}; kept as sent at ${row.key}`;
+  const [ledger] = await db.batch([
+    db
+      .prepare(
+        `INSERT INTO file_ledger (key, source, stream, name, format, sha256, size, origin, status, run_id, queued_offset, state, error, landed_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, -1, ?11, ?12, ?13, ?13)
+         ON CONFLICT(source, sha256) DO NOTHING`,
+      )
+      .bind(
+        row.key,
+        row.source,
+        row.spec.stream,
+        row.name,
+        row.spec.format ?? "unknown",
+        row.sha256,
+        row.size,
+        row.origin,
+        status,
+        row.runId,
+        JSON.stringify(state),
+        unparsed,
+        row.landedAt,
+      ),
+    db
+      .prepare(
+        `INSERT INTO runs (id, source, stream, pattern, status, started_at, finished_at, cursor_from, error, state)
+         SELECT ?1, ?2, ?3, 'file', ?4, ?5, ?6, '0', ?7, ?8
+         WHERE EXISTS (SELECT 1 FROM file_ledger WHERE key = ?9 AND run_id = ?1)`,
+      )
+      .bind(
+        row.runId,
+        row.source,
+        row.spec.stream,
+        unparsed ? "failed" : "running",
+        row.landedAt,
+        unparsed ? row.landedAt : null,
+        unparsed,
+        JSON.stringify({ key: row.key }),
+        row.key,
+      ),
+  ]);
+  return (ledger?.meta.changes ?? 0) > 0;
 }
 
 export async function ledgerByKey(db: D1Database, key: string): Promise<LedgerRow | null> {
@@ -142,26 +164,4 @@ export async function failFile(db: D1Database, row: LedgerRow, error: string, no
     db.prepare("UPDATE file_ledger SET status = 'failed', error = ?2, updated_at = ?3 WHERE key = ?1").bind(row.key, error, now),
     db.prepare("UPDATE runs SET status = 'failed', error = ?2, finished_at = ?3 WHERE id = ?1").bind(row.run_id, error, now),
   ]);
-}
-
-export async function insertRun(
-  db: D1Database,
-  r: { id: string; source: string; stream: string; startedAt: string; key: string; failed?: string },
-) {
-  await db
-    .prepare(
-      `INSERT INTO runs (id, source, stream, pattern, status, started_at, finished_at, cursor_from, error, state)
-       VALUES (?1, ?2, ?3, 'file', ?4, ?5, ?6, '0', ?7, ?8) ON CONFLICT(id) DO NOTHING`,
-    )
-    .bind(
-      r.id,
-      r.source,
-      r.stream,
-      r.failed ? "failed" : "running",
-      r.startedAt,
-      r.failed ? r.startedAt : null,
-      r.failed ?? null,
-      JSON.stringify({ key: r.key }),
-    )
-    .run();
 }
