@@ -151,7 +151,7 @@ export async function runPollStep(env: PollEnv, source: PollSource, job: PollJob
   let stateText = stored.stateText;
   const budget = { ...DEFAULT_BUDGET, ...deps.budget };
   const style = paginationStyle(stream.pagination);
-  const ctx = { pageSize: stream.pageSize ?? 100 };
+  const ctx = { pageSize: stream.pageSize ?? 100, env };
   const first = style.first(baseRequest(stream.path, stream.params, pattern === "poll" ? stream.cursor : undefined, state.cursorFrom), ctx);
   // A source that is not configured (its base URL needs an unset variable) fails the run, not the job.
   let baseUrl = "";

@@ -56,6 +56,8 @@ export type NextPage = Record<string, string | number> | null;
 
 export interface PaginationContext {
   pageSize: number;
+  /** The Worker's variables, for a style whose request depends on configuration (which fields to ask for). */
+  env?: Record<string, unknown>;
 }
 
 /**
