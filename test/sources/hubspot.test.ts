@@ -101,6 +101,26 @@ describe("hubspot polling: CRM search", () => {
     expect(await storedCursor(source, "contacts")).toBe(iso(T0 + 5000));
   });
 
+  it("given HUBSPOT_CONTACTS_PROPERTIES, when polled, then every search body asks for those properties plus the modified date", async () => {
+    const source = renamed(hubspot);
+    const vendor = new VendorMock().on(
+      SEARCH,
+      { body: hubspotPage(contactsAt([T0, T0 + 1000]), { after: "2", total: 3 }) },
+      { body: hubspotPage(contactsAt([T0 + 1000, T0 + 2000])) },
+    );
+    vendor.install();
+    const env = pollEnv({ HUBSPOT_ACCESS_TOKEN: TOKEN, HUBSPOT_CONTACTS_PROPERTIES: "email, lifecyclestage,bad prop,hs_lead_status" });
+
+    const out = await run(env, source, "contacts");
+
+    expect(out.status).toBe("succeeded");
+    const props = ["email", "lifecyclestage", "hs_lead_status", "lastmodifieddate"];
+    expect(vendor.requests.map((r) => JSON.parse(r.body))).toEqual([
+      searchBody("lastmodifieddate", 0, 200, undefined, props),
+      searchBody("lastmodifieddate", T0 + 1000, 200, undefined, props),
+    ]);
+  });
+
   it("given 10,050 changes (ties at every boundary), when polled, then no query pages past 10,000 results and every record lands", async () => {
     const source = renamed(hubspot);
     // Three records per second: the 10,000th result shares its instant with its neighbours.

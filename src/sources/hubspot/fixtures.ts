@@ -35,10 +35,11 @@ export function hubspotPage(results: (string | { text(): string })[], opts: { to
 }
 
 /** The search body HubSpot expects for a modified-date window. */
-export function searchBody(property: string, sinceMs: number | string, limit: number, after?: string) {
+export function searchBody(property: string, sinceMs: number | string, limit: number, after?: string, properties?: string[]) {
   return {
     filterGroups: [{ filters: [{ propertyName: property, operator: "GTE", value: String(sinceMs) }] }],
     sorts: [{ propertyName: property, direction: "ASCENDING" }],
+    ...(properties ? { properties } : {}),
     limit,
     ...(after ? { after } : {}),
   };

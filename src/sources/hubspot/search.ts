@@ -10,8 +10,24 @@ type SearchRequest = PageRequest & { read?: number };
 interface SearchBody {
   filterGroups: { filters: { propertyName: string; operator: "GTE"; value: string }[] }[];
   sorts: { propertyName: string; direction: "ASCENDING" }[];
+  properties?: string[];
   limit: number;
   after?: string;
+}
+
+/**
+ * The properties a search returns: HUBSPOT_<TYPE>_PROPERTIES (comma-separated, e.g.
+ * HUBSPOT_CONTACTS_PROPERTIES=email,firstname,lifecyclestage) plus the modified date; unset, HubSpot's
+ * default set for the object.
+ */
+export function searchProperties(env: Record<string, unknown> | undefined, objectType: string, dateProperty: string): string[] | undefined {
+  const value = env?.[`HUBSPOT_${objectType.toUpperCase()}_PROPERTIES`];
+  if (typeof value !== "string" || value.trim() === "") return undefined;
+  const names = value
+    .split(",")
+    .map((p) => p.trim())
+    .filter((p) => /^[a-z0-9_]+$/i.test(p));
+  return [...new Set([...names, dateProperty])];
 }
 
 /**
@@ -28,10 +44,11 @@ interface SearchBody {
  * carries it as epoch milliseconds, as HubSpot compares datetime properties.
  */
 export function hubspotSearchPages(objectType: string, dateProperty: string, cap = SEARCH_RESULT_CAP): PaginationStyle {
-  const request = (since: string, limit: number, after?: string): PageRequest => {
+  const request = (since: string, limit: number, after?: string, properties?: string[]): PageRequest => {
     const body: SearchBody = {
       filterGroups: [{ filters: [{ propertyName: dateProperty, operator: "GTE", value: since }] }],
       sorts: [{ propertyName: dateProperty, direction: "ASCENDING" }],
+      ...(properties ? { properties } : {}),
       limit,
       ...(after ? { after } : {}),
     };
@@ -43,7 +60,7 @@ export function hubspotSearchPages(objectType: string, dateProperty: string, cap
     first: (base, ctx) => {
       const iso = base.query.since;
       const ms = iso ? Date.parse(iso) : 0;
-      return request(String(Number.isFinite(ms) ? ms : 0), ctx.pageSize);
+      return request(String(Number.isFinite(ms) ? ms : 0), ctx.pageSize, undefined, searchProperties(ctx.env, objectType, dateProperty));
     },
     next: (res, req, ctx): NextPage => {
       const json = res.json as { results?: { updatedAt?: string }[]; paging?: { next?: { after?: string } } };
@@ -63,8 +80,8 @@ export function hubspotSearchPages(objectType: string, dateProperty: string, cap
       return { since, after, read };
     },
     apply: (first, next) => {
-      const limit = (JSON.parse(first.body ?? "{}") as SearchBody).limit;
-      const req = request(String(next.since), limit, next.after === undefined ? undefined : String(next.after));
+      const { limit, properties } = JSON.parse(first.body ?? "{}") as SearchBody;
+      const req = request(String(next.since), limit, next.after === undefined ? undefined : String(next.after), properties);
       const withCount: SearchRequest = { ...req, read: Number(next.read ?? 0) };
       return withCount;
     },
