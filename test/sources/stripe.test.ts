@@ -181,6 +181,15 @@ describe("stripe polling: backfill of objects and caps", () => {
     ]);
   });
 
+  it("given STRIPE_API_VERSION, when backfilled, then every request pins that Stripe-Version; without it none is sent", async () => {
+    const source = renamed(stripe);
+    const vendor = new VendorMock().on(`${API}/refunds?limit=100`, { body: stripeList("/v1/refunds", [], false) });
+    vendor.install();
+    await run(pollEnv({ STRIPE_API_KEY: KEY, STRIPE_API_VERSION: "2024-06-20" }), source, "refunds", { kind: "full_refresh" });
+    await run(pollEnv({ STRIPE_API_KEY: KEY }), renamed(stripe), "refunds", { kind: "full_refresh" });
+    expect(vendor.requests.map((r) => r.headers.get("stripe-version"))).toEqual(["2024-06-20", null]);
+  });
+
   it("given subscriptions, when backfilled, then canceled ones are asked for too (status=all)", async () => {
     const source = renamed(stripe);
     const vendor = new VendorMock().on(`${API}/subscriptions?limit=100&status=all`, { body: stripeList("/v1/subscriptions", [], false) });

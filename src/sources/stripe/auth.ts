@@ -1,11 +1,24 @@
-import type { RateLimitSpec } from "../../pollers/types";
+import type { PollAuth, RateLimitSpec } from "../../pollers/types";
 import { envOr, whenConfigured } from "../poll-helpers";
 import { restAuth } from "../rest/auth";
 
 /** A secret or restricted key (`sk_…` / `rk_…`) with read access, sent as a bearer token. */
 export const STRIPE_KEY_ENV = "STRIPE_API_KEY";
 
-export const stripeAuth = restAuth({ type: "bearer", token: { env: STRIPE_KEY_ENV } });
+const bearer = restAuth({ type: "bearer", token: { env: STRIPE_KEY_ENV } });
+
+/**
+ * The key as a bearer; STRIPE_API_VERSION (e.g. 2024-06-20) pins the version object lists are
+ * rendered in (events keep the version of their creation whatever is sent).
+ */
+export const stripeAuth: PollAuth = {
+  refreshable: false,
+  credentials: async (env, opts) => {
+    const creds = await bearer.credentials(env, opts);
+    const version = env.STRIPE_API_VERSION;
+    return typeof version === "string" && version !== "" ? { ...creds, headers: { ...creds.headers, "stripe-version": version } } : creds;
+  },
+};
 
 /** STRIPE_API_BASE overrides the API root (a local stripe-mock); polling is off until the key is set. */
 export const stripeBaseUrl = whenConfigured([STRIPE_KEY_ENV], (env) => envOr(env, "STRIPE_API_BASE", "https://api.stripe.com"));
