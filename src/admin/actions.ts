@@ -5,6 +5,8 @@ import type { CursorSpec, PollStream } from "../pollers/types";
 import { jobSchema } from "../queue-consumers/jobs-consumer";
 import type { SourceDefinition } from "../sources/define-source";
 import { pausedSources } from "../ops/controls";
+import { isListing } from "../reconcile/types";
+import { requestedWindow, WindowRefused } from "../reconcile/window";
 
 /** An admin call's answer: an HTTP status and a JSON body (the route turns it into a response). */
 export interface ActionResult {
@@ -153,15 +155,29 @@ export const reconcileBody = z.object({
   to: z.iso.datetime({ offset: true }).optional(),
 });
 
-/** Reconcile a source now: a `reconcile` job on JOBS (the reconciler's kind; 501 until it is installed). */
+/**
+ * Reconcile a source now: a `reconcile` job on JOBS (the reconciler's kind), so the admin call
+ * never waits on the vendor. Checked first with the reconciler's own rules: a webhook source with
+ * a listing (422 otherwise), and a window the vendor still has history for (400 otherwise).
+ */
 export async function reconcileNow(
   env: ActionEnv,
   find: (name: string) => SourceDefinition | undefined,
   source: string,
   range: { from?: string; to?: string },
+  now = new Date(),
 ): Promise<ActionResult> {
   const def = find(source);
-  if (!def) return fail(404, `no source named ${JSON.stringify(source)}`);
+  if (!def?.webhook) return fail(404, `no webhook source named ${JSON.stringify(source)}`);
+  if (!isListing(def.reconcile)) return fail(422, `${source} is not reconcilable: ${def.reconcile?.unsupported ?? "no listing declared"}`);
+  if (range.from) {
+    try {
+      requestedWindow(source, def.reconcile, range.from, range.to, now.getTime());
+    } catch (err) {
+      if (err instanceof WindowRefused) return fail(400, err.message);
+      throw err;
+    }
+  }
   const job: Record<string, unknown> = { kind: "reconcile", source };
   if (range.from) job.from = range.from;
   if (range.to) job.to = range.to;

@@ -15,8 +15,16 @@ const hook = defineSource({
   name: "opshook",
   title: "ops test webhook source",
   webhook: { scheme: { kind: "custom", verify: async () => true } as never, records: () => [] },
+  reconcile: { historyDays: 30, settleSeconds: 300, overlapSeconds: 300, list: async () => ({ events: [], next: null }) },
 });
-const sources = [polled, hook];
+const unlisted = defineSource({
+  name: "opsunlisted",
+  title: "a webhook source its vendor cannot list",
+  webhook: { scheme: { kind: "custom", verify: async () => true } as never, records: () => [] },
+  reconcile: { unsupported: "the vendor has no event listing" },
+});
+const daysAgo = (d: number) => new Date(Date.now() - d * 86_400_000).toISOString();
+const sources = [polled, hook, unlisted];
 const find = (name: string) => sources.find((s) => s.name === name);
 
 /** The real queues, with every message they accept written down. */
@@ -191,15 +199,29 @@ describe("admin API", () => {
   });
 
   it("given reconcile-now or a backfill of a webhook stream, then a reconcile job of the range is queued", async () => {
-    const res = await call("POST", "/admin/sources/opshook/reconcile", { from: "2026-11-20T00:00:00Z" });
+    const [from1, from2, to2] = [daysAgo(5), daysAgo(20), daysAgo(18)];
+    const res = await call("POST", "/admin/sources/opshook/reconcile", { from: from1 });
     expect(res.status).toBe(202);
-    const back = await call("POST", "/admin/streams/opshook/events/backfill", { from: "2026-11-01T00:00:00Z", to: "2026-11-03T00:00:00Z" });
+    const back = await call("POST", "/admin/streams/opshook/events/backfill", { from: from2, to: to2 });
     expect(back.status).toBe(202);
+    expect(await call("POST", "/admin/sources/opshook/reconcile", {}).then((r) => r.status)).toBe(202);
     expect(jobs.sent).toEqual([
-      { kind: "reconcile", source: "opshook", from: "2026-11-20T00:00:00Z" },
-      { kind: "reconcile", source: "opshook", from: "2026-11-01T00:00:00Z", to: "2026-11-03T00:00:00Z" },
+      { kind: "reconcile", source: "opshook", from: from1 },
+      { kind: "reconcile", source: "opshook", from: from2, to: to2 },
+      { kind: "reconcile", source: "opshook" },
     ]);
+  });
+
+  it("given a source that cannot be reconciled, a window older than the vendor's history or an unknown source, then refused and nothing queued", async () => {
+    const unlistedRes = await call("POST", "/admin/sources/opsunlisted/reconcile", { from: daysAgo(1) });
+    expect(unlistedRes.status).toBe(422);
+    expect(await unlistedRes.json()).toEqual({ error: "opsunlisted is not reconcilable: the vendor has no event listing" });
+    const old = await call("POST", "/admin/sources/opshook/reconcile", { from: daysAgo(45) });
+    expect(old.status).toBe(400);
+    expect(((await old.json()) as { error: string }).error).toContain("keeps its listing for 30 days");
     expect((await call("POST", "/admin/sources/nosuch/reconcile", {})).status).toBe(404);
+    expect((await call("POST", "/admin/sources/opspoll/reconcile", {})).status).toBe(404);
+    expect(jobs.sent).toEqual([]);
   });
 
   it("given runs, then list runs filters by source, stream and status, newest first", async () => {
