@@ -44,7 +44,10 @@ export async function readSourceState(d1: D1Database, source: string): Promise<S
   return row ? { reconciledTo: row.reconciled_to, activeRunId: row.active_run_id, heartbeatAt: row.heartbeat_at } : null;
 }
 
-/** Takes the source for `runId` unless a live run holds it; a dead holder's run is marked failed. */
+/**
+ * Takes the source for `runId` unless another live run holds it (a retried message of this run may
+ * take it again); a dead holder's run is marked failed.
+ */
 export async function claimSource(d1: D1Database, source: string, runId: string, now: Date): Promise<boolean> {
   const nowIso = now.toISOString();
   const stale = new Date(now.getTime() - STALE_AFTER_MS).toISOString();
@@ -54,12 +57,12 @@ export async function claimSource(d1: D1Database, source: string, runId: string,
     d1
       .prepare(
         `UPDATE reconcile_state SET active_run_id = ?2, heartbeat_at = ?3, updated_at = ?3
-         WHERE source = ?1 AND (active_run_id IS NULL OR heartbeat_at IS NULL OR heartbeat_at < ?4)`,
+         WHERE source = ?1 AND (active_run_id IS NULL OR active_run_id = ?2 OR heartbeat_at IS NULL OR heartbeat_at < ?4)`,
       )
       .bind(source, runId, nowIso, stale),
   ]);
   if ((claimed?.meta.changes ?? 0) === 0) return false;
-  if (before?.activeRunId) {
+  if (before?.activeRunId && before.activeRunId !== runId) {
     await d1
       .prepare("UPDATE runs SET status = 'failed', finished_at = ?2, error = ?3 WHERE id = ?1 AND status = 'running'")
       .bind(before.activeRunId, nowIso, `abandoned: no heartbeat since ${before.heartbeatAt}`)

@@ -166,6 +166,14 @@ describe("sources without a listing, the nightly cron, the jobs consumer and /st
     expect(taken.status).toBe("succeeded");
     const held = await env.DB.prepare("SELECT status, error FROM runs WHERE id = 'rec-held'").first<{ status: string; error: string }>();
     expect(held).toMatchObject({ status: "failed", error: `abandoned: no heartbeat since ${stale}` });
+
+    // A job message retried after it took the source but before its run row existed takes it again.
+    await env.DB.prepare("UPDATE reconcile_state SET active_run_id = 'rec-crashed', heartbeat_at = ?2 WHERE source = ?1")
+      .bind(source.name, new Date().toISOString())
+      .run();
+    const retried = await runReconcileStep(reconcileEnv(), source, { kind: "reconcile", source: source.name, run_id: "rec-crashed" });
+    expect(retried).toMatchObject({ status: "succeeded", runId: "rec-crashed" });
+    expect((await sourceState(source.name))?.active_run_id).toBeNull();
   });
 
   it("given HubSpot, which has no listing of webhook events, when its reconciliation runs, then the ledger says not reconcilable with the reason, never complete", async () => {
