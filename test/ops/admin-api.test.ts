@@ -204,7 +204,7 @@ describe("admin API", () => {
     expect(res.status).toBe(202);
     const back = await call("POST", "/admin/streams/opshook/events/backfill", { from: from2, to: to2 });
     expect(back.status).toBe(202);
-    expect(await call("POST", "/admin/sources/opshook/reconcile", {}).then((r) => r.status)).toBe(202);
+    expect((await call("POST", "/admin/sources/opshook/reconcile", {})).status).toBe(202);
     expect(jobs.sent).toEqual([
       { kind: "reconcile", source: "opshook", from: from1 },
       { kind: "reconcile", source: "opshook", from: from2, to: to2 },
