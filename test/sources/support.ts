@@ -5,7 +5,7 @@ import type { PollSource } from "../../src/pollers/types";
 import { readEnvelopes } from "../helpers/raw-zone";
 import { deliverIngest, fakeClock, pollEnv } from "../pollers/helpers";
 
-export { fakeClock, pollEnv, quietLogs, VendorMock, logLines } from "../pollers/helpers";
+export { deliverIngest, fakeClock, logLines, pollEnv, quietLogs, VendorMock } from "../pollers/helpers";
 
 let counter = 0;
 /** The real source definition under a fresh name: tests share one D1 (cursors, runs) and one bucket. */
