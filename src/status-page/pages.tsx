@@ -1,4 +1,5 @@
 import type { FleetStatus, RunSummary, StreamHealth } from "../ops/fleet";
+import type { SourceReconciliation } from "../reconcile/status";
 import { human } from "../ops/states";
 import { CONDITION_COLOURS, STATE_COLOURS } from "./colours";
 import { Layout } from "./layout";
@@ -69,7 +70,74 @@ function Banner(props: { fleet: FleetStatus }) {
   );
 }
 
-export function OverviewPage(props: { fleet: FleetStatus; now: Date }) {
+const LEDGER_COLOURS: Record<string, string> = {
+  complete: STATE_COLOURS.fresh,
+  partial: STATE_COLOURS.late,
+  incomplete: STATE_COLOURS.stale,
+  "unrecoverable range": STATE_COLOURS.failing,
+  "not reconcilable": STATE_COLOURS.paused,
+};
+
+/** The completeness ledger of the last 7 days per reconcilable source: one coloured cell per day. */
+function Completeness(props: { sources: SourceReconciliation[]; now: Date }) {
+  const days = Array.from({ length: 7 }, (_, i) => new Date(props.now.getTime() - (6 - i) * 86_400_000).toISOString().slice(0, 10));
+  const listed = props.sources.filter((s) => s.reconcilable);
+  const unlisted = props.sources.filter((s) => !s.reconcilable);
+  return (
+    <>
+      <h2>Reconciliation completeness, 7 days</h2>
+      {listed.length === 0 ? (
+        <p class="muted">No source can be reconciled.</p>
+      ) : (
+        <table id="completeness">
+          <thead>
+            <tr>
+              <th>Source</th>
+              <th>Reconciled to</th>
+              <th>Last run</th>
+              {days.map((d) => (
+                <th>{d.slice(5)}</th>
+              ))}
+            </tr>
+          </thead>
+          <tbody>
+            {listed.map((s) => (
+              <tr data-reconcile={s.source}>
+                <td>{s.source}</td>
+                <td>{s.reconciled_to ?? "never"}</td>
+                <td>
+                  {s.last_status ?? "–"}
+                  {s.last_error ? <div class="err">{s.last_error}</div> : null}
+                </td>
+                {days.map((d) => {
+                  const day = s.days.find((x) => x.day === d);
+                  if (!day) return <td class="muted">–</td>;
+                  const got = (day.received ?? 0) + (day.recovered ?? 0);
+                  return (
+                    <td
+                      data-day={d}
+                      data-ledger={day.status}
+                      title={`${day.status}: ${got} of ${day.expected ?? "?"}, ${day.missing ?? 0} missing`}
+                    >
+                      <span class="pill" style={`background-color:${LEDGER_COLOURS[day.status] ?? STATE_COLOURS.paused}`}>
+                        {day.expected === null ? day.status : `${got}/${day.expected}`}
+                      </span>
+                    </td>
+                  );
+                })}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      {unlisted.length > 0 ? (
+        <p class="muted">Not reconcilable: {unlisted.map((s) => `${s.source} (${s.reason ?? "no listing"})`).join("; ")}</p>
+      ) : null}
+    </>
+  );
+}
+
+export function OverviewPage(props: { fleet: FleetStatus; now: Date; reconciliation?: SourceReconciliation[] }) {
   const { fleet, now } = props;
   return (
     <Layout title="Loading Dock — status" refresh loggedIn>
@@ -171,6 +239,7 @@ export function OverviewPage(props: { fleet: FleetStatus; now: Date }) {
           </tbody>
         </table>
       )}
+      {props.reconciliation ? <Completeness sources={props.reconciliation} now={now} /> : null}
       <p class="muted">Generated {fleet.generated_at}. JSON: GET /status.</p>
     </Layout>
   );

@@ -5,6 +5,7 @@ import { listRuns } from "../admin/actions";
 import { timingSafeEqualText } from "../lib/crypto";
 import { type AuditVariables, auditTrail } from "../ops/audit";
 import { fleetStatus, type RunSummary } from "../ops/fleet";
+import { reconciliationStatus } from "../reconcile/status";
 import type { SourceDefinition } from "../sources/define-source";
 import { LoginPage, OverviewPage, StreamPage } from "./pages";
 
@@ -52,7 +53,8 @@ export function statusPageRoutes(sources: readonly SourceDefinition[]) {
     if (!authorized(c)) return page(c, (<LoginPage />) as unknown as string);
     c.set("auditAction", "view status page");
     const now = new Date();
-    return page(c, (<OverviewPage fleet={await fleetStatus(c.env.DB, sources, now)} now={now} />) as unknown as string);
+    const [fleet, reconciliation] = await Promise.all([fleetStatus(c.env.DB, sources, now), reconciliationStatus(c.env.DB, sources, now)]);
+    return page(c, (<OverviewPage fleet={fleet} now={now} reconciliation={reconciliation} />) as unknown as string);
   });
 
   app.get("/streams/:source/:stream", async (c) => {

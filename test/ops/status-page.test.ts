@@ -91,6 +91,24 @@ describe("status page", () => {
     expect((await page("/streams/opspoll/none", cookie)).status).toBe(404);
   });
 
+  it("given the reconciler's ledger, then each reconcilable source shows its last 7 days by status and count", async () => {
+    const today = new Date().toISOString().slice(0, 10);
+    const yesterday = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
+    await env.DB.batch([
+      env.DB.prepare(
+        "INSERT INTO reconcile_ledger (source, day, expected, received, recovered, missing, status, updated_at) VALUES ('stripe', ?1, 10, 8, 2, 0, 'complete', ?1)",
+      ).bind(yesterday),
+      env.DB.prepare(
+        "INSERT INTO reconcile_ledger (source, day, expected, received, recovered, missing, status, detail, updated_at) VALUES ('stripe', ?1, 5, 3, 0, 2, 'incomplete', '2 lost', ?1)",
+      ).bind(today),
+    ]);
+    const html = await (await page("/", cookie)).text();
+    expect(html).toContain(`data-day="${yesterday}" data-ledger="complete"`);
+    expect(html).toContain(`data-day="${today}" data-ledger="incomplete"`);
+    expect(html).toMatch(/data-ledger="incomplete"[^>]*><span class="pill" style="background-color:#cf222e">3\/5</);
+    expect(html).toContain("stripe on " + today + ": 2 missing (incomplete)");
+  });
+
   it("given no ADMIN_TOKEN configured, then the page does not exist", async () => {
     const res = await createApp().fetch(new Request("https://dock.example/"), { ...env, ADMIN_TOKEN: undefined });
     expect(res.status).toBe(404);
