@@ -106,7 +106,7 @@ describe("status page", () => {
     expect(html).toContain(`data-day="${yesterday}" data-ledger="complete"`);
     expect(html).toContain(`data-day="${today}" data-ledger="incomplete"`);
     expect(html).toMatch(/data-ledger="incomplete"[^>]*><span class="pill" style="background-color:#cf222e">3\/5</);
-    expect(html).toContain("stripe on " + today + ": 2 missing (incomplete)");
+    expect(html).toContain(`stripe on ${today}: 2 missing (incomplete)`);
   });
 
   it("given no ADMIN_TOKEN configured, then the page does not exist", async () => {
