@@ -38,7 +38,7 @@ function searchServer(vendor: VendorMock, contacts: Contact[], afterServing?: (n
       return { status: 418, body: `unexpected search body ${JSON.stringify(body)}` };
     const offset = Number(body.after ?? 0);
     if (offset + body.limit > 10_000)
-      return { status: 400, body: hubspotError(400, "VALIDATION_ERROR", "There was a problem with the request.") };
+      return { status: 400, body: hubspotError("VALIDATION_ERROR", "There was a problem with the request.") };
     const matching = sorted.filter((c) => Date.parse(c.get("updatedAt") as string) >= Number(since));
     const page = matching.slice(offset, offset + body.limit);
     const more = offset + body.limit < matching.length;
@@ -264,7 +264,7 @@ describe("hubspot polling: archived records and auth", () => {
     const source = renamed(hubspot);
     const vendor = new VendorMock().on(SEARCH, {
       status: 401,
-      body: hubspotError(401, "INVALID_AUTHENTICATION", `Authentication credentials not found. token ${TOKEN}`),
+      body: hubspotError("INVALID_AUTHENTICATION", `Authentication credentials not found. token ${TOKEN}`),
     });
     vendor.install();
 

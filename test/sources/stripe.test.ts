@@ -12,7 +12,6 @@ import { fakeClock, landed, pollEnv, quietLogs, renamed, run, runRow, storedCurs
 
 const API = "https://api.stripe.com/v1";
 const KEY = "sk_test_51Hloadingdocksecretkey0000";
-const iso = (unix: number) => new Date(unix * 1000).toISOString();
 
 beforeEach(quietLogs);
 afterEach(() => vi.restoreAllMocks());

@@ -3,7 +3,7 @@ import { openGate } from "../../src/pollers/rate-gate";
 import { type PollDeps, runPollStep } from "../../src/pollers/run-poll";
 import type { PollSource } from "../../src/pollers/types";
 import { readEnvelopes } from "../helpers/raw-zone";
-import { deliverIngest, fakeClock, pollEnv } from "../pollers/helpers";
+import { deliverIngest, fakeClock, type pollEnv } from "../pollers/helpers";
 
 export { deliverIngest, fakeClock, logLines, pollEnv, quietLogs, VendorMock } from "../pollers/helpers";
 

@@ -45,6 +45,7 @@ export function searchBody(property: string, sinceMs: number | string, limit: nu
   };
 }
 
-export function hubspotError(status: number, category: string, message: string): string {
+/** HubSpot's error body (`status` is the word "error"; the HTTP status is the answer's). */
+export function hubspotError(category: string, message: string): string {
   return JSON.stringify({ status: "error", message, correlationId: "0b5ab6b2-1b3d-4d4e-9e4a-000000000000", category });
 }
