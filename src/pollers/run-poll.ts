@@ -223,7 +223,7 @@ export async function runPollStep(env: PollEnv, source: PollSource, job: PollJob
       return handOver();
     }
     const request = state.next ? style.apply(first, state.next) : first;
-    const position = `page ${state.pages + 1} (GET ${redact(requestUrl(baseUrl, request).toString())})`;
+    const position = `page ${state.pages + 1} (${request.method ?? "GET"} ${redact(requestUrl(baseUrl, request).toString())})`;
     let text: string;
     let headers: Headers;
     try {
