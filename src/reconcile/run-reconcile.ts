@@ -159,6 +159,7 @@ export async function runReconcileStep(
         status: "succeeded",
         historyDays: spec.historyDays,
         now: now(),
+        empty: true,
       });
       return { ...empty, status: "nothing_to_do", ...(unrecoverable ? { unrecoverable } : {}) };
     }

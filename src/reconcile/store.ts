@@ -210,6 +210,8 @@ export interface Finish {
   error?: string;
   historyDays: number;
   now: Date;
+  /** Nothing was asked (the window was empty): the run ends, the ledger and watermark stay as they are. */
+  empty?: boolean;
 }
 
 /**
@@ -229,7 +231,7 @@ export async function finishRun(d1: D1Database, f: Finish): Promise<boolean> {
       )
       .bind(f.runId, f.status, nowIso, JSON.stringify(f.state), f.state.pages, f.state.recovered, f.error ?? null, f.prevText),
   ];
-  if (f.status === "succeeded") {
+  if (f.status === "succeeded" && !f.empty) {
     const u = f.state.unrecoverable;
     if (u) {
       const detail = `${u.from} .. ${u.to} is older than the vendor's ${f.historyDays}-day history: events of that range that did not come by webhook cannot be recovered`;

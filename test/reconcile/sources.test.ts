@@ -176,6 +176,25 @@ describe("sources without a listing, the nightly cron, the jobs consumer and /st
     expect((await sourceState(source.name))?.active_run_id).toBeNull();
   });
 
+  it("given a run that just reconciled up to now minus the settle delay, when another comes at once with no overlap, then it asks nothing and moves nothing", async () => {
+    const base = stripeNamed("stripe_rc_idle");
+    const spec = base.reconcile as Exclude<typeof base.reconcile, { unsupported: string } | undefined>;
+    const source = stripeNamed("stripe_rc_idle", { reconcile: { ...spec, overlapSeconds: 0 } });
+    const api = stripeEventsApi([]);
+    const spy = installVendor(api.handle);
+    restore.push(() => spy.mockRestore());
+    const t = Date.now();
+    const clock = { now: () => t, sleep: async () => {} };
+    const first = await runReconcileStep(reconcileEnv(), source, { kind: "reconcile", source: source.name }, { clock });
+    expect(first.status).toBe("succeeded");
+    const mark = (await sourceState(source.name))?.reconciled_to;
+    expect(mark).toBe(new Date(t - 15 * 60_000).toISOString());
+    const second = await runReconcileStep(reconcileEnv(), source, { kind: "reconcile", source: source.name }, { clock });
+    expect(second.status).toBe("nothing_to_do");
+    expect(api.calls.length).toBe(1);
+    expect((await sourceState(source.name))?.reconciled_to).toBe(mark);
+  });
+
   it("given HubSpot, which has no listing of webhook events, when its reconciliation runs, then the ledger says not reconcilable with the reason, never complete", async () => {
     const outcome = await runReconcileStep(reconcileEnv(), hubspot, { kind: "reconcile", source: "hubspot" });
     expect(outcome.status).toBe("not_reconcilable");
