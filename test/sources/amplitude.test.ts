@@ -1,4 +1,5 @@
 import { env as workerEnv } from "cloudflare:workers";
+import { gzipSync, strToU8, Zip, ZipDeflate, zipSync } from "fflate";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { readCursor, resetCursor } from "../../src/pollers/cursor";
 import { openGate } from "../../src/pollers/rate-gate";
@@ -6,6 +7,7 @@ import { runPollStep } from "../../src/pollers/run-poll";
 import type { PollSource } from "../../src/pollers/types";
 import { amplitude } from "../../src/sources/amplitude";
 import { DEFAULT_EXPORT, exportStream } from "../../src/sources/amplitude/export-stream";
+import { CorruptArchive, ZipJsonLines } from "../../src/sources/amplitude/zip-lines";
 import { readEnvelopes } from "../helpers/raw-zone";
 import { deliverIngest, fakeClock, logLines, pollEnv, quietLogs } from "../pollers/helpers";
 import { anExportZip, eventLines } from "./amplitude-fixtures";
@@ -239,5 +241,52 @@ describe("amplitude: hourly Export API", () => {
     expect(out.error).toMatch(/answered 401: Invalid API key/);
     expect(out.error).not.toContain(SECRET);
     expect(out.error).not.toContain(btoa(`${KEY}:${SECRET}`));
+  });
+});
+
+describe("amplitude: ZipJsonLines", () => {
+  function lines(zip: Uint8Array, chunk: number) {
+    const z = new ZipJsonLines();
+    const out: string[] = [];
+    for (let i = 0; i < zip.length; i += chunk) {
+      z.push(zip.subarray(i, i + chunk), false);
+      out.push(...z.take().map((l) => `${l.file}:${l.line}:${l.text}`));
+    }
+    z.push(new Uint8Array(0), true);
+    out.push(...z.take().map((l) => `${l.file}:${l.line}:${l.text}`));
+    return out;
+  }
+  const a = gzipSync(strToU8('{"uuid":"a"}\r\n{"uuid":"b"}\n\n'));
+  const b = gzipSync(strToU8('{"uuid":"ü"}\n{"uuid":"d"}'));
+  const multiMember = new Uint8Array([...a, ...b]);
+  const expected = ['p/x.json.gz:1:{"uuid":"a"}', 'p/x.json.gz:2:{"uuid":"b"}', 'p/x.json.gz:4:{"uuid":"ü"}', 'p/x.json.gz:5:{"uuid":"d"}'];
+
+  it("given a deflated entry holding a multi-member gzip (CRLF, a blank line, a final line without newline), when pushed 5 bytes at a time, then every line comes out with its file and line number", () => {
+    expect(lines(zipSync({ "p/": new Uint8Array(0), "p/x.json.gz": multiMember }, { level: 6 }), 5)).toEqual(expected);
+  });
+
+  it("given a streamed ZIP (sizes in data descriptors after each entry), when pushed 3 bytes at a time, then the same lines come out", () => {
+    const parts: Uint8Array[] = [];
+    const zip = new Zip((err, chunk) => {
+      if (err) throw err;
+      parts.push(chunk);
+    });
+    const entry = new ZipDeflate("p/x.json.gz", { level: 9 });
+    zip.add(entry);
+    entry.push(multiMember, true);
+    zip.end();
+    const all = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+    let at = 0;
+    for (const p of parts) {
+      all.set(p, at);
+      at += p.length;
+    }
+    expect(lines(all, 3)).toEqual(expected);
+  });
+
+  it("given an entry that is not gzip though named .gz, when read, then it fails naming the file", () => {
+    const zip = zipSync({ "p/x.json.gz": strToU8('{"uuid":"plain"}\n') });
+    expect(() => lines(zip, 64)).toThrow(CorruptArchive);
+    expect(() => lines(zip, 64)).toThrow(/p\/x\.json\.gz/);
   });
 });
