@@ -273,9 +273,7 @@ export function StreamPage(props: {
           </tr>
           <tr>
             <th>Last record</th>
-            <td>
-              {s.last_received_at ?? "never"} ({ago(s.last_received_at, now)})
-            </td>
+            <td>{s.last_received_at ? `${s.last_received_at} (${ago(s.last_received_at, now)})` : "never"}</td>
           </tr>
           <tr>
             <th>Last successful run</th>
