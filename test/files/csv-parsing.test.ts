@@ -240,3 +240,25 @@ describe("JSON lines and spreadsheets", () => {
     expect(run).toMatchObject({ status: "failed" });
   });
 });
+
+describe("stalled parses", () => {
+  it("given a file whose next step was lost, when the stalled sweep runs, then its current step is queued again and the file finishes with every row once", async () => {
+    const { requeueStalledFiles } = await import("../../src/files/stalled");
+    const source = freshSource();
+    const held = heldJobs();
+    const stepEnv = filesEnv(source, { JOBS: held.queue, FILES_STEP_BYTES: "32" });
+    const text = `k\n${Array.from({ length: 12 }, (_, i) => `r${i}`).join("\n")}\n`;
+    const { key } = (await (await putFile(source, "lost.csv", text, { env: stepEnv })).json()) as { key: string };
+    const { runParseStep } = await import("../../src/files/parse-step");
+    const { fileParseJobSchema } = await import("../../src/files/jobs");
+    await runParseStep(stepEnv, fileParseJobSchema.parse(held.jobs.shift()));
+    held.jobs.length = 0; // the continuation is lost
+    await requeueStalledFiles(stepEnv, 30);
+    expect(held.jobs).toEqual([]);
+    expect(await requeueStalledFiles(stepEnv, 30, new Date(Date.now() + 31 * 60_000))).toBeGreaterThanOrEqual(1);
+    expect(held.jobs).toContainEqual({ kind: "file_parse", key, offset: expect.any(Number) });
+    await runHeldSteps(held, stepEnv);
+    expect(await waitParsed(key)).toMatchObject({ status: "parsed", rows: 12 });
+    expect(new Set((await streamEnvelopes(source, "lost", 12)).map((r) => r._dock.key)).size).toBe(12);
+  });
+});
