@@ -125,13 +125,13 @@ export async function runReconcileStep(
         ({ window, unrecoverable } = nightlyWindow(spec, state?.reconciledTo ?? null, clock.now()));
       }
     } catch (err) {
-      if (!(err instanceof WindowRefused)) await releaseSource(env.DB, source.name, runId, now());
-      if (err instanceof WindowRefused) {
-        await recordRefused(env.DB, source.name, runId, err.message, now());
-        log("warn", { event: "reconcile.refused", ...fields, error: err.message });
-        return { ...empty, status: "failed", error: err.message };
+      if (!(err instanceof WindowRefused)) {
+        await releaseSource(env.DB, source.name, runId, now());
+        throw err;
       }
-      throw err;
+      await recordRefused(env.DB, source.name, runId, err.message, now());
+      log("warn", { event: "reconcile.refused", ...fields, error: err.message });
+      return { ...empty, status: "failed", error: err.message };
     }
     const state: RunState = {
       v: 1,
