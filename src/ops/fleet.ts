@@ -104,8 +104,10 @@ export async function fleetStatus(d1: D1Database, sources: readonly SourceDefini
       .bind(since30d, RUNS_PER_STREAM),
     d1
       .prepare(
-        `SELECT source, stream, substr(written_at, 1, 13) AS hour, sum(records) AS records, max(pattern) AS pattern
-         FROM raw_objects WHERE written_at >= ?1 GROUP BY source, stream, hour`,
+        // Driven by stream_stats so each stream's range is read through raw_objects_stream_time.
+        `SELECT r.source, r.stream, substr(r.written_at, 1, 13) AS hour, sum(r.records) AS records, max(r.pattern) AS pattern
+         FROM stream_stats s CROSS JOIN raw_objects r ON r.source = s.source AND r.stream = s.stream AND r.written_at >= ?1
+         GROUP BY r.source, r.stream, hour`,
       )
       .bind(new Date(firstHour).toISOString()),
     d1.prepare("SELECT source, stream, max_silence_minutes, zero_record_runs FROM stream_slos"),
