@@ -1,5 +1,7 @@
-import { Webhook } from "standardwebhooks";
+import http from "node:http";
+import https from "node:https";
 import { backoffMs, isRetryableStatus, retryAfterMs } from "./backoff";
+import { signingKey, standardWebhookSignature } from "./signature";
 
 export class DeliveryRejected extends Error {
   override name = "DeliveryRejected";
@@ -30,43 +32,45 @@ export interface SenderOptions {
  * DeliveryRejected the caller must treat as fatal. Resolves only on a 2xx.
  */
 export class SignedSender {
-  private readonly webhook: Webhook;
+  private readonly key: Buffer;
   private aborted = false;
   private readonly wakers = new Set<() => void>();
+  private readonly url: URL;
+  private readonly agent: http.Agent;
 
   constructor(private readonly opts: SenderOptions) {
-    this.webhook = new Webhook(opts.secret);
+    this.key = signingKey(opts.secret);
+    this.url = new URL(opts.url);
+    const Agent = this.url.protocol === "https:" ? https.Agent : http.Agent;
+    this.agent = new Agent({ keepAlive: true, maxSockets: 16 });
   }
 
   abort(): void {
     this.aborted = true;
+    this.agent.destroy();
     for (const wake of this.wakers) wake();
   }
 
-  async send(messageId: string, body: string): Promise<void> {
+  async send(messageId: string, text: string): Promise<void> {
+    const body = Buffer.from(text, "utf8");
     for (let attempt = 0; ; attempt++) {
       if (this.aborted) throw new DeliveryAborted("delivery aborted by shutdown");
       let status: number | undefined;
       let error: string | undefined;
       let wait: number | null = null;
       try {
-        const now = new Date();
-        const res = await fetch(this.opts.url, {
-          method: "POST",
-          headers: {
-            "content-type": "application/json",
-            "webhook-id": messageId,
-            "webhook-timestamp": String(Math.floor(now.getTime() / 1000)),
-            "webhook-signature": this.webhook.sign(messageId, now, body),
-          },
-          body,
-          signal: AbortSignal.timeout(this.opts.timeoutMs ?? 30_000),
+        const ts = Math.floor(Date.now() / 1000);
+        const res = await this.post(body, {
+          "content-type": "application/json",
+          "content-length": String(body.length),
+          "webhook-id": messageId,
+          "webhook-timestamp": String(ts),
+          "webhook-signature": standardWebhookSignature(this.key, messageId, ts, body),
         });
-        const text = await res.text().catch(() => "");
-        if (res.ok) return;
+        if (res.status >= 200 && res.status < 300) return;
         status = res.status;
-        if (!isRetryableStatus(res.status)) throw new DeliveryRejected(res.status, text);
-        wait = retryAfterMs(res.headers.get("retry-after"));
+        if (!isRetryableStatus(res.status)) throw new DeliveryRejected(res.status, res.text);
+        wait = retryAfterMs(res.retryAfter);
       } catch (err) {
         if (err instanceof DeliveryRejected) throw err;
         error = err instanceof Error ? err.message : String(err);
@@ -75,6 +79,33 @@ export class SignedSender {
       this.opts.onRetry?.({ attempt: attempt + 1, waitMs, status, error });
       await this.sleep(waitMs);
     }
+  }
+
+  /** One POST over a keep-alive connection (node:http: no web-stream copies of a multi-MB body). */
+  private post(body: Buffer, headers: Record<string, string>): Promise<{ status: number; text: string; retryAfter: string | null }> {
+    const lib = this.url.protocol === "https:" ? https : http;
+    return new Promise((resolve, reject) => {
+      const req = lib.request(this.url, { method: "POST", headers, agent: this.agent, timeout: this.opts.timeoutMs ?? 30_000 }, (res) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on("data", (c: Buffer) => {
+          if (size < 4096) chunks.push(c);
+          size += c.length;
+        });
+        res.on("end", () => {
+          const retry = res.headers["retry-after"];
+          resolve({
+            status: res.statusCode ?? 0,
+            text: Buffer.concat(chunks).toString("utf8").slice(0, 4096),
+            retryAfter: typeof retry === "string" ? retry : null,
+          });
+        });
+        res.on("error", reject);
+      });
+      req.on("timeout", () => req.destroy(new Error("delivery timed out")));
+      req.on("error", reject);
+      req.end(body);
+    });
   }
 
   private sleep(ms: number): Promise<void> {
