@@ -167,6 +167,24 @@ describe("meta ads: async insights across invocations", () => {
   });
 });
 
+describe("meta ads: configuration", () => {
+  it("given an ad account id that is not act_<digits>, when the job runs, then the run fails naming it, before any request", async () => {
+    const source = aMetaAdsSource();
+    const vendor = new StrictVendor();
+    vendor.install();
+    const out = await runPollStep(
+      metaEnv("act_1000001, acct-9"),
+      source,
+      { kind: "full_refresh", source: source.name, stream: "ads_insights" },
+      { clock: fakeClock(NOW), gate: openGate },
+    );
+
+    expect(out.status).toBe("failed");
+    expect(out.error).toMatch(/Meta ad account id "acct-9" is not act_<digits>/);
+    expect(vendor.requests).toHaveLength(0);
+  });
+});
+
 describe("meta ads: throttling", () => {
   it("given business use case usage at 95%, when the next request is due, then the source slows down: the run is deferred by the usage wait instead of calling again", async () => {
     const source = aMetaAdsSource();

@@ -76,14 +76,14 @@ export function exportStream(settings: ExportSettings = DEFAULT_EXPORT): PollStr
             const r = nextRange(ctx, cursor, s);
             return r && { ...r, skip: 0, corrupt: 0, samples: [] };
           })();
-        if (!range) return done(ctx, undefined, { corrupt: 0, samples: [] });
+        if (!range) return done(undefined, { corrupt: 0, samples: [] });
         return readRange(ctx, range, s);
       },
     },
   };
 }
 
-function done(_ctx: StepContext, cursor: Hour | undefined, state: Pick<ExportState, "corrupt" | "samples">): StepResult {
+function done(cursor: Hour | undefined, state: Pick<ExportState, "corrupt" | "samples">): StepResult {
   const note =
     state.corrupt > 0
       ? `${state.corrupt} line(s) were not JSON and were kept raw with their error: ${state.samples.join("; ")}`
@@ -160,7 +160,7 @@ async function readRange(ctx: StepContext, state: ExportState, s: ExportSettings
 /** The range is on INGEST: the cursor moves to its last hour, and the next range (if landed) follows. */
 function afterRange(ctx: StepContext, end: Hour, carry: Pick<ExportState, "corrupt" | "samples">, s: ExportSettings): StepResult {
   const next = nextRange(ctx, end, s);
-  if (!next) return { ...done(ctx, end, carry) };
+  if (!next) return { ...done(end, carry) };
   return { next: "step", cursor: end, state: { ...next, skip: 0, ...carry } satisfies ExportState };
 }
 

@@ -95,7 +95,7 @@ async function startJob(ctx: StepContext, report: InsightsReport, state: Insight
   });
   const id = valueAt(safeJson(text), "report_run_id");
   if (typeof id !== "string" && typeof id !== "number") {
-    return nextAccount(ctx, state, `${account}: the job was not started (no report_run_id in ${text.slice(0, 200)})`);
+    return nextAccount(state, `${account}: the job was not started (no report_run_id in ${text.slice(0, 200)})`);
   }
   const attempt = (state.job?.attempt ?? 0) + 1;
   const job: Job = { id: String(id), startedAt: ctx.now(), checks: 0, attempt };
@@ -120,13 +120,13 @@ async function checkJob(ctx: StepContext, state: InsightsState): Promise<StepRes
     const error = `${account}: report run ${job.id} ended "${status}" at ${percent}% (attempt ${job.attempt} of ${JOB_ATTEMPTS})`;
     ctx.log("warn", "meta_ads.job_failed", { account, report_run_id: job.id, error });
     if (job.attempt < JOB_ATTEMPTS) return { next: "step", state: { ...state, phase: "start", job: seen } satisfies InsightsState };
-    return nextAccount(ctx, { ...state, job: seen }, error);
+    return nextAccount({ ...state, job: seen }, error);
   }
   const elapsed = ctx.now() - job.startedAt;
   if (elapsed >= timeoutMs(ctx.env)) {
     const error = `${account}: report run ${job.id} timed out after ${Math.round(elapsed / 60_000)} min, still "${status}" at ${percent}%`;
     ctx.log("warn", "meta_ads.job_timed_out", { account, report_run_id: job.id, error });
-    return nextAccount(ctx, { ...state, job: seen }, error);
+    return nextAccount({ ...state, job: seen }, error);
   }
   const delayMs = Math.min(MAX_CHECK_MS, FIRST_CHECK_MS * 2 ** seen.checks);
   return { next: "later", delayMs, state: { ...state, job: seen } satisfies InsightsState };
@@ -163,11 +163,11 @@ async function resultsPage(ctx: StepContext, report: InsightsReport, state: Insi
     if (after === state.after) return { next: "fail", error: `${where}: the same after-cursor came back; stopping rather than looping` };
     return { next: "step", state: { ...state, after, pages: state.pages + 1 } satisfies InsightsState };
   }
-  return nextAccount(ctx, state);
+  return nextAccount(state);
 }
 
 /** The account is done (or given up with `error`): on to the next one, or the end of the run. */
-function nextAccount(_ctx: StepContext, state: InsightsState, error?: string): StepResult {
+function nextAccount(state: InsightsState, error?: string): StepResult {
   const failures = error ? [...state.failures, error] : state.failures;
   if (state.i + 1 < state.accounts.length) {
     const next: InsightsState = { ...state, i: state.i + 1, phase: "start", job: undefined, after: undefined, pages: 0, failures };

@@ -1,3 +1,5 @@
+import { PollFailure } from "../../pollers/http";
+
 /** What an insights report asks for; the defaults are ad-level daily performance. */
 export interface InsightsReport {
   name: string;
@@ -50,7 +52,7 @@ export const LEVEL_KEY: Record<InsightsReport["level"], string> = {
 export function adAccountId(value: string): string {
   const v = value.trim();
   const digits = v.startsWith("act_") ? v.slice(4) : v;
-  if (!/^\d{1,20}$/.test(digits)) throw new Error(`Meta ad account id ${JSON.stringify(v)} is not act_<digits>`);
+  if (!/^\d{1,20}$/.test(digits)) throw new PollFailure(`Meta ad account id ${JSON.stringify(v)} is not act_<digits>`);
   return `act_${digits}`;
 }
 
