@@ -12,7 +12,7 @@ export async function actorOf(authorization: string | undefined, adminToken: str
   return adminToken && timingSafeEqualText(presented, adminToken) ? `token:${fingerprint}` : `invalid-token:${fingerprint}`;
 }
 
-export type AuditVariables = { auditAction?: string; auditParams?: unknown; actor?: string };
+export type AuditVariables = { auditAction?: string; auditParams?: unknown; actor?: string; auditSkip?: boolean };
 
 const MAX_PARAMS_TEXT = 2000;
 
@@ -38,6 +38,7 @@ export function auditTrail(): MiddlewareHandler<{ Bindings: { DB: D1Database; AD
       }
     }
     await next();
+    if (c.get("auditSkip")) return;
     const query = Object.fromEntries(url.searchParams);
     const params = {
       ...(Object.keys(query).length ? { query } : {}),

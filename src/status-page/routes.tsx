@@ -50,7 +50,11 @@ export function statusPageRoutes(sources: readonly SourceDefinition[]) {
   for (const path of ["/", "/streams/*", "/login", "/logout"]) app.use(path, enabled, auditTrail());
 
   app.get("/", async (c) => {
-    if (!authorized(c)) return page(c, (<LoginPage />) as unknown as string);
+    if (!authorized(c)) {
+      // Showing the login form is not an admin call: anyone may load it, so it is not audited.
+      c.set("auditSkip", true);
+      return page(c, (<LoginPage />) as unknown as string);
+    }
     c.set("auditAction", "view status page");
     const now = new Date();
     const [fleet, reconciliation] = await Promise.all([fleetStatus(c.env.DB, sources, now), reconciliationStatus(c.env.DB, sources, now)]);

@@ -21,6 +21,7 @@ describe("status page", () => {
     expect((await page("/streams/opshook/secretstream")).status).toBe(303);
     expect((await page("/", { cookie: "dock_admin=wrong" })).status).toBe(200);
     expect(await (await page("/", { cookie: "dock_admin=wrong" })).text()).not.toContain("secretstream");
+    expect(await env.DB.prepare("SELECT count(*) AS n FROM admin_audit").first("n")).toBe(1); // only the redirected detail page
   });
 
   it("given the login form, when the token is right, then an HttpOnly, Secure, SameSite=Strict cookie; when wrong, 401 and no cookie", async () => {
