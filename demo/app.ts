@@ -48,7 +48,7 @@ export interface DemoVendorStats {
   overCap: number;
   unavailable: number;
   unauthorized: number;
-  /** Times (ms) of the requests answered 200, for window checks. */
+  /** Times (ms) of the recent requests answered 200 (the last 10,000–20,000), for window checks. */
   okTimes: number[];
 }
 
@@ -69,7 +69,7 @@ export function createDemoVendor(options: DemoVendorOptions = {}) {
   const random = mulberry32(options.seed ?? 42);
   const cap = options.cap ?? { requests: 10, perSeconds: 1 };
   const token = options.token ?? DEMO_TOKEN;
-  let items: DemoItem[] = demoItems(options.items ?? 1000);
+  const items: DemoItem[] = demoItems(options.items ?? 1000);
   const customers = demoItems(options.customers ?? 300, 1, "cus");
   const plans = demoItems(options.plans ?? 120, 1000, "plan");
   const stats: DemoVendorStats = { requests: 0, ok: 0, throttled: 0, overCap: 0, unavailable: 0, unauthorized: 0, okTimes: [] };
@@ -81,7 +81,6 @@ export function createDemoVendor(options: DemoVendorOptions = {}) {
     const due = Math.floor(((now() - lastTouch) / 60_000) * perMinute);
     if (due <= 0) return;
     lastTouch = now();
-    items = items.map((item) => item);
     for (let i = 0; i < due; i++) {
       const index = Math.floor(random() * items.length);
       const item = items[index] as DemoItem;
@@ -128,6 +127,7 @@ export function createDemoVendor(options: DemoVendorOptions = {}) {
     if (c.res.status === 200) {
       stats.ok++;
       stats.okTimes.push(t);
+      if (stats.okTimes.length > 20_000) stats.okTimes.splice(0, 10_000);
     }
   });
 
