@@ -11,7 +11,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv): SftpPollerConfig & { poll
     return v;
   };
   const token = need("SFTP_FILES_TOKEN");
-  registerSecrets([token]);
+  const passphrase = env.SFTP_PRIVATE_KEY_PASSPHRASE;
+  registerSecrets([token, passphrase ?? ""]);
   return {
     target: {
       host: need("SFTP_HOST"),
@@ -19,6 +20,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv): SftpPollerConfig & { poll
       username: need("SFTP_USERNAME"),
       privateKey: readFileSync(need("SFTP_PRIVATE_KEY_PATH")),
       hostKey: need("SFTP_HOST_KEY"),
+      ...(passphrase ? { passphrase } : {}),
     },
     remoteDir: need("SFTP_REMOTE_DIR"),
     ...(env.SFTP_ARCHIVE_DIR ? { archiveDir: env.SFTP_ARCHIVE_DIR } : {}),

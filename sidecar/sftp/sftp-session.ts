@@ -11,6 +11,8 @@ export interface SshTarget {
   port: number;
   username: string;
   privateKey: Buffer | string;
+  /** For an encrypted private key. */
+  passphrase?: string;
   /** `SHA256:…` fingerprint or a public key line; required. */
   hostKey: string;
   readyTimeoutMs?: number;
@@ -50,6 +52,7 @@ export class SftpSession {
       port: target.port,
       username: target.username,
       privateKey: target.privateKey,
+      ...(target.passphrase ? { passphrase: target.passphrase } : {}),
       readyTimeout: target.readyTimeoutMs ?? 15_000,
       hostVerifier: (key: Buffer) => {
         offered = key;
