@@ -28,7 +28,7 @@ export function anAmplitudeEvent(n: number, hour: string) {
  * An export archive as the API sends it: `<project>/<project>_<day>_<hour>#<n>.json.gz` entries,
  * each a gzip of JSON lines. `files` holds the lines of each file of each hour.
  */
-export function anExportZip(project: number, hours: Record<string, string[][]>): Uint8Array {
+export function anExportZip(project: number, hours: Record<string, string[][]>, order: "as given" | "reversed" = "as given"): Uint8Array {
   const entries: Record<string, Uint8Array> = {};
   for (const [hour, files] of Object.entries(hours)) {
     const day = `${hour.slice(0, 4)}-${hour.slice(4, 6)}-${hour.slice(6, 8)}`;
@@ -36,7 +36,9 @@ export function anExportZip(project: number, hours: Record<string, string[][]>):
       entries[`${project}/${project}_${day}_${Number(hour.slice(9))}#${i}.json.gz`] = gzipSync(strToU8(`${lines.join("\n")}\n`));
     });
   }
-  return zipSync(entries, { level: 0 });
+  const names = Object.keys(entries);
+  if (order === "reversed") names.reverse();
+  return zipSync(Object.fromEntries(names.map((n) => [n, entries[n] as Uint8Array])), { level: 0 });
 }
 
 /** `count` events of an hour as lines. */

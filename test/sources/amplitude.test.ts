@@ -9,7 +9,7 @@ import { amplitude } from "../../src/sources/amplitude";
 import { DEFAULT_EXPORT, exportStream } from "../../src/sources/amplitude/export-stream";
 import { CorruptArchive, ZipJsonLines } from "../../src/sources/amplitude/zip-lines";
 import { readEnvelopes } from "../helpers/raw-zone";
-import { deliverIngest, fakeClock, logLines, pollEnv, quietLogs } from "../pollers/helpers";
+import { deliverIngest, fakeClock, logLines, pollEnv, quietLogs, sentIds } from "../pollers/helpers";
 import { anExportZip, eventLines } from "./amplitude-fixtures";
 import { StrictVendor } from "./vendor-http";
 
@@ -158,11 +158,16 @@ describe("amplitude: hourly Export API", () => {
     expect(await readCursor(workerEnv.DB, source.name, "export_events")).toBe("20261125T05");
   });
 
-  it("given an hour larger than one step may read, when polled with a budget of one step per invocation, then it continues mid-hour, skipping what is sent, and nothing is lost or doubled", async () => {
+  it("given an hour larger than one step may read, when polled with a budget of one step per invocation and the re-sent archive lists its files in another order, then it continues mid-hour by file and line, and nothing is lost or doubled", async () => {
     const source = anAmplitudeSource({ maxLinesPerStep: 4 });
     await resetCursor(workerEnv.DB, source.name, "export_events", "20261125T05");
-    const zip = anExportZip(7, { "20261125T06": [eventLines("20261125T06", 0, 5), eventLines("20261125T06", 5, 5)] });
-    const vendor = new StrictVendor().on(exportCall("20261125T06"), { body: zip });
+    const files = { "20261125T06": [eventLines("20261125T06", 0, 5), eventLines("20261125T06", 5, 5)] };
+    const vendor = new StrictVendor().on(
+      exportCall("20261125T06"),
+      { body: anExportZip(7, files) },
+      { body: anExportZip(7, files, "reversed") },
+      { body: anExportZip(7, files) },
+    );
     vendor.install();
     const env = ampEnv();
     const clock = fakeClock(NOW);
@@ -179,8 +184,12 @@ describe("amplitude: hourly Export API", () => {
 
     expect(outcomes).toEqual(["continued", "continued", "succeeded"]);
     expect(vendor.hits(exportCall("20261125T06").url)).toBe(3);
+    // Sent exactly once each: the second archive's other file order did not shift what was skipped.
+    expect(sentIds(env.INGEST)).toHaveLength(10);
+    expect(new Set(sentIds(env.INGEST)).size).toBe(10);
     await deliverIngest(env.INGEST);
     const landed = await readEnvelopes(`raw/source=${source.name}/stream=export_events/`);
+    expect(landed).toHaveLength(10);
     expect(landed.map((e) => e._dock.key).sort()).toEqual(
       [...eventLines("20261125T06", 0, 10)].map((l) => (JSON.parse(l) as { uuid: string }).uuid).sort(),
     );

@@ -10,7 +10,7 @@ export interface ExportSettings {
   lagHours: number;
   /** Hours per export request; a range the API refuses as too large is halved. */
   maxHoursPerRequest: number;
-  /** Lines one step reads before it checkpoints (the next step re-opens the range and skips them). */
+  /** Lines one step reads before it checkpoints (the next step re-opens the range and skips what it sent). */
   maxLinesPerStep: number;
   /** The first run's first hour when no AMPLITUDE_EXPORT_START is set: this many hours back. */
   firstRunHours: number;
@@ -18,11 +18,15 @@ export interface ExportSettings {
 
 export const DEFAULT_EXPORT: ExportSettings = { lagHours: 2, maxHoursPerRequest: 24, maxLinesPerStep: 200_000, firstRunHours: 24 };
 
-/** A run's state between steps: the range being read and how many of its lines are already on INGEST. */
+/**
+ * A run's state between steps: the range being read and, per file of its archive, how many lines
+ * are already on INGEST (by file and line, so a re-sent archive whose files come in another order
+ * still resumes exactly).
+ */
 interface ExportState {
   start: Hour;
   end: Hour;
-  skip: number;
+  sent: Record<string, number>;
   corrupt: number;
   samples: string[];
 }
@@ -74,7 +78,7 @@ export function exportStream(settings: ExportSettings = DEFAULT_EXPORT): PollStr
           prior ??
           (() => {
             const r = nextRange(ctx, cursor, s);
-            return r && { ...r, skip: 0, corrupt: 0, samples: [] };
+            return r && { ...r, sent: {}, corrupt: 0, samples: [] };
           })();
         if (!range) return done(undefined, { corrupt: 0, samples: [] });
         return readRange(ctx, range, s);
@@ -105,23 +109,23 @@ async function readRange(ctx: StepContext, state: ExportState, s: ExportSettings
     if (hours <= 1) return { next: "fail", error: `export of hour ${state.start} refused (400): ${body}` };
     const end = addHours(state.start, Math.floor(hours / 2) - 1);
     ctx.log("warn", "amplitude.range_split", { start: state.start, end: state.end, new_end: end, error: body });
-    return { next: "step", state: { ...state, end, skip: 0 } satisfies ExportState };
+    return { next: "step", state: { ...state, end, sent: {} } satisfies ExportState };
   }
 
   const body = opened.response.body;
   if (!body) return afterRange(ctx, state.end, carry, s);
   const zip = new ZipJsonLines();
   const reader = body.getReader();
-  let seen = 0;
   let read = 0;
+  const sent = { ...state.sent };
   let batch: StepRecord[] = [];
   /** Takes lines up to the step's limit; false once the limit is reached (the rest is for the next step). */
   const take = async (lines: ExportLine[]): Promise<boolean> => {
     for (const line of lines) {
-      seen++;
-      if (seen <= state.skip) continue;
+      if (line.line <= (state.sent[line.file] ?? 0)) continue;
       if (read >= s.maxLinesPerStep) return false;
       read++;
+      sent[line.file] = line.line;
       const record = toRecord(line);
       if ("error" in record) {
         carry.corrupt++;
@@ -145,7 +149,7 @@ async function readRange(ctx: StepContext, state: ExportState, s: ExportSettings
       if (!room) {
         await ctx.emit(batch);
         await reader.cancel();
-        return { next: "step", state: { ...state, ...carry, skip: state.skip + read } satisfies ExportState };
+        return { next: "step", state: { ...state, ...carry, sent } satisfies ExportState };
       }
     }
   } catch (err) {
@@ -161,7 +165,7 @@ async function readRange(ctx: StepContext, state: ExportState, s: ExportSettings
 function afterRange(ctx: StepContext, end: Hour, carry: Pick<ExportState, "corrupt" | "samples">, s: ExportSettings): StepResult {
   const next = nextRange(ctx, end, s);
   if (!next) return { ...done(end, carry) };
-  return { next: "step", cursor: end, state: { ...next, skip: 0, ...carry } satisfies ExportState };
+  return { next: "step", cursor: end, state: { ...next, sent: {}, ...carry } satisfies ExportState };
 }
 
 /** One export line as a record: the event keyed by `uuid` (else `$insert_id`), or the line kept raw. */
