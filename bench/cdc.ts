@@ -1,0 +1,211 @@
+/**
+ * CDC sidecar benchmark: one generated workload of 1,000,000 changes (700k inserts, 200k updates,
+ * 100k deletes in 1,000-row transactions), decoded in the same run by
+ *   1. pg_recvlogical with pgoutput, draining its slot to /dev/null (the baseline), and
+ *   2. the sidecar (a child process) decoding, enveloping, signing and delivering to a local sink
+ *      that answers 200 after counting records,
+ * then a 700,000-row single transaction through the sidecar for peak RSS.
+ * Run: npx tsx bench/cdc.ts   (writes the "## CDC sidecar" section of bench/RESULTS.md)
+ */
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
+import { cpus, loadavg, tmpdir } from "node:os";
+import path from "node:path";
+import { PgCluster } from "../sidecar/test/helpers/pg-cluster";
+import { SidecarProcess } from "../sidecar/test/helpers/sidecar-process";
+import { TEST_SECRET } from "../sidecar/test/helpers/webhook-sink";
+
+const BIN = "/usr/lib/postgresql/15/bin";
+const TX_ROWS = 1000;
+
+async function countingSink(): Promise<{ url: string; count: () => number; close: () => void }> {
+  let records = 0;
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      const body = Buffer.concat(chunks).toString("latin1");
+      for (let i = body.indexOf('{"id":"'); i >= 0; i = body.indexOf('{"id":"', i + 7)) records++;
+      res.writeHead(200).end('{"ok":true}');
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+  return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, count: () => records, close: () => server.close() };
+}
+
+/** user + system CPU of a process so far, from /proc (load on the machine does not inflate it). */
+function cpuMs(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+  return (Number(f[11]) + Number(f[12])) * 10;
+}
+
+async function waitUntil(probe: () => boolean | Promise<boolean>, timeoutMs: number, onTick?: () => void): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!(await probe())) {
+    onTick?.();
+    if (Date.now() > until) throw new Error("benchmark timed out");
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+async function main(): Promise<void> {
+  const cluster = await PgCluster.start({ extraConf: "logical_decoding_work_mem = '64MB'\nsynchronous_commit = off" });
+  try {
+    await cluster.sql("CREATE TABLE bench (id bigint PRIMARY KEY, v text, n int, at timestamptz DEFAULT now())");
+    await cluster.sql("CREATE PUBLICATION bench_pub FOR TABLE bench");
+    await cluster.sql("SELECT pg_create_logical_replication_slot('recv', 'pgoutput')");
+    await cluster.sql("SELECT pg_create_logical_replication_slot('dock', 'pgoutput')");
+    const db = await cluster.client();
+    const t0 = Date.now();
+    for (let tx = 0; tx < 700; tx++) {
+      await db.query("INSERT INTO bench (id, v, n) SELECT g, md5(g::text), g FROM generate_series($1::bigint, $2::bigint) g", [
+        tx * TX_ROWS + 1,
+        (tx + 1) * TX_ROWS,
+      ]);
+    }
+    for (let tx = 0; tx < 200; tx++) {
+      await db.query("UPDATE bench SET v = v || 'u', n = n + 1 WHERE id BETWEEN $1 AND $2", [tx * TX_ROWS + 1, (tx + 1) * TX_ROWS]);
+    }
+    for (let tx = 0; tx < 100; tx++) {
+      await db.query("DELETE FROM bench WHERE id BETWEEN $1 AND $2", [600_000 + tx * TX_ROWS + 1, 600_000 + (tx + 1) * TX_ROWS]);
+    }
+    const endLsn = (await db.query("SELECT pg_current_wal_lsn()::text AS l")).rows[0].l as string;
+    await db.end();
+    const genMs = Date.now() - t0;
+    const changes = 1_000_000;
+
+    // 1. pg_recvlogical baseline.
+    const r0 = Date.now();
+    const recv = spawnSync(
+      "runuser",
+      [
+        "-u",
+        "postgres",
+        "--",
+        path.join(BIN, "pg_recvlogical"),
+        "-h",
+        "127.0.0.1",
+        "-p",
+        String(cluster.port),
+        "-U",
+        "postgres",
+        "-d",
+        "postgres",
+        "--slot",
+        "recv",
+        "--start",
+        "-o",
+        "proto_version=1",
+        "-o",
+        "publication_names=bench_pub",
+        "-f",
+        "/dev/null",
+        "-E",
+        endLsn,
+        "--no-loop",
+      ],
+      { encoding: "utf8" },
+    );
+    const recvMs = Date.now() - r0;
+    if (recv.status !== 0) throw new Error(`pg_recvlogical failed: ${recv.stderr}`);
+
+    // 2. The sidecar.
+    const sink = await countingSink();
+    const dir = mkdtempSync(path.join(tmpdir(), "dock-bench-"));
+    const env = {
+      ...cluster.env,
+      WORKER_URL: sink.url,
+      CDC_INGEST_SECRET: TEST_SECRET,
+      CDC_SLOT: "dock",
+      CDC_PUBLICATION: "bench_pub",
+      CDC_SNAPSHOT: "false",
+      CDC_HEALTH_PORT: "0",
+      CDC_HEARTBEAT_MS: "0",
+      CDC_STATE_FILE: path.join(dir, "state.json"),
+    };
+    const log = path.join(dir, "sidecar.log");
+    const proc = new SidecarProcess(env, log);
+    await waitUntil(() => existsSync(log) && readFileSync(log, "utf8").includes('"cdc.streaming"'), 60_000);
+    const s0 = Date.now();
+    const cpu0 = cpuMs(proc.child.pid as number);
+    let peak = 0;
+    await waitUntil(
+      () => sink.count() >= changes + 1,
+      600_000,
+      () => (peak = Math.max(peak, proc.peakRss())),
+    );
+    const sideMs = Date.now() - s0;
+    const sideCpuMs = cpuMs(proc.child.pid as number) - cpu0;
+    peak = Math.max(peak, proc.peakRss());
+    await proc.terminate();
+
+    // 3. One 700,000-row transaction, for peak memory.
+    const big = await cluster.client();
+    await big.query("TRUNCATE bench");
+    await big.end();
+    const before = sink.count();
+    // With the heap capped: V8 otherwise grows its heap lazily well past what is live.
+    const proc2 = new SidecarProcess({ ...env, NODE_OPTIONS: "--max-old-space-size=128" }, log);
+    const big2 = await cluster.client();
+    const b0 = Date.now();
+    await big2.query("INSERT INTO bench (id, v, n) SELECT g, md5(g::text), g FROM generate_series(1, 700000) g");
+    await big2.end();
+    let peakBig = 0;
+    await waitUntil(
+      () => sink.count() >= before + 700_000,
+      600_000,
+      () => (peakBig = Math.max(peakBig, proc2.peakRss())),
+    );
+    const bigMs = Date.now() - b0;
+    peakBig = Math.max(peakBig, proc2.peakRss());
+    await proc2.terminate();
+    sink.close();
+
+    const rate = (n: number, ms: number) => Math.round((n / ms) * 1000);
+    const mb = (b: number) => (b / 1048576).toFixed(0);
+    const cpu = cpus()[0]?.model ?? "unknown";
+    const section = [
+      "## CDC sidecar",
+      "",
+      `Machine: ${cpus().length} cores, ${cpu}; Node ${process.version}; PostgreSQL 15. Date: ${new Date().toISOString().slice(0, 10)}.`,
+      `Workload: ${changes.toLocaleString("en")} changes (700k inserts, 200k updates, 100k deletes) in 1,000-row transactions, generated in ${(genMs / 1000).toFixed(1)} s, decoded twice from two slots in the same run.`,
+      "",
+      "| what | time | changes/s | vs pg_recvlogical | peak RSS |",
+      "|---|---|---|---|---|",
+      `| pg_recvlogical, pgoutput → /dev/null (baseline) | ${(recvMs / 1000).toFixed(1)} s | ${rate(changes, recvMs).toLocaleString("en")} | 1.00× | – |`,
+      `| sidecar: decode + envelope + _dock.id + signed POST to a local counting sink | ${(sideMs / 1000).toFixed(1)} s (CPU ${(sideCpuMs / 1000).toFixed(1)} s) | ${rate(changes, sideMs).toLocaleString("en")} (${rate(changes, sideCpuMs).toLocaleString("en")} per CPU-second) | ${(recvMs / sideMs).toFixed(2)}× | ${mb(peak)} MB |`,
+      `| sidecar: one 700,000-row transaction (insert → all delivered), \`--max-old-space-size=128\` | ${(bigMs / 1000).toFixed(1)} s | ${rate(700_000, bigMs).toLocaleString("en")} | – | ${mb(peakBig)} MB |`,
+      "",
+      "The sidecar runs as `node --import tsx sidecar/src/main.ts` with default batch settings (5,000 records / 4 MB, 4 in flight); the sink",
+      "counts records and answers 200 without verifying signatures. Peak RSS is VmHWM of the sidecar process (tsx's loader alone is ~100 MB).",
+      `Load average during the run: ${loadavg()
+        .map((l) => l.toFixed(1))
+        .join(
+          ", ",
+        )} on ${cpus().length} cores (other work shared the machine), so wall times are pessimistic: the sidecar got ${((sideCpuMs / sideMs) * 100).toFixed(0)} % of one core while it ran; changes per CPU-second is the steadier figure.`,
+      "Targets not met: ≥ 1.0× pg_recvlogical (per-change sha256, JSON escaping of each line into its bundle, and GC dominate the profile),",
+      "and peak RSS ≤ 256 MB without a heap cap (V8 grows lazily: ~290 MB uncapped, while the live set fits a 96–128 MB heap).",
+      "Not measured here: end to end into the raw zone through `wrangler dev`, and the full refresh of a 1M-row table.",
+      "",
+    ].join("\n");
+    const file = path.join(import.meta.dirname, "RESULTS.md");
+    const current = existsSync(file) ? readFileSync(file, "utf8") : "# Benchmark results\n\n";
+    const start = current.indexOf("## CDC sidecar");
+    let next = start >= 0 ? current.indexOf("\n## ", start + 1) : -1;
+    if (next >= 0) next += 1;
+    const updated =
+      start < 0
+        ? `${current.trimEnd()}\n\n${section}`
+        : `${current.slice(0, start)}${section}${next >= 0 ? `\n${current.slice(next)}` : ""}`;
+    writeFileSync(file, updated);
+    console.log(section);
+  } finally {
+    cluster.stop();
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
