@@ -102,6 +102,26 @@ describe("intercom polling: search on updated_at", () => {
     expect(vendor.requests[1]?.body).toBe(vendor.requests[0]?.body);
   });
 
+  it("given an answer saying the rate window is spent (X-RateLimit-Remaining 0), when polled, then the source holds back until X-RateLimit-Reset", async () => {
+    const source = renamed(intercom);
+    const clock = fakeClock();
+    const reset = Math.floor(clock.now() / 1000) + 6;
+    const vendor = new VendorMock().on(`${API}/contacts/search`, {
+      body: searchAnswer("contacts", [anIntercomContact()]),
+      headers: { "x-ratelimit-limit": "1666", "x-ratelimit-remaining": "0", "x-ratelimit-reset": String(reset) },
+    });
+    vendor.install();
+    const waits: [number, string][] = [];
+
+    const out = await run(pollEnv({ INTERCOM_ACCESS_TOKEN: TOKEN }), source, "contacts", {
+      clock,
+      onWait: (ms, why) => waits.push([ms, why]),
+    });
+
+    expect(out.status).toBe("succeeded");
+    expect(waits).toEqual([[6000, "usage"]]);
+  });
+
   it("given an invalid access token (401), when polled, then the run fails clearly without the token", async () => {
     const source = renamed(intercom);
     const vendor = new VendorMock().on(`${API}/contacts/search`, {

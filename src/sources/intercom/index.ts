@@ -2,7 +2,7 @@ import { defineSource } from "../define-source";
 import { intercomWebhookRecords } from "./events";
 import { intercomScheme } from "./signature";
 import { intercomReconcile } from "./reconcile";
-import { intercomAuth, intercomBaseUrl } from "./auth";
+import { intercomAuth, intercomBaseUrl, intercomThrottle } from "./auth";
 import { intercomStreams } from "./streams";
 
 /** Intercom webhooks. Secret: the app's client secret (Developer Hub → Basic information). */
@@ -15,5 +15,6 @@ export const intercom = defineSource({
   auth: intercomAuth,
   // A private app's 10,000 calls a minute (Intercom spreads them over 10-second windows).
   rateLimit: { requests: 10_000, perSeconds: 60 },
+  throttle: intercomThrottle,
   streams: intercomStreams,
 });
