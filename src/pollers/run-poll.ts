@@ -7,6 +7,7 @@ import { baseRequest, laterCursor, pageCursor, readCursor } from "./cursor";
 import { DeferRun, fetchPage, type HttpContext, PollFailure, QuotaExhausted, requestUrl } from "./http";
 import { byStream, MalformedPage, parsePage, type RoutedRecord, routedEnvelopes } from "./page-records";
 import { PaginationError, paginationStyle } from "./pagination";
+import { keysetStyle } from "./keyset";
 import { localGate, openGate, parseFraction, type RateGate, slotIntervalMs } from "./rate-gate";
 import type { RateLimiter } from "./rate-limiter-do";
 import type { BackoffOptions } from "./retry";
@@ -150,7 +151,10 @@ export async function runPollStep(env: PollEnv, source: PollSource, job: PollJob
   let state = stored.state;
   let stateText = stored.stateText;
   const budget = { ...DEFAULT_BUDGET, ...deps.budget };
-  const style = paginationStyle(stream.pagination);
+  const style =
+    pattern === "poll" && stream.cursor?.keyset && stream.cursor.ascending
+      ? keysetStyle(paginationStyle(stream.pagination), stream.cursor.param)
+      : paginationStyle(stream.pagination);
   const ctx = { pageSize: stream.pageSize ?? 100, env };
   const first = style.first(baseRequest(stream.path, stream.params, pattern === "poll" ? stream.cursor : undefined, state.cursorFrom), ctx);
   // A source that is not configured (its base URL needs an unset variable) fails the run, not the job.
@@ -275,6 +279,7 @@ export async function runPollStep(env: PollEnv, source: PollSource, job: PollJob
     else for (const [name, records] of byStream(routed)) await enqueueRecords(env, { ...head, stream: name }, records);
     pagesNow++;
 
+    const pageMax = cursorSpec ? pageCursor(cursorSpec, parsed.cursorValues, parsed.json) : null;
     const response: PageResponse = {
       status: 200,
       headers,
@@ -283,6 +288,8 @@ export async function runPollStep(env: PollEnv, source: PollSource, job: PollJob
       count: parsed.spans.length,
       firstKey: parsed.keys[0],
       lastKey: parsed.keys[parsed.keys.length - 1],
+      firstCursor: parsed.cursorValues[0],
+      maxCursor: pageMax ?? undefined,
     };
     const nextState: RunState = {
       ...state,
@@ -291,7 +298,7 @@ export async function runPollStep(env: PollEnv, source: PollSource, job: PollJob
       parts: state.parts + parts,
       retriesLeft: http.budget.retriesLeft,
       lastPageHash: pageHash,
-      cursorMax: cursorSpec ? laterCursor(cursorSpec, state.cursorMax, pageCursor(cursorSpec, parsed.cursorValues, parsed.json)) : null,
+      cursorMax: cursorSpec ? laterCursor(cursorSpec, state.cursorMax, pageMax) : null,
       emptyStreak: parsed.spans.length === 0 ? state.emptyStreak + 1 : 0,
     };
     let next: ReturnType<typeof style.next>;

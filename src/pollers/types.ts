@@ -49,6 +49,9 @@ export interface PageResponse {
   /** The first and last record's primary key, for starting_after / ending_before. */
   firstKey?: string;
   lastKey?: string;
+  /** The first and the highest cursor value on the page, as the vendor wrote them (updated_at or id cursors). */
+  firstCursor?: string;
+  maxCursor?: string;
 }
 
 /** Where a style says the next page is; null when the stream is done. Must be JSON-serialisable. */
@@ -105,6 +108,12 @@ export interface CursorSpec {
    * checkpoint, so a failed run keeps its progress. Otherwise it moves when the run succeeds.
    */
   ascending?: boolean;
+  /**
+   * With `ascending`: fetch each next page from the highest cursor value seen (`param >= value`)
+   * instead of the vendor's page token, so rows that move while a run pages cannot be skipped
+   * (see keyset.ts). For vendors whose page tokens are offsets.
+   */
+  keyset?: boolean;
 }
 
 export interface RateLimitSpec {

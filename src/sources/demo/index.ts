@@ -16,7 +16,8 @@ export const demo = defineRestSource({
       path: "/v1/items",
       records: "data",
       primaryKey: "id",
-      cursor: { kind: "updated_at", field: "updated_at", param: "updated_since", lookbackSeconds: 60, ascending: true },
+      // The demo's page token is an offset: keyset continuation keeps rows edited mid-run from being skipped.
+      cursor: { kind: "updated_at", field: "updated_at", param: "updated_since", lookbackSeconds: 60, ascending: true, keyset: true },
       pagination: { style: "cursor", path: "next_cursor", param: "cursor", hasMorePath: "has_more", limitParam: "limit" },
       pageSize: 100,
       intervalMinutes: 5,
