@@ -117,6 +117,23 @@ describe("alerts", () => {
     ]);
   });
 
+  it("given reconciliation gaps in the ledger, then gaps-found alerts once, and recovers when the day is complete", async () => {
+    const now = new Date();
+    const r = receiver();
+    const day = now.toISOString().slice(0, 10);
+    await env.DB.prepare(
+      "INSERT INTO reconcile_ledger (source, day, expected, received, recovered, missing, status, updated_at) VALUES ('stripe', ?1, 9, 6, 1, 2, 'incomplete', ?1)",
+    )
+      .bind(day)
+      .run();
+    await evaluateAlerts(alertEnv, [], now, r.fetcher);
+    await evaluateAlerts(alertEnv, [], now, r.fetcher);
+    expect(r.posts.map((p) => [p.dock.kind, p.dock.subject, p.dock.condition])).toEqual([["alert", "reconciliation stripe", "gaps-found"]]);
+    await env.DB.prepare("UPDATE reconcile_ledger SET missing = 0, recovered = 3, status = 'complete' WHERE source = 'stripe'").run();
+    await evaluateAlerts(alertEnv, [], now, r.fetcher);
+    expect(r.posts.map((p) => p.dock.kind)).toEqual(["alert", "recovery"]);
+  });
+
   it("given no ALERT_WEBHOOK_URL, then nothing is posted and nothing is remembered", async () => {
     const now = new Date();
     const r = receiver();

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { sidecarCondition } from "../../src/ops/sidecar-health";
 import { defaultSlo } from "../../src/ops/slo";
 import { judgeStream, type StreamFacts } from "../../src/ops/states";
 
@@ -112,5 +113,33 @@ describe("freshness states", () => {
 
   it("given a poll stream that never succeeded, then late (it should have run by now)", () => {
     expect(judgeStream(poll({ recentRuns: [] }), NOW)).toMatchObject({ state: "late", lagSeconds: null });
+  });
+});
+
+describe("sidecar condition", () => {
+  const base = {
+    source: "app_db",
+    slot: "loading_dock",
+    state: "streaming",
+    slotLagBytes: 1024,
+    walStatus: "reserved",
+    safeWalSize: 1 << 30,
+    heartbeatAt: minutesAgo(1),
+    durableLsn: "0/1",
+    error: null,
+    reportedAt: minutesAgo(0.5),
+  };
+
+  it("given reports over time, then ok, silent, slot-lag (unreserved, bytes, no heartbeat) and failing (lost, failed)", () => {
+    expect(sidecarCondition(base, NOW).condition).toBe("ok");
+    expect(sidecarCondition({ ...base, reportedAt: minutesAgo(6) }, NOW)).toMatchObject({ condition: "silent" });
+    expect(sidecarCondition({ ...base, walStatus: "unreserved" }, NOW).condition).toBe("slot-lag");
+    expect(sidecarCondition({ ...base, slotLagBytes: 2 * 1024 ** 3 }, NOW).reason).toBe(`slot lag ${2 * 1024 ** 3} bytes`);
+    expect(sidecarCondition({ ...base, heartbeatAt: minutesAgo(6) }, NOW).condition).toBe("slot-lag");
+    expect(sidecarCondition({ ...base, walStatus: "lost" }, NOW).condition).toBe("failing");
+    expect(sidecarCondition({ ...base, state: "failed", error: "replication slot dropped" }, NOW)).toMatchObject({
+      condition: "failing",
+      reason: "sidecar failed: replication slot dropped",
+    });
   });
 });
