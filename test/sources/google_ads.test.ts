@@ -135,6 +135,33 @@ describe("google ads: GAQL reports", () => {
     });
   });
 
+  it("given the campaigns dimension, when the nightly refresh runs, then the query has no date window and every campaign, removed ones too, lands in the snapshot", async () => {
+    const source = aGoogleAdsSource();
+    const campaign = (id: string, status: string) => ({
+      customer: { id: A },
+      campaign: { resourceName: `customers/${A}/campaigns/${id}`, id, name: `C${id}`, status },
+    });
+    const vendor = withToken(new StrictVendor()).on(
+      search(A, {
+        query:
+          "SELECT customer.id, campaign.resource_name, campaign.id, campaign.name, campaign.status, campaign.serving_status, campaign.advertising_channel_type, campaign.bidding_strategy_type, campaign.start_date, campaign.end_date, campaign_budget.amount_micros FROM campaign",
+      }),
+      { body: aSearchAnswer([campaign("11", "ENABLED"), campaign("12", "REMOVED")]).json() },
+    );
+    vendor.install();
+    const env = adsEnv(A);
+    const job = { kind: "full_refresh" as const, source: source.name, stream: "campaigns", run_id: `fr-${source.name}-dim` };
+    const out = await runPollStep(env, source, job, { clock: fakeClock(Date.parse("2026-11-25T03:00:00Z")), gate: openGate });
+
+    expect(vendor.unexpected).toEqual([]);
+    expect(out).toMatchObject({ status: "succeeded", records: 2 });
+    await deliverIngest(env.INGEST);
+    expect((await readEnvelopes(snapshotPrefix(source.name, "campaigns", job.run_id))).map((r) => r._dock.key).sort()).toEqual([
+      `customers/${A}/campaigns/11`,
+      `customers/${A}/campaigns/12`,
+    ]);
+  });
+
   it("given RESOURCE_EXHAUSTED with a 20 s retry_delay, when the report runs, then it waits at least 20 s and continues", async () => {
     const source = aGoogleAdsSource();
     const vendor = withToken(new StrictVendor()).on(

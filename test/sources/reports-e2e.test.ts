@@ -29,7 +29,13 @@ const daysBack = (days: number) => new Date(Date.parse(`${today()}T00:00:00Z`) -
 
 describe("report sources end to end: JOBS consumer → registered source → INGEST → raw writer", () => {
   it("given the registered google_ads source and a nightly job on JOBS, when the consumer runs it, then the window's rows land in a snapshot with a manifest", async () => {
-    expect(findSource("google_ads")?.streams?.map((s) => s.name)).toEqual(["campaign_daily", "ad_group_daily", "change_status"]);
+    expect(findSource("google_ads")?.streams?.map((s) => s.name)).toEqual([
+      "campaign_daily",
+      "ad_group_daily",
+      "campaigns",
+      "ad_groups",
+      "change_status",
+    ]);
     const vendor = new StrictVendor()
       .on(
         {

@@ -11,7 +11,7 @@ export interface GaqlReport {
 const METRICS =
   "metrics.impressions, metrics.clicks, metrics.cost_micros, metrics.conversions, metrics.conversions_value, metrics.all_conversions, metrics.view_through_conversions";
 
-/** Campaign and ad-group daily performance: what most marketing models start from. */
+/** Campaign and ad-group daily performance (what most marketing models start from), and their dimensions. */
 export const DEFAULT_REPORTS: GaqlReport[] = [
   {
     name: "campaign_daily",
@@ -22,6 +22,19 @@ export const DEFAULT_REPORTS: GaqlReport[] = [
     name: "ad_group_daily",
     query: `SELECT customer.id, campaign.id, ad_group.resource_name, ad_group.id, ad_group.name, ad_group.status, segments.date, ${METRICS} FROM ad_group WHERE segments.date BETWEEN '{from}' AND '{to}'`,
     key: ["adGroup.resourceName", "segments.date"],
+  },
+  // The dimensions the daily rows join to, whole each night (no window: no {from}/{to}); REMOVED ones included.
+  {
+    name: "campaigns",
+    query:
+      "SELECT customer.id, campaign.resource_name, campaign.id, campaign.name, campaign.status, campaign.serving_status, campaign.advertising_channel_type, campaign.bidding_strategy_type, campaign.start_date, campaign.end_date, campaign_budget.amount_micros FROM campaign",
+    key: ["campaign.resourceName"],
+  },
+  {
+    name: "ad_groups",
+    query:
+      "SELECT customer.id, campaign.id, ad_group.resource_name, ad_group.id, ad_group.name, ad_group.status, ad_group.type FROM ad_group",
+    key: ["adGroup.resourceName"],
   },
 ];
 
