@@ -66,7 +66,7 @@ export class BatchPipeline {
       list = [];
       this.open.byStream.set(record.stream, list);
     }
-    list.push({ id: record.id, line: record.line });
+    list.push(record);
     if (this.open.records === 0) this.tracker.opened();
     this.open.records++;
     this.open.bytes += record.line.length + 64;
