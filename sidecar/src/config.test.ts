@@ -1,3 +1,7 @@
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "./config";
 
@@ -33,5 +37,28 @@ describe("loadConfig", () => {
     for (const name of ["CDC_INGEST_SECRET", "CDC_SLOT", "PGPORT", "CDC_BATCH_MAX_BYTES"]) expect(text).toContain(name);
     expect(text).not.toContain("not-base64");
     expect(() => loadConfig({ CDC_INGEST_SECRET: base.CDC_INGEST_SECRET })).toThrow(/WORKER_URL/);
+  });
+
+  it("given CDC_CONFIG_FILE, when loaded, then its values apply and the environment wins; a broken file is a clear error", () => {
+    const file = path.join(mkdtempSync(path.join(tmpdir(), "dock-cfg-")), "cdc.json");
+    writeFileSync(file, JSON.stringify({ ...base, CDC_SLOT: "from_file", CDC_MAX_IN_FLIGHT: 2 }));
+    expect(loadConfig({ CDC_CONFIG_FILE: file })).toMatchObject({ CDC_SLOT: "from_file", CDC_MAX_IN_FLIGHT: 2 });
+    expect(loadConfig({ CDC_CONFIG_FILE: file, CDC_SLOT: "from_env" }).CDC_SLOT).toBe("from_env");
+    writeFileSync(file, "{not json");
+    expect(() => loadConfig({ CDC_CONFIG_FILE: file })).toThrow(/CDC_CONFIG_FILE/);
+  });
+
+  it("given a bad setting, when the entry point starts, then it exits 2 with one JSON log line naming it, without the secret", () => {
+    const secret = "whsec_c2VjcmV0LXZhbHVlLXRoYXQtbXVzdC1ub3QtbGVhaw==";
+    const run = spawnSync(process.execPath, ["--import", "tsx", path.join(import.meta.dirname, "main.ts")], {
+      env: { PATH: process.env.PATH ?? "", WORKER_URL: "not a url", CDC_INGEST_SECRET: secret },
+      encoding: "utf8",
+      cwd: path.join(import.meta.dirname, "../.."),
+    });
+    expect(run.status).toBe(2);
+    const line = JSON.parse(run.stdout.trim().split("\n")[0] ?? "{}");
+    expect(line).toMatchObject({ level: "error", event: "cdc.config_invalid", pattern: "cdc" });
+    expect(line.error).toContain("WORKER_URL");
+    expect(run.stdout + run.stderr).not.toContain("c2VjcmV0");
   });
 });
