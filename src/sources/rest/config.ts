@@ -73,6 +73,7 @@ const cursor = z
       .optional(),
     format: z.enum(["iso", "unix", "unix_ms"]).optional(),
     ascending: z.boolean().optional(),
+    keyset: z.boolean().optional(),
   })
   .strict();
 
