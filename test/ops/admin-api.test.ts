@@ -224,6 +224,19 @@ describe("admin API", () => {
     expect(jobs.sent).toEqual([]);
   });
 
+  it("given a declared SLO, then the stream is judged by it; a nonsense SLO is 400", async () => {
+    await aRun(new Date(), { source: "opspoll", stream: "items", records: 3, minutesAgo: 45 });
+    const before = (await (await call("GET", "/admin/health")).json()) as { streams: { stream: string; state: string }[] };
+    expect(before.streams.find((s) => s.stream === "items")?.state).toBe("late");
+    expect((await call("PUT", "/admin/streams/opspoll/items/slo", { max_silence_minutes: 120, zero_record_runs: 5 })).status).toBe(200);
+    const after = (await (await call("GET", "/admin/health")).json()) as {
+      streams: { stream: string; state: string; slo_seconds: number; zero_record_runs: number }[];
+    };
+    expect(after.streams.find((s) => s.stream === "items")).toMatchObject({ state: "fresh", slo_seconds: 7200, zero_record_runs: 5 });
+    expect((await call("PUT", "/admin/streams/opspoll/items/slo", { max_silence_minutes: 0 })).status).toBe(400);
+    expect((await audit()).map((r) => [r.action, r.status]).filter(([a]) => a === "declare slo")).toEqual([["declare slo", 200]]);
+  });
+
   it("given runs, then list runs filters by source, stream and status, newest first", async () => {
     const now = new Date();
     await aRun(now, { source: "opspoll", stream: "items", records: 1, minutesAgo: 30 });
