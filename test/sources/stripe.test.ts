@@ -113,6 +113,28 @@ describe("stripe polling: the events stream", () => {
     expect(lines[0]?._dock).toMatchObject({ stream: "customers", key: "cus_gone", op: "delete", version: "evt_del", pattern: "poll" });
   });
 
+  it("given a run that fails on page 2, when polled, then the cursor stays where it was (pages come newest first) and the next run repeats from it", async () => {
+    const source = renamed(stripe);
+    const env = pollEnv({ STRIPE_API_KEY: KEY });
+    await resetCursor(env.DB, source.name, "events", String(STRIPE_T0));
+    const vendor = new VendorMock()
+      .on(`${API}/events?created[gte]=${STRIPE_T0 - 300}&limit=100`, {
+        body: stripeList("/v1/events", [aStripeEvent("evt_new").createdAt(STRIPE_T0 + 900)], true),
+      })
+      .on(`${API}/events?created[gte]=${STRIPE_T0 - 300}&limit=100&starting_after=evt_new`, {
+        status: 400,
+        body: stripeError("invalid_request_error", "No such event: 'evt_new'"),
+      });
+    vendor.install();
+
+    const out = await run(env, source, "events");
+
+    expect(out.status).toBe("failed");
+    expect(out.error).toContain("No such event");
+    // The newest event was read, but older ones of this run were not: moving to its time would skip them.
+    expect(await storedCursor(source, "events")).toBe(String(STRIPE_T0));
+  });
+
   it("given Stripe answers 429 (rate limited), when polled, then the same request is retried after a jittered backoff and the run completes", async () => {
     const source = renamed(stripe);
     const vendor = new VendorMock().on(
