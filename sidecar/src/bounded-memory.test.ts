@@ -30,7 +30,6 @@ describe("a 700,000-row transaction (real PostgreSQL 15, sidecar as a child proc
       CDC_TABLES: "public.wide",
       CDC_BATCH_MAX_RECORDS: "5000",
       CDC_MAX_IN_FLIGHT: "2",
-      NODE_OPTIONS: "--max-old-space-size=96 --max-semi-space-size=8",
     });
     const proc = new SidecarProcess(env, logFile);
     await waitFor(

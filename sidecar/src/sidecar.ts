@@ -197,7 +197,7 @@ export class Sidecar {
     void this.finish(err);
   }
 
-  private deliver(id: string, body: string, records: number): Promise<void> {
+  private deliver(id: string, body: string | Buffer, records: number): Promise<void> {
     const started = Date.now();
     return this.sender.send(id, body).then(() => {
       this.metrics.records_delivered += records;

@@ -10,7 +10,7 @@ export interface PipelineOptions {
   /** How long a batch with a commit in it may wait for more changes before it is sent. */
   lingerMs: number;
   startLsn: bigint;
-  send: (messageId: string, body: string, records: number) => Promise<void>;
+  send: (messageId: string, body: Buffer, records: number) => Promise<void>;
   onDurable: (lsn: bigint) => void;
   onFatal: (err: Error) => void;
   now?: () => string;
@@ -113,10 +113,13 @@ export class BatchPipeline {
       texts.push(...packStream(head, records));
     }
     const messageId = `${this.opts.runId}-${this.batchCounter++}`;
+    // Only the encoded body stays alive while the delivery is out: records and texts become garbage now.
+    const records = batch.records;
+    const body = Buffer.from(deliveryBody(texts), "utf8");
     const p = this.opts
-      .send(messageId, deliveryBody(texts), batch.records)
+      .send(messageId, body, records)
       .then(() => {
-        this.delivered += batch.records;
+        this.delivered += records;
         this.settle(seq);
       })
       .catch((err: Error) => {

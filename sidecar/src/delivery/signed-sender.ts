@@ -51,8 +51,8 @@ export class SignedSender {
     for (const wake of this.wakers) wake();
   }
 
-  async send(messageId: string, text: string): Promise<void> {
-    const body = Buffer.from(text, "utf8");
+  async send(messageId: string, payload: string | Buffer): Promise<void> {
+    const body = typeof payload === "string" ? Buffer.from(payload, "utf8") : payload;
     for (let attempt = 0; ; attempt++) {
       if (this.aborted) throw new DeliveryAborted("delivery aborted by shutdown");
       let status: number | undefined;
