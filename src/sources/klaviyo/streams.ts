@@ -25,7 +25,7 @@ export const klaviyoEvents: PollStream = {
   intervalMinutes: 15,
 };
 
-/** Profiles by `updated` (the version), 100 a page. Deleted (privacy-erased) profiles vanish: no delete records. */
+/** Profiles by `updated` (the version), 100 a page. Deleted profiles vanish (Klaviyo lists them only in its app): no delete records. */
 export const klaviyoProfiles: PollStream = {
   name: "profiles",
   path: "/api/profiles",
