@@ -85,6 +85,17 @@ export function buildProgram() {
     });
 
   program
+    .command("slo <stream>")
+    .description("declare <source>.<stream>'s SLO: minutes of silence before it is late, empty runs before zero-record")
+    .requiredOption("--minutes <n>", "max silence in minutes", (v) => Number.parseInt(v, 10))
+    .option("--zero-runs <n>", "empty runs before zero-record", (v) => Number.parseInt(v, 10), 3)
+    .action(async (name, o) =>
+      print(
+        await api(conn(), "PUT", `${streamPath(splitStream(name))}/slo`, { max_silence_minutes: o.minutes, zero_record_runs: o.zeroRuns }),
+      ),
+    );
+
+  program
     .command("runs")
     .description("recent runs, newest first")
     .option("--source <source>")

@@ -119,6 +119,12 @@ describe("status page in Chromium, and the dock CLI, against wrangler dev", () =
     const json = JSON.parse(dock("status", "--json").stdout) as { streams: { source: string; stream: string; state: string }[] };
     expect(json.streams.find((s) => s.source === "stripe")?.state).toBe("paused");
 
+    // A declared SLO of 2 hours makes billing.invoices (last success 40 minutes ago) fresh.
+    expect(dock("slo", "billing.invoices", "--minutes", "120").status).toBe(0);
+    const afterSlo = JSON.parse(dock("status", "--json").stdout) as { streams: { source: string; state: string; slo_seconds: number }[] };
+    expect(afterSlo.streams.find((s) => s.source === "billing")).toMatchObject({ state: "fresh", slo_seconds: 7200 });
+    expect(dock("slo", "billing.invoices", "--minutes", "30").status).toBe(0); // back to the default: late again
+
     const runs = dock("runs", "--source", "erp", "--status", "failed");
     expect(runs.stdout).toContain("HTTP 401 at page 1");
     const pulled = dock("raw", "pull", lake);
