@@ -97,11 +97,12 @@ describe("salesforce polling: REST queryAll", () => {
     expect(await runRow(out.runId)).toMatchObject({ status: "paused", records: 1 });
     expect(await storedCursor(source, "account")).toBe("2026-11-25T07:03:00.000Z");
     const schedule = await workerEnv.DB.prepare(
-      "SELECT last_status, active_run_id FROM poll_schedule WHERE source = ? AND stream = 'account'",
+      "SELECT last_status, active_run_id, next_due_at FROM poll_schedule WHERE source = ? AND stream = 'account'",
     )
       .bind(source.name)
       .first();
-    expect(schedule).toEqual({ last_status: "paused", active_run_id: null });
+    // Due again an hour after the pause (the fake clock stands at 08:00), not at the usual interval.
+    expect(schedule).toEqual({ last_status: "paused", active_run_id: null, next_due_at: "2026-11-25T09:00:00.000Z" });
     expect(vendor.requests.filter((r) => r.url === `${V}/query/01gxx-2`)).toHaveLength(1);
   });
 
