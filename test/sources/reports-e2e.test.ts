@@ -3,10 +3,11 @@ import { env as workerEnv } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { snapshotManifestKey, snapshotPrefix } from "../../src/envelope/raw-keys";
 import { readCursor, resetCursor } from "../../src/pollers/cursor";
+import { fullRefreshJobs } from "../../src/pollers/schedule";
 import { processJobsBatch } from "../../src/queue-consumers/jobs-consumer";
 import { addHours, lastCompleteHour } from "../../src/sources/amplitude/export-hours";
 import { clearTokenCache } from "../../src/sources/rest/auth";
-import { findSource } from "../../src/sources/registry";
+import { findSource, sources } from "../../src/sources/registry";
 import { readEnvelopes } from "../helpers/raw-zone";
 import { deliverIngest, pollEnv, quietLogs } from "../pollers/helpers";
 import { anExportZip, eventLines } from "./amplitude-fixtures";
@@ -26,6 +27,33 @@ function jobBatch(body: unknown) {
 }
 const today = () => new Date().toISOString().slice(0, 10);
 const daysBack = (days: number) => new Date(Date.parse(`${today()}T00:00:00Z`) - days * 86_400_000).toISOString().slice(0, 10);
+
+describe("report sources: the nightly schedule", () => {
+  const reportJobs = (env: Record<string, unknown>) =>
+    fullRefreshJobs(sources, env, new Date("2026-11-25T03:00:00Z"))
+      .filter((j) => j.source === "google_ads" || j.source === "meta_ads")
+      .map((j) => `${j.source}.${j.stream}`);
+
+  it("given no credentials, when the nightly refresh is planned, then no report job is queued (nothing to fail every night)", () => {
+    expect(reportJobs({})).toEqual([]);
+  });
+
+  it("given both sources configured, when the nightly refresh is planned, then every report stream gets a job", () => {
+    const env = {
+      GOOGLE_ADS_DEVELOPER_TOKEN: "d",
+      GOOGLE_ADS_CUSTOMER_IDS: "1234567890",
+      META_ADS_ACCESS_TOKEN: "t",
+      META_ADS_ACCOUNT_IDS: "1",
+    };
+    expect(reportJobs(env)).toEqual([
+      "google_ads.campaign_daily",
+      "google_ads.ad_group_daily",
+      "google_ads.campaigns",
+      "google_ads.ad_groups",
+      "meta_ads.ads_insights",
+    ]);
+  });
+});
 
 describe("report sources end to end: JOBS consumer → registered source → INGEST → raw writer", () => {
   it("given the registered google_ads source and a nightly job on JOBS, when the consumer runs it, then the window's rows land in a snapshot with a manifest", async () => {
