@@ -4,7 +4,6 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { type Browser, chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-// @ts-expect-error plain JS module
 import { startWranglerDev } from "../bench/lib/wrangler-dev.mjs";
 // @ts-expect-error plain JS module
 import { loadDevVars } from "../scripts/dev-vars.mjs";

@@ -14,14 +14,11 @@ import { DuckDBInstance } from "@duckdb/node-api";
 import { serve } from "@hono/node-server";
 import { Hono } from "hono";
 import Stripe from "stripe";
-// @ts-expect-error plain JS module
 import { writeSection } from "../bench/lib/results.mjs";
-// @ts-expect-error plain JS module
 import { freePort, startWranglerDev } from "../bench/lib/wrangler-dev.mjs";
 import { startDemoVendor } from "../demo/server";
 import { PgCluster } from "../sidecar/test/helpers/pg-cluster";
 import { SidecarProcess } from "../sidecar/test/helpers/sidecar-process";
-// @ts-expect-error plain JS module
 import { rawPull } from "./raw-pull.mjs";
 
 const args = process.argv.slice(2);

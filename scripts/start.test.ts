@@ -5,7 +5,6 @@ import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { afterAll, describe, expect, it } from "vitest";
-// @ts-expect-error plain JS module
 import { rawPull } from "./raw-pull.mjs";
 
 async function freePort(): Promise<number> {

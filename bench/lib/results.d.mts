@@ -1,0 +1,2 @@
+export function machine(): string;
+export function writeSection(title: string, body: string): void;
