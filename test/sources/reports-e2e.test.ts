@@ -38,6 +38,25 @@ describe("report sources: the nightly schedule", () => {
     expect(reportJobs({})).toEqual([]);
   });
 
+  it("given a stray job for a source whose secrets are gone, when it runs, then the run fails saying what is missing, without a request", async () => {
+    const vendor = new StrictVendor();
+    vendor.install();
+    const env = pollEnv({ GOOGLE_ADS_CUSTOMER_IDS: "1234567890" });
+    await processJobsBatch(
+      env as never,
+      jobBatch({ kind: "full_refresh", source: "google_ads", stream: "ad_groups", run_id: `fr-gads-stray-${Date.now()}` }),
+    );
+    const run = await workerEnv.DB.prepare(
+      "SELECT status, error FROM runs WHERE source = 'google_ads' AND stream = 'ad_groups' ORDER BY started_at DESC LIMIT 1",
+    ).first<{ status: string; error: string }>();
+
+    expect(run).toEqual({
+      status: "failed",
+      error: "Google Ads is not configured: set GOOGLE_ADS_DEVELOPER_TOKEN, GOOGLE_ADS_CUSTOMER_IDS",
+    });
+    expect(vendor.requests).toHaveLength(0);
+  });
+
   it("given both sources configured, when the nightly refresh is planned, then every report stream gets a job", () => {
     const env = {
       GOOGLE_ADS_DEVELOPER_TOKEN: "d",

@@ -1,10 +1,13 @@
+import { PollFailure } from "../../pollers/http";
 import type { PollSource } from "../../pollers/types";
 import { restAuth } from "../rest/auth";
 import { exportStream } from "./export-stream";
 
-/** Amplitude's API root; empty (not configured: nothing is scheduled) until AMPLITUDE_API_KEY is set. */
+/** Amplitude's API root; until AMPLITUDE_API_KEY is set the pull is not configured (nothing is scheduled, a stray job fails saying so). */
 function exportBaseUrl(env: Record<string, unknown>): string {
-  if (typeof env.AMPLITUDE_API_KEY !== "string" || env.AMPLITUDE_API_KEY === "") return "";
+  if (typeof env.AMPLITUDE_API_KEY !== "string" || env.AMPLITUDE_API_KEY === "") {
+    throw new PollFailure("the Export API pull is not configured: set AMPLITUDE_API_KEY, AMPLITUDE_SECRET_KEY");
+  }
   return env.AMPLITUDE_REGION === "eu" ? "https://analytics.eu.amplitude.com" : "https://amplitude.com";
 }
 

@@ -26,7 +26,8 @@ export const googleAdsAuth: PollAuth = {
   credentials: async (env, opts) => {
     const base = await oauth.credentials(env, opts);
     const developerToken = env.GOOGLE_ADS_DEVELOPER_TOKEN;
-    if (typeof developerToken !== "string" || developerToken === "") throw new AuthError("env var GOOGLE_ADS_DEVELOPER_TOKEN is not set");
+    if (typeof developerToken !== "string" || developerToken === "")
+      throw new AuthError("GOOGLE_ADS_DEVELOPER_TOKEN, the developer token, is not set");
     const login =
       typeof env.GOOGLE_ADS_LOGIN_CUSTOMER_ID === "string" && env.GOOGLE_ADS_LOGIN_CUSTOMER_ID !== ""
         ? customerId(env.GOOGLE_ADS_LOGIN_CUSTOMER_ID)

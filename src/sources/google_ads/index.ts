@@ -1,3 +1,4 @@
+import { PollFailure } from "../../pollers/http";
 import { defineSource } from "../define-source";
 import { googleAdsAuth } from "./auth";
 import { changeStatusStream } from "./change-status-stream";
@@ -8,9 +9,11 @@ import { DEFAULT_REPORTS, type GaqlReport } from "./reports";
 /** The API version in the URL (Google sunsets each about a year after release): GOOGLE_ADS_API_VERSION. */
 export const DEFAULT_API_VERSION = "v21";
 
-/** Configured once the developer token and customer ids are set; otherwise nothing is scheduled. */
+/** Configured once the developer token and customer ids are set; until then nothing is scheduled and a stray job fails saying so. */
 function apiRoot(env: Record<string, unknown>): string {
-  if (!env.GOOGLE_ADS_DEVELOPER_TOKEN || !env.GOOGLE_ADS_CUSTOMER_IDS) return "";
+  if (!env.GOOGLE_ADS_DEVELOPER_TOKEN || !env.GOOGLE_ADS_CUSTOMER_IDS) {
+    throw new PollFailure("Google Ads is not configured: set GOOGLE_ADS_DEVELOPER_TOKEN, GOOGLE_ADS_CUSTOMER_IDS");
+  }
   const version =
     typeof env.GOOGLE_ADS_API_VERSION === "string" && /^v\d+$/.test(env.GOOGLE_ADS_API_VERSION)
       ? env.GOOGLE_ADS_API_VERSION

@@ -1,3 +1,4 @@
+import { PollFailure } from "../../pollers/http";
 import { defineSource } from "../define-source";
 import { restAuth } from "../rest/auth";
 import { DEFAULT_INSIGHTS, type InsightsReport } from "./insights";
@@ -7,8 +8,11 @@ import { metaAdsThrottle } from "./usage";
 /** Graph API version in the URL (META_ADS_API_VERSION); each is supported for about two years. */
 export const DEFAULT_GRAPH_VERSION = "v24.0";
 
+/** Configured once the token and ad accounts are set; until then nothing is scheduled and a stray job fails saying so. */
 function graphRoot(env: Record<string, unknown>): string {
-  if (!env.META_ADS_ACCESS_TOKEN || !env.META_ADS_ACCOUNT_IDS) return "";
+  if (!env.META_ADS_ACCESS_TOKEN || !env.META_ADS_ACCOUNT_IDS) {
+    throw new PollFailure("Meta Ads is not configured: set META_ADS_ACCESS_TOKEN, META_ADS_ACCOUNT_IDS");
+  }
   const v =
     typeof env.META_ADS_API_VERSION === "string" && /^v\d+\.\d+$/.test(env.META_ADS_API_VERSION)
       ? env.META_ADS_API_VERSION
