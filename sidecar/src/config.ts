@@ -42,6 +42,8 @@ export const configSchema = z.object({
   CDC_HEARTBEAT_MS: int(10_000),
   CDC_HEARTBEAT_PREFIX: z.string().min(1).default("loading_dock_heartbeat"),
   CDC_SLOT_CHECK_MS: int(15_000, 100),
+  /** How often slot lag and heartbeat health go to the Worker's POST /ingest/health; 0 = never. */
+  CDC_HEALTH_REPORT_MS: int(30_000),
   CDC_HEALTH_HOST: z.string().default("127.0.0.1"),
   CDC_HEALTH_PORT: int(9187),
   CDC_SNAPSHOT: bool(true),

@@ -7,6 +7,7 @@ import type { SidecarConfig } from "./config";
 import { BatchPipeline } from "./delivery/batch-pipeline";
 import { SignedSender } from "./delivery/signed-sender";
 import { emptyMetrics, type SidecarMetrics } from "./health/metrics";
+import { healthReport, reportHealth } from "./health/report-health";
 import { errorText, log } from "./log";
 import { formatLsn, parseLsn } from "./lsn";
 import { decodePgoutput } from "./pgoutput/decode";
@@ -139,6 +140,7 @@ export class Sidecar {
     if (c.CDC_HEARTBEAT_MS > 0) this.every(c.CDC_HEARTBEAT_MS, () => this.heartbeat());
     this.every(c.CDC_SLOT_CHECK_MS, () => this.checkSlot());
     void this.checkSlot();
+    if (c.CDC_HEALTH_REPORT_MS > 0) this.every(c.CDC_HEALTH_REPORT_MS, () => this.sendHealth());
     this.snapshot.run().catch((err: Error) => this.fail(err));
     log("info", { event: "cdc.streaming", source: c.CDC_SOURCE, run_id: this.runId, slot: c.CDC_SLOT, lsn: formatLsn(startLsn) });
   }
@@ -301,6 +303,19 @@ export class Sidecar {
     } catch (err) {
       log("warn", { event: "cdc.heartbeat_failed", source: this.config.CDC_SOURCE, error: errorText(err) });
     }
+  }
+
+  private heartbeatsCounted = 0;
+  private heartbeatAt: string | null = null;
+
+  /** Reports slot and heartbeat health to the Worker; a heartbeat counts once it came back through the slot. */
+  private async sendHealth(): Promise<void> {
+    const seen = this.handler.stats.heartbeats;
+    if (seen > this.heartbeatsCounted) {
+      this.heartbeatsCounted = seen;
+      this.heartbeatAt = new Date().toISOString();
+    }
+    await reportHealth(this.config.WORKER_URL, this.config.CDC_INGEST_SECRET, healthReport(this.metrics, this.heartbeatAt));
   }
 
   private async checkSlot(): Promise<void> {

@@ -1,10 +1,10 @@
 import { Hono } from "hono";
-import * as z from "zod";
 import { errorText, log, redact } from "../lib/log";
-import { BodyTooLarge, readBodyLimited } from "../webhooks/read-body";
-import { standardWebhooksScheme } from "../webhooks/schemes/standard-webhooks";
-import { verifySignature } from "../webhooks/verify";
+import { signedJson } from "../ingest/signed-json";
+import { healthReportSchema } from "./health-report-schema";
 import { DEFAULT_SILENCE_MINUTES } from "./slo";
+
+export { healthReportSchema };
 
 export interface SidecarReport {
   source: string;
@@ -21,23 +21,6 @@ export interface SidecarReport {
 
 /** Slot lag, in bytes, beyond which a slot alerts even while the heartbeat still flows. */
 export const DEFAULT_MAX_SLOT_LAG_BYTES = 1024 ** 3;
-
-const iso = z.iso.datetime({ offset: true });
-/** The body of POST /ingest/health (what the sidecar knows of its slot; see docs/operations.md). */
-export const healthReportSchema = z.object({
-  source: z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_-]{0,63}$/),
-  slot: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/),
-  state: z.string().max(32).nullish(),
-  slot_lag_bytes: z.number().int().nonnegative().nullish(),
-  wal_status: z.enum(["reserved", "extended", "unreserved", "lost"]).nullish(),
-  safe_wal_size: z.number().int().nullish(),
-  heartbeat_at: iso.nullish(),
-  durable_lsn: z
-    .string()
-    .regex(/^[0-9A-F]{1,8}\/[0-9A-F]{1,8}$/i)
-    .nullish(),
-  error: z.string().max(2000).nullish(),
-});
 
 /** A sidecar's condition: silent reports, a stopped heartbeat, a slot near losing WAL, or too much lag. */
 export function sidecarCondition(
@@ -67,33 +50,9 @@ interface HealthEnv {
 export function sidecarHealthRoutes() {
   const app = new Hono<{ Bindings: HealthEnv }>();
   app.post("/ingest/health", async (c) => {
-    const secrets = [c.env.CDC_INGEST_SECRET, c.env.CDC_INGEST_SECRET_PREVIOUS].filter((s): s is string => !!s);
-    if (secrets.length === 0) return c.json({ error: "not found" }, 404);
-    let body: Uint8Array;
-    try {
-      body = await readBodyLimited(c.req.raw, 16 * 1024);
-    } catch (err) {
-      if (err instanceof BodyTooLarge) return c.json({ error: `body larger than ${err.limit} bytes` }, 413);
-      return c.json({ error: "could not read the body" }, 400);
-    }
-    const req = { method: "POST", url: c.req.url, headers: c.req.raw.headers, body };
-    const ok = await verifySignature(standardWebhooksScheme, req, secrets, {
-      nowSeconds: Math.floor(Date.now() / 1000),
-      toleranceSeconds: 300,
-    });
-    if (!ok) return c.json({ error: "invalid signature" }, 401);
-    let json: unknown;
-    try {
-      json = JSON.parse(new TextDecoder().decode(body));
-    } catch {
-      return c.json({ error: "body is not JSON" }, 400);
-    }
-    const parsed = healthReportSchema.safeParse(json);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      return c.json({ error: `invalid health report at ${issue?.path.join(".")}: ${issue?.message}` }, 422);
-    }
-    const r = parsed.data;
+    const gate = await signedJson(c.req.raw, c.env, healthReportSchema, 16 * 1024, "health report");
+    if (!gate.ok) return gate.response;
+    const r = gate.data;
     const now = new Date().toISOString();
     try {
       await c.env.DB.prepare(

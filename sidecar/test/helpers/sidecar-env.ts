@@ -18,6 +18,7 @@ export function sidecarEnv(cluster: PgCluster, sink: WebhookSink, overrides: Rec
     CDC_STATUS_INTERVAL_MS: "500",
     CDC_HEARTBEAT_MS: "0",
     CDC_SLOT_CHECK_MS: "1000",
+    CDC_HEALTH_REPORT_MS: "0",
     CDC_HEALTH_PORT: "0",
     CDC_SNAPSHOT: "false",
     CDC_STATE_FILE: path.join(mkdtempSync(path.join(tmpdir(), "dock-state-")), "state.json"),
