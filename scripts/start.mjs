@@ -86,12 +86,18 @@ try {
     // Cron triggers do not fire by themselves under wrangler dev: fire the scheduler tick, as cron would.
     await fetch(`${base}/cdn-cgi/handler/scheduled?cron=${encodeURIComponent("*/5 * * * *")}`);
     let polled = [];
-    await waitFor(async () => {
-      const res = await fetch(`${base}/admin/raw?prefix=raw/source=demo/`, { headers });
-      polled = (await res.json()).objects.map((o) => o.key);
-      return polled.length >= 1;
-    }, "records polled from the demo vendor", 90_000);
-    say(`the scheduler tick polled the demo vendor: ${polled.length} objects so far under raw/source=demo/ (more arrive as its pages are fetched)`);
+    await waitFor(
+      async () => {
+        const res = await fetch(`${base}/admin/raw?prefix=raw/source=demo/`, { headers });
+        polled = (await res.json()).objects.map((o) => o.key);
+        return polled.length >= 1;
+      },
+      "records polled from the demo vendor",
+      90_000,
+    );
+    say(
+      `the scheduler tick polled the demo vendor: ${polled.length} objects so far under raw/source=demo/ (more arrive as its pages are fetched)`,
+    );
     tick = setInterval(() => fetch(`${base}/cdn-cgi/handler/scheduled?cron=${encodeURIComponent("*/5 * * * *")}`).catch(() => {}), 60_000);
     say("look around:");
     console.log(`  curl -H 'Authorization: Bearer ${vars.ADMIN_TOKEN}' ${base}/status`);
@@ -101,8 +107,7 @@ try {
   if (args.includes("--exit-after-demo")) {
     clearInterval(tick);
     stop(0);
-  }
-  else say("running; Ctrl-C stops it");
+  } else say("running; Ctrl-C stops it");
 } catch (err) {
   console.error(err.message);
   stop(1);
