@@ -35,6 +35,44 @@ describe("POST /ingest/cdc (the sidecar's door)", () => {
     expect(await readLines("raw/source=app_db/")).toEqual(records.map((r) => r.line));
   });
 
+  it("given a full refresh's parts and then its manifest, then the snapshot lands with _manifest.json written after its parts", async () => {
+    const parts = await Promise.all(
+      [0, 1].map(async (part) =>
+        aBundle([await aRecord({ source: "app_db", stream: "public.plans", key: `p${part}`, pattern: "full_refresh" })], {
+          source: "app_db",
+          stream: "public.plans",
+          pattern: "full_refresh",
+          snapshot: { run_id: "refresh-1", part },
+        }),
+      ),
+    );
+    const body = JSON.stringify({ bundles: parts });
+    expect((await post(body, signed(body))).status).toBe(200);
+    const manifest = JSON.stringify({
+      bundles: [],
+      manifests: [
+        {
+          kind: "manifest",
+          v: 1,
+          source: "app_db",
+          stream: "public.plans",
+          run_id: "refresh-1",
+          parts: 2,
+          records: 2,
+          received_at: new Date().toISOString(),
+        },
+      ],
+    });
+    expect((await post(manifest, signed(manifest))).status).toBe(200);
+
+    const key = "raw/source=app_db/stream=public.plans/snapshot=refresh-1/_manifest.json";
+    for (let i = 0; i < 150 && !(await env.RAW.head(key)); i++) await new Promise((r) => setTimeout(r, 100));
+    const written = (await (await env.RAW.get(key))?.json()) as { row_count: number; rows_sent: number; parts: unknown[] };
+    expect(written.row_count).toBe(2);
+    expect(written.rows_sent).toBe(2);
+    expect(written.parts).toHaveLength(2);
+  });
+
   it.each([
     ["the wrong secret", (b: string) => signed(b, "whsec_d3JvbmctY2RjLXNlY3JldC0zMmJ5dGVzLWxvbmch")],
     ["a stale timestamp", (b: string) => signed(b, SECRET, new Date(Date.now() - 301_000))],

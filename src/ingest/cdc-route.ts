@@ -1,15 +1,21 @@
 import { Hono } from "hono";
 import * as z from "zod";
-import { recordBundleSchema } from "../envelope/bundle";
+import { recordBundleSchema, snapshotManifestSchema } from "../envelope/bundle";
 import { errorText, log } from "../lib/log";
+import { enqueueManifest } from "../pollers/snapshot";
 import { enqueueRecords, type IngestBindings } from "./enqueue";
 import { type SidecarSecrets, signedJson } from "./signed-json";
 
 export interface CdcEnv extends IngestBindings, SidecarSecrets {}
 
-/** A sidecar delivery: bundles already shaped as INGEST messages (envelope lines with their ids). */
+/**
+ * A sidecar delivery: bundles already shaped as INGEST messages (envelope lines with their ids),
+ * and, when a full refresh has sent its last part, the snapshot's manifest (written by the raw
+ * writer only once every part is in R2).
+ */
 const deliverySchema = z.object({
   bundles: z.array(recordBundleSchema.extend({ pattern: z.enum(["cdc", "full_refresh", "poll", "file"]) })).max(10_000),
+  manifests: z.array(snapshotManifestSchema).max(100).optional(),
 });
 
 export const CDC_MAX_BODY_BYTES = 8 * 1024 * 1024;
@@ -32,6 +38,8 @@ export function cdcRoutes() {
       for (const { kind: _k, v: _v, records: list, ...head } of parsed.bundles) {
         records += (await enqueueRecords(c.env, head, list)).records;
       }
+      for (const { kind: _k, v: _v, ...manifest } of parsed.manifests ?? [])
+        await enqueueManifest(c.env.INGEST as Queue<unknown>, manifest);
     } catch (err) {
       log("error", { event: "cdc.enqueue_failed", pattern: "cdc", error: errorText(err), ms: Date.now() - started });
       return c.json({ error: "could not queue the delivery; retry" }, 503, { "retry-after": "1" });

@@ -72,6 +72,19 @@ export async function fullRefresh(db: pg.Client, opts: RefreshOptions): Promise<
     take(splitter.end());
     await flush();
     await db.query("COMMIT");
+    // Last, the manifest: the Worker writes _manifest.json once every part is in R2, so a
+    // snapshot without one is visibly incomplete.
+    const manifest = {
+      kind: "manifest",
+      v: 1,
+      source: opts.source,
+      stream,
+      run_id: opts.runId,
+      parts,
+      records,
+      received_at: new Date().toISOString(),
+    };
+    await opts.deliver(`${opts.runId}-manifest`, JSON.stringify({ bundles: [], manifests: [manifest] }), 0);
     return { parts, records };
   } catch (err) {
     await db.query("ROLLBACK").catch(() => {});

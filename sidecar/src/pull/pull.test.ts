@@ -108,5 +108,19 @@ describe("database polling and full refresh (real PostgreSQL 15)", () => {
     const byKey = new Map(got.map((r) => [r.dock.key, r.data]));
     for (const row of expected) expect(byKey.get(row.code)).toEqual(row);
     expect(got[0]?.dock).toMatchObject({ op: "snapshot", pattern: "full_refresh" });
+    // The manifest goes last, after every part was answered 2xx.
+    const last = JSON.parse(bodies[bodies.length - 1] as string) as { bundles: unknown[]; manifests: unknown[] };
+    expect(last.bundles).toEqual([]);
+    expect(last.manifests).toEqual([
+      expect.objectContaining({
+        kind: "manifest",
+        v: 1,
+        source: "app_db",
+        stream: "public.countries",
+        run_id: "refresh-countries-1",
+        parts: out.parts,
+        records: 2500,
+      }),
+    ]);
   });
 });
