@@ -82,7 +82,7 @@ export const URL_CALLED = "https://dock.example/webhooks/hubspot";
 
 /** Two events as HubSpot posts them (a JSON array); objectId above 2^53 is written as text on purpose. */
 export function twoContactEvents(marker: string) {
-  const n = Number.parseInt(marker.replace(/\D/g, "").slice(-6) || "1", 10);
+  const n = Number.parseInt(marker.replace(/[^0-9a-z]/g, "").slice(-8), 36) % 1_000_000_000;
   return `[{"eventId":${n},"subscriptionId":12345,"portalId":62515,"appId":54321,"occurredAt":1764054000000,"subscriptionType":"contact.propertyChange","attemptNumber":0,"objectId":9007199254740993,"propertyName":"firstname","propertyValue":"${marker}","changeSource":"CRM"},
 {"eventId":${n + 1},"subscriptionId":12346,"portalId":62515,"appId":54321,"occurredAt":1764054000001,"subscriptionType":"deal.deletion","attemptNumber":0,"objectId":42,"changeSource":"CRM","note":"${marker}"}]`;
 }
