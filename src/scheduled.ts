@@ -1,3 +1,5 @@
+import type { FilesEnv } from "./files/env";
+import { requeueStalledFiles } from "./files/stalled";
 import { log } from "./lib/log";
 import { withoutPausedSources } from "./ops/controls";
 import { opsTick } from "./ops/tick";
@@ -32,6 +34,8 @@ export async function handleScheduled(controller: { cron: string; scheduledTime:
     await env.JOBS.sendBatch(jobs.slice(i, i + 100).map((body) => ({ body, contentType: "json" })));
   }
   log("info", { event: nightly ? "cron.nightly" : "cron.tick", records: jobs.length });
+  // Files: a parse whose continuation was lost (or dead-lettered) is queued again.
+  if (!nightly) await requeueStalledFiles(env as unknown as FilesEnv, 30, now);
   // Operations: alerts on state changes (de-duplicated in D1), on every tick.
   await opsTick(env, sources, now);
 }
