@@ -37,7 +37,7 @@ export async function readEnvelopes(prefix = "raw/"): Promise<EnvelopeLine[]> {
 }
 
 /** Waits until the raw zone holds at least `count` records under `prefix` (the local queue delivers on its own). */
-export async function waitForRecords(prefix: string, count: number, timeoutMs = 15_000): Promise<EnvelopeLine[]> {
+export async function waitForRecords(prefix: string, count: number, timeoutMs = 60_000): Promise<EnvelopeLine[]> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const envelopes = await readEnvelopes(prefix);
