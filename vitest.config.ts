@@ -10,6 +10,9 @@ export default defineConfig(async () => {
   const migrations = await readD1Migrations(path.join(import.meta.dirname, "migrations"));
   return {
     test: {
+      // Logs of passing tests stay quiet (the fuzz and fault suites log thousands of refusals);
+      // a failing test still prints everything it logged.
+      silent: "passed-only",
       projects: [
         {
           plugins: [

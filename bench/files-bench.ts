@@ -11,7 +11,6 @@ import { parse } from "csv-parse";
 import { packBundles } from "../src/envelope/bundle";
 import { csvRows, fieldNames } from "../src/files/csv-rows";
 import { rowEnvelope, rowObject } from "../src/files/envelopes";
-// @ts-expect-error plain JS helper
 import { writeSection } from "./lib/results.mjs";
 
 const MEGABYTES = Number(process.env.FILES_BENCH_MB ?? 200);
@@ -35,9 +34,9 @@ async function generate(mb: number): Promise<void> {
   for (let i = 1; i <= rows; ) {
     let chunk = "";
     for (const stop = Math.min(rows, i + 5000); i <= stop; i++) chunk += row(i);
-    if (!out.write(chunk)) await new Promise((r) => out.once("drain", r));
+    if (!out.write(chunk)) await new Promise<void>((r) => out.once("drain", () => r()));
   }
-  await new Promise((r) => out.end(r));
+  await new Promise<void>((r) => out.end(() => r()));
 }
 
 function sampler() {
@@ -133,6 +132,7 @@ if (mode === "dock" || mode === "baseline") {
       rows: number;
       ms: number;
       peakRss: number;
+      peakHeap: number;
       steps?: number;
       bundles?: number;
     };

@@ -132,7 +132,7 @@ async function main() {
     let lastTick = Date.now();
     const db = await pgc.client();
     cleanups.push(() => db.end());
-    let orderIds: number[] = [];
+    const orderIds: number[] = [];
     let n = 0;
     while (Date.now() < until) {
       n++;

@@ -44,6 +44,7 @@ export async function startWranglerDev({ config = "wrangler.toml", vars = {}, he
       state,
       "--show-interactive-dev-session=false",
       ...varArgs,
+      ...args,
     ],
     { env, stdio: ["ignore", "pipe", "pipe"] },
   );
