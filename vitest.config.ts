@@ -12,7 +12,7 @@ export default defineConfig(async () => {
     test: {
       // Logs of passing tests stay quiet (the fuzz and fault suites log thousands of refusals);
       // a failing test still prints everything it logged.
-      silent: "passed-only",
+      silent: "passed-only" as const,
       projects: [
         {
           plugins: [

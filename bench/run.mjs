@@ -15,7 +15,10 @@ let failed = 0;
 for (const file of files) {
   console.log(`\n=== ${file}`);
   const runner = file.endsWith(".ts") ? ["node_modules/.bin/tsx", [join("bench", file)]] : ["node", [join("bench", file)]];
-  const r = spawnSync(runner[0], runner[1], { stdio: "inherit", env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" } });
+  const r = spawnSync(runner[0], runner[1], {
+    stdio: "inherit",
+    env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" },
+  });
   if (r.status !== 0) {
     failed++;
     console.error(`${file} failed (exit ${r.status})`);
