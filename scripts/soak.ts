@@ -7,9 +7,10 @@
  * at the end the raw zone is pulled (`dock raw pull`'s code) and counted with DuckDB against what
  * each source sent. The run fails if anything is missing, and writes its table to bench/RESULTS.md.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { gunzipSync } from "node:zlib";
 import { DuckDBInstance } from "@duckdb/node-api";
 import { serve } from "@hono/node-server";
 import { Hono } from "hono";
@@ -57,6 +58,30 @@ function fakeStripeApi(events: { id: string; created: number; body: string }[]) 
     return c.body(text, 200, { "content-type": "application/json" });
   });
   return app;
+}
+
+function readText(file: string): string {
+  try {
+    return readFileSync(file, "utf8");
+  } catch {
+    return "";
+  }
+}
+
+function readGz(file: string): string {
+  const bytes = readFileSync(file);
+  return file.endsWith(".gz") ? gunzipSync(bytes).toString("utf8") : bytes.toString("utf8");
+}
+
+function listFiles(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((d) => d.isFile())
+    .map((d) => path.join(d.parentPath, d.name));
+}
+
+/** Which secrets (named by their position, never printed) appear in any of the texts. */
+function scanForSecrets(secrets: string[], texts: string[]): string[] {
+  return secrets.map((s, i) => (texts.some((t) => t.includes(s)) ? `secret #${i + 1}` : "")).filter(Boolean);
 }
 
 /** "source.stream state" for every stream /status reports, whatever shape its entries take. */
@@ -239,6 +264,10 @@ async function main() {
       { source: "demo.items (poll)", sent: 1000, ids: sum(get("demo", "items"), "keys"), lines: sum(get("demo", "items"), "lines") },
     ];
     const missing = table.filter((t) => t.ids < t.sent);
+    const leaks = scanForSecrets(
+      [STRIPE_SECRET, CDC_SECRET, ADMIN, "sk_test_soak_reader", "demo-token-not-a-secret"],
+      [dock.log(), readText(path.join(work, "sidecar.log")), ...listFiles(lake).map(readGz)],
+    );
     const text = `
 \`npm run soak -- --minutes ${MINUTES}\`: local \`wrangler dev\`, the demo vendor polled on the scheduler tick, the CDC
 sidecar on a throwaway PostgreSQL 15, and a Stripe webhook sender dropping ${DROP * 100}% and duplicating ${DUPLICATE * 100}% of
@@ -254,9 +283,15 @@ Webhooks dropped on purpose: ${sent.dropped} (recovered only by reconciliation);
 Raw objects pulled: ${pulled.pulled}. Reconciliation answer: HTTP ${rec.status}.
 
 Freshness states at the end (\`GET /status\`): ${states(status)}.
+
+Secrets scan of everything the soak logged (Worker, sidecar) and wrote (the whole pulled raw zone): ${leaks.length === 0 ? "none of the 5 secrets found" : `FOUND ${leaks.join(", ")}`}.
 `;
     console.log(text);
     writeSection("Soak (end to end)", text);
+    if (leaks.length > 0) {
+      console.error(`secrets found in logs or the raw zone: ${leaks.join(", ")}`);
+      process.exitCode = 1;
+    }
     if (missing.length > 0) {
       const interesting = dock
         .log()
