@@ -97,7 +97,7 @@ backslashes, NULLs), generated in ${generated.toFixed(1)} s, read in the same ru
 
 | what | time | rows/s | vs COPY \\| gzip |
 |---|---|---|---|
-| \`COPY (SELECT * … ORDER BY id) TO STDOUT | gzip -1 > /dev/null\` (psql, baseline) | ${baseline.toFixed(1)} s | ${Math.round(ROWS / baseline).toLocaleString("en")} | 1.00× |
+| \`COPY (SELECT * … ORDER BY id) TO STDOUT \\| gzip -1 > /dev/null\` (psql, baseline) | ${baseline.toFixed(1)} s | ${Math.round(ROWS / baseline).toLocaleString("en")} | 1.00× |
 | sidecar \`fullRefresh\`: COPY text parsed, envelopes with \`_dock.id\`, ≤110 KB snapshot parts, signed POSTs to a local sink answering 200, then the manifest | ${sidecar.toFixed(1)} s (CPU ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s) | ${Math.round(ROWS / sidecar).toLocaleString("en")} | ${(baseline / sidecar).toFixed(2)}× |
 
 ${out.parts} snapshot parts and one manifest delivered; peak RSS of the benchmark process (sidecar code in-process) ${Math.round(rss)} MB.
