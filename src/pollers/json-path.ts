@@ -11,12 +11,18 @@ export function valueAt(value: unknown, path: string): unknown {
   return current;
 }
 
-/** Where the value at a dotted path sits in the JSON text; null when absent. */
+/** Where the value at a dotted path sits in the JSON text; null when absent. A numeric part indexes an array ("0"). */
 export function spanAt(text: string, path: string, from = 0): Span | null {
   let span: Span = [from, text.length];
   if (path === "") return span;
   for (const part of path.split(".")) {
-    const next = propertySpan(text, part, span[0]);
+    const next =
+      text
+        .slice(span[0], span[0] + 64)
+        .trimStart()
+        .startsWith("[") && /^\d+$/.test(part)
+        ? (arrayElementSpans(text, span[0])[Number(part)] ?? null)
+        : propertySpan(text, part, span[0]);
     if (!next) return null;
     span = next;
   }
