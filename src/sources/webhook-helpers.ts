@@ -1,5 +1,6 @@
 import { propertySpan, type Span } from "../envelope/json-spans";
-import { timingSafeEqual } from "../lib/crypto";
+import { type HashName, timingSafeEqual } from "../lib/crypto";
+import type { HmacScheme } from "../webhooks/types";
 
 /**
  * Small helpers the webhook sources share: stream names that are safe key segments, and ids read
@@ -42,6 +43,24 @@ export function prefixedSignature(headers: Headers, name: string, prefix: string
   const value = headers.get(name);
   if (!value?.startsWith(prefix) || value.includes(",") || value.length > 1024) return null;
   return [value.slice(prefix.length)];
+}
+
+/**
+ * The most common scheme: an HMAC of the raw body, in one header, with an optional prefix
+ * (`sha256=`), no timestamp. GitHub, Shopify, Intercom, Segment and Meta are this, with different
+ * data.
+ */
+export function bodyHmacScheme(spec: { header: string; prefix: string; hash: HashName; encoding: "hex" | "base64" }): HmacScheme {
+  return {
+    kind: "hmac",
+    hash: spec.hash,
+    encoding: spec.encoding,
+    parse(req) {
+      const signatures = prefixedSignature(req.headers, spec.header, spec.prefix);
+      return signatures ? { signatures } : null;
+    },
+    message: (req) => req.body,
+  };
 }
 
 /** Span of a property's value in the object starting at `from` (default the top level), or null (also when that is not an object). */

@@ -1,5 +1,4 @@
-import type { HmacScheme } from "../../webhooks/types";
-import { prefixedSignature } from "../webhook-helpers";
+import { bodyHmacScheme } from "../webhook-helpers";
 
 /**
  * Segment's Webhooks destinations (classic and Actions) sign only when a shared secret is set:
@@ -7,13 +6,4 @@ import { prefixedSignature } from "../webhook-helpers";
  * "Webhooks (Actions) Destination" → Settings → Advanced: "a hex-encoded SHA1 hash").
  * Unsigned deliveries are refused: set the shared secret in Segment.
  */
-export const segmentScheme: HmacScheme = {
-  kind: "hmac",
-  hash: "SHA-1",
-  encoding: "hex",
-  parse(req) {
-    const signatures = prefixedSignature(req.headers, "x-signature", "");
-    return signatures ? { signatures } : null;
-  },
-  message: (req) => req.body,
-};
+export const segmentScheme = bodyHmacScheme({ header: "x-signature", prefix: "", hash: "SHA-1", encoding: "hex" });
