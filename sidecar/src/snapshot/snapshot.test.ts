@@ -101,7 +101,17 @@ describe("initial snapshot then stream (real PostgreSQL 15)", () => {
     const state = JSON.parse(readFileSync(path.join(stateDir, "state.json"), "utf8"));
     expect(state.phase).toBe("copying");
     const savedAfter = Number(state.tables["public.customers"].after[0]);
-    expect(savedAfter).toBeGreaterThanOrEqual(1000);
+    // The state is saved after a chunk's 2xx, so a kill between the answer and the save leaves it a
+    // few chunks (at most the batches in flight, 4 × 100 rows) behind what the sink accepted; those
+    // rows come again after the restart, as duplicates, never as gaps.
+    const accepted = Math.max(
+      ...sink
+        .unique()
+        .filter((r) => r.dock.op === "snapshot")
+        .map((r) => Number(r.dock.key)),
+    );
+    expect(savedAfter).toBeGreaterThanOrEqual(accepted - 400);
+    expect(savedAfter).toBeLessThanOrEqual(accepted);
     const before = sink.records.length;
 
     const second = new SidecarProcess(env, log);
