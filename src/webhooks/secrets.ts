@@ -1,4 +1,4 @@
-/** `stripe` → `STRIPE_WEBHOOK_SECRET` (and `_PREVIOUS` during a rotation). */
+/** `acme` → `ACME_WEBHOOK_SECRET` (and `_PREVIOUS` during a rotation). */
 export function secretName(source: string, suffix = "WEBHOOK_SECRET"): string {
   return `${source.toUpperCase().replace(/[^A-Z0-9]/g, "_")}_${suffix}`;
 }
