@@ -11,6 +11,7 @@ import { keysetStyle } from "./keyset";
 import { localGate, openGate, parseFraction, type RateGate, slotIntervalMs } from "./rate-gate";
 import type { RateLimiter } from "./rate-limiter-do";
 import type { BackoffOptions } from "./retry";
+import { runEndings } from "./run-endings";
 import { type CursorMove, checkpoint, claimStream, finishRun, insertRun, loadRun, type RunPattern, type RunState } from "./run-store";
 import { enqueueManifest, enqueueSnapshotPage } from "./snapshot";
 import { runSteppedStep } from "./stepped-run";
@@ -47,8 +48,6 @@ export const DEFAULT_BUDGET: StepBudget = { pages: 50, subrequests: 400, wallMs:
 export const DEFAULT_RETRIES_PER_RUN = 30;
 /** Empty pages in a row that still claim there is more, before we call it a loop. */
 export const MAX_EMPTY_PAGES = 3;
-/** Longest wait handed to the queue as a delayed continuation (a run's heartbeat must stay fresh). */
-const MAX_DEFER_MS = 15 * 60_000;
 
 export interface PollDeps {
   clock?: Clock;
@@ -186,40 +185,7 @@ export async function runPollStep(env: PollEnv, source: PollSource, job: PollJob
   const moveFor = (s: RunState): CursorMove | null =>
     cursorSpec && s.cursorMax !== null && s.cursorMax !== s.cursorStored ? { from: s.cursorStored, to: s.cursorMax } : null;
 
-  /** Ends the run without moving the cursor further: failed, or paused when the vendor's quota is spent. */
-  const fail = async (error: string, status: "failed" | "paused" = "failed"): Promise<StepOutcome> => {
-    const message = redact(error).slice(0, 2000);
-    const again = status === "paused" ? (source.quota?.resumeAfterMinutes ?? interval) : interval;
-    await finishRun(
-      env.DB,
-      scope,
-      stateText,
-      state,
-      { status, error: message, intervalMinutes: again, moveCursor: null },
-      new Date(clock.now()),
-    );
-    log(status === "paused" ? "warn" : "error", {
-      event: `poll.${status}`,
-      ...fields,
-      records: state.records,
-      pages: state.pages,
-      error: message,
-    });
-    return { status, runId, pages: state.pages, records: state.records, error: message };
-  };
-  const handOver = async (delayMs = 0): Promise<StepOutcome> => {
-    const next: PollJob = { kind: pattern, source: source.name, stream: stream.name, run_id: runId, page: state.pages + 1 };
-    const delaySeconds = Math.min(Math.ceil(delayMs / 1000), MAX_DEFER_MS / 1000);
-    await env.JOBS.send(next, { contentType: "json", ...(delaySeconds > 0 ? { delaySeconds } : {}) });
-    log("info", {
-      event: delayMs > 0 ? "poll.deferred" : "poll.continued",
-      ...fields,
-      pages: state.pages,
-      records: state.records,
-      delay_s: delaySeconds,
-    });
-    return { status: delayMs > 0 ? "deferred" : "continued", runId, pages: state.pages, records: state.records };
-  };
+  const { fail, handOver } = runEndings({ env, source, stream, pattern, runId, clock, current: () => ({ state, stateText }) });
 
   if (unconfigured !== undefined) return fail(unconfigured);
   for (;;) {

@@ -18,12 +18,12 @@ import {
   type PollJob,
   type StepOutcome,
 } from "./run-poll";
+import { runEndings } from "./run-endings";
 import { type CursorMove, checkpoint, claimStream, finishRun, insertRun, loadRun, type RunState } from "./run-store";
 import { enqueueManifest, enqueueSnapshotPage } from "./snapshot";
 import type { PollSource, PollStream, StepContext, StepRecord, StepResult, StreamSteps } from "./types";
 
 /** Longest delay handed to the queue at once (the run's heartbeat must stay fresh). */
-const MAX_DEFER_MS = 15 * 60_000;
 
 /**
  * The runner of a stepped stream (`stream.steps`): the same run lifecycle as a paged stream — claim
@@ -124,40 +124,7 @@ export async function runSteppedStep(
     log: (level, event, extra = {}) => log(level, { event, ...fields, ...extra }),
   };
 
-  /** Ends the run without moving the cursor further: failed, or paused when the vendor's quota is spent. */
-  const fail = async (error: string, status: "failed" | "paused" = "failed"): Promise<StepOutcome> => {
-    const message = redact(error).slice(0, 2000);
-    const again = status === "paused" ? (source.quota?.resumeAfterMinutes ?? interval) : interval;
-    await finishRun(
-      env.DB,
-      scope,
-      stateText,
-      state,
-      { status, error: message, intervalMinutes: again, moveCursor: null },
-      new Date(clock.now()),
-    );
-    log(status === "paused" ? "warn" : "error", {
-      event: `poll.${status}`,
-      ...fields,
-      records: state.records,
-      pages: state.pages,
-      error: message,
-    });
-    return { status, runId, pages: state.pages, records: state.records, error: message };
-  };
-  const handOver = async (delayMs = 0): Promise<StepOutcome> => {
-    const next: PollJob = { kind: pattern, source: source.name, stream: stream.name, run_id: runId, page: state.pages + 1 };
-    const delaySeconds = Math.min(Math.ceil(delayMs / 1000), MAX_DEFER_MS / 1000);
-    await env.JOBS.send(next, { contentType: "json", ...(delaySeconds > 0 ? { delaySeconds } : {}) });
-    log("info", {
-      event: delayMs > 0 ? "poll.deferred" : "poll.continued",
-      ...fields,
-      pages: state.pages,
-      records: state.records,
-      delay_s: delaySeconds,
-    });
-    return { status: delayMs > 0 ? "deferred" : "continued", runId, pages: state.pages, records: state.records };
-  };
+  const { fail, handOver } = runEndings({ env, source, stream, pattern, runId, clock, current: () => ({ state, stateText }) });
   // The step owns its cursor's order (it may be a map of positions): it must never hand back an earlier one.
   const cursorMove = (to: string | undefined): CursorMove | null =>
     pattern === "poll" && to !== undefined && to !== state.cursorStored ? { from: state.cursorStored, to } : null;
