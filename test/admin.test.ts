@@ -1,4 +1,5 @@
-import { exports } from "cloudflare:workers";
+import { dispatch } from "./helpers/dispatch";
+
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { createApp } from "../src/app";
@@ -7,8 +8,7 @@ import { aBundle, anIngestBatch, aRecord } from "./helpers/fixtures";
 import { clearBucket } from "./helpers/raw-zone";
 
 const auth = { authorization: "Bearer test-admin-token" };
-const get = (path: string, headers: Record<string, string> = auth) =>
-  exports.default.fetch(new Request(`https://dock.example${path}`, { headers }));
+const get = (path: string, headers: Record<string, string> = auth) => dispatch(new Request(`https://dock.example${path}`, { headers }));
 
 describe("admin API", () => {
   beforeEach(clearBucket);

@@ -1,4 +1,5 @@
-import { env, exports } from "cloudflare:workers";
+import { dispatch } from "./helpers/dispatch";
+import { env } from "cloudflare:workers";
 import { Webhook } from "standardwebhooks";
 import { beforeEach, describe, expect, it } from "vitest";
 import { aBundle, aRecord } from "./helpers/fixtures";
@@ -13,7 +14,7 @@ function signed(body: string, secret = SECRET, at = new Date()) {
 }
 
 const post = (body: string, headers: Record<string, string>) =>
-  exports.default.fetch(
+  dispatch(
     new Request("https://dock.example/ingest/cdc", { method: "POST", body, headers: { "content-type": "application/json", ...headers } }),
   );
 

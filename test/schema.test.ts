@@ -4,7 +4,9 @@ import { describe, expect, it } from "vitest";
 import { pruneDedupeKeys } from "../src/db/prune";
 import * as schema from "../src/db/schema";
 
-const tables = Object.values(schema as Record<string, unknown>).filter((v): v is SQLiteTable => typeof v === "object" && v !== null && "getSQL" in v);
+const tables = Object.values(schema as Record<string, unknown>).filter(
+  (v): v is SQLiteTable => typeof v === "object" && v !== null && "getSQL" in v,
+);
 
 describe("D1 schema and migrations", () => {
   it("given the migrations applied to an empty D1, then every drizzle table and column exists", async () => {

@@ -1,4 +1,5 @@
 import type * as z from "zod";
+import { log } from "../lib/log";
 import { BodyTooLarge, readBodyLimited } from "../webhooks/read-body";
 import { standardWebhooksScheme } from "../webhooks/schemes/standard-webhooks";
 import { verifySignature } from "../webhooks/verify";
@@ -11,7 +12,8 @@ export interface SidecarSecrets {
 /**
  * The sidecar's doors (/ingest/cdc, /ingest/health) share one gate: off (404) without a secret,
  * the body read within a limit (413), the Standard Webhooks signature over the raw bytes with the
- * current or previous secret (401), JSON (400), and the shape (422, naming the field).
+ * current or previous secret (401), JSON (400), and the shape (422, naming the field). Every refusal
+ * but the closed door logs one `sidecar.rejected` line, as a refused webhook does.
  */
 export async function signedJson<S extends z.ZodType>(
   request: Request,
@@ -20,10 +22,10 @@ export async function signedJson<S extends z.ZodType>(
   limit: number,
   what: string,
 ): Promise<{ ok: true; data: z.infer<S> } | { ok: false; response: Response }> {
-  const refuse = (status: 400 | 401 | 404 | 413 | 422, error: string) => ({
-    ok: false as const,
-    response: Response.json({ error }, { status }),
-  });
+  const refuse = (status: 400 | 401 | 404 | 413 | 422, error: string) => {
+    if (status !== 404) log("warn", { event: "sidecar.rejected", pattern: "cdc", path: new URL(request.url).pathname, status, error });
+    return { ok: false as const, response: Response.json({ error }, { status }) };
+  };
   const secrets = [env.CDC_INGEST_SECRET, env.CDC_INGEST_SECRET_PREVIOUS].filter((s): s is string => !!s);
   if (secrets.length === 0) return refuse(404, "not found");
   let body: Uint8Array;

@@ -7,7 +7,16 @@ let counter = 0;
 
 /** An envelope record as a producer would build it. */
 export async function aRecord(
-  over: { source?: string; stream?: string; key?: string; version?: string; json?: string; pattern?: Pattern; receipt?: string } = {},
+  over: {
+    source?: string;
+    stream?: string;
+    key?: string;
+    version?: string;
+    json?: string;
+    pattern?: Pattern;
+    receipt?: string;
+    receivedAt?: string;
+  } = {},
 ): Promise<BundleRecord> {
   const source = over.source ?? "acme";
   const stream = over.stream ?? "events";
@@ -23,7 +32,7 @@ export async function aRecord(
       key,
       version,
       op: "event",
-      received_at: "2026-11-25T07:00:00.000Z",
+      received_at: over.receivedAt ?? "2026-11-25T07:00:00.000Z",
       run_id: "r1",
     },
     { json: over.json ?? `{"id":"${key}"}` },

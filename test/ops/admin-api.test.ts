@@ -1,5 +1,6 @@
+import { dispatch } from "../helpers/dispatch";
 import { createMessageBatch } from "cloudflare:test";
-import { env, exports } from "cloudflare:workers";
+import { env } from "cloudflare:workers";
 import { Webhook } from "standardwebhooks";
 import { beforeEach, describe, expect, it } from "vitest";
 import { adminRoutes } from "../../src/admin/routes";
@@ -297,7 +298,7 @@ describe("POST /ingest/health (the sidecar's report)", () => {
     const id = `msg_${crypto.randomUUID()}`;
     const ts = new Date();
     const signature = new Webhook(sign).sign(id, ts, payload);
-    return exports.default.fetch(
+    return dispatch(
       new Request("https://dock.example/ingest/health", {
         method: "POST",
         body: payload,

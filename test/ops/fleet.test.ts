@@ -1,4 +1,5 @@
-import { exports } from "cloudflare:workers";
+import { dispatch } from "../helpers/dispatch";
+
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { fleetStatus, HOURS } from "../../src/ops/fleet";
@@ -134,9 +135,7 @@ describe("fleet status (is everything fine?)", () => {
 
   it("given GET /status, then it keeps its earlier fields and adds the freshness answer", async () => {
     await receivedHours(NOW, "opshook", "events", [0], 3);
-    const res = await exports.default.fetch(
-      new Request("https://dock.example/status", { headers: { authorization: "Bearer test-admin-token" } }),
-    );
+    const res = await dispatch(new Request("https://dock.example/status", { headers: { authorization: "Bearer test-admin-token" } }));
     const body = (await res.json()) as Record<string, unknown>;
     for (const k of ["generated_at", "sources", "recent_runs", "ok", "problems", "streams", "sidecars", "dlq", "gaps"])
       expect(body, k).toHaveProperty(k);

@@ -42,7 +42,12 @@ describe("log lines of a real pipeline", () => {
       env,
     );
     expect(hook.status).toBe(200);
-    await processIngestBatch(env, anIngestBatch([aBundle([await aRecord({ source: "loglines" })], { source: "loglines" })]));
+    // Received now, so the only alert below is the parked dead letter, whatever the calendar says.
+    const receivedAt = new Date().toISOString();
+    await processIngestBatch(
+      env,
+      anIngestBatch([aBundle([await aRecord({ source: "loglines", receivedAt })], { source: "loglines", received_at: receivedAt })]),
+    );
     await app.fetch(
       new Request("https://dock.example/admin/sources/acme/pause", {
         method: "POST",
@@ -81,6 +86,8 @@ describe("log lines of a real pipeline", () => {
       for (const [k, type] of Object.entries(COMMON)) if (k in o && o[k] !== undefined) expect(typeof o[k], `${o.event}.${k}`).toBe(type);
       events.add(o.event as string);
     }
-    expect([...events]).toEqual(expect.arrayContaining(["webhook.accepted", "raw.written", "alert.failed"]));
+    expect([...events]).toEqual(expect.arrayContaining(["webhook.accepted", "raw.written", "alert.failed", "sidecar.rejected"]));
+    const alerts = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((o) => o.event === "alert.failed");
+    expect(alerts.map((o) => o.subject)).toEqual(["dlq jobs"]);
   });
 });

@@ -1,10 +1,11 @@
-import { env, exports } from "cloudflare:workers";
+import { dispatch } from "../helpers/dispatch";
+import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { createApp } from "../../src/app";
 import { aRun, clearOps, receivedHours } from "./seed";
 
 const page = (path: string, headers: Record<string, string> = {}, init: RequestInit = {}) =>
-  exports.default.fetch(new Request(`https://dock.example${path}`, { ...init, headers, redirect: "manual" }));
+  dispatch(new Request(`https://dock.example${path}`, { ...init, headers, redirect: "manual" }));
 const cookie = { cookie: "dock_admin=test-admin-token" };
 
 describe("status page", () => {

@@ -1,5 +1,6 @@
+import { dispatch } from "../helpers/dispatch";
 import { createMessageBatch } from "cloudflare:test";
-import { env, exports } from "cloudflare:workers";
+import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it } from "vitest";
 import { dockId } from "../../src/envelope/dock-id";
 import { processJobsBatch } from "../../src/queue-consumers/jobs-consumer";
@@ -285,9 +286,7 @@ describe("sources without a listing, the nightly cron, the jobs consumer and /st
 
   it("given reconciliation state, when GET /status is asked, then every webhook source shows whether it is reconcilable and its ledger", async () => {
     await runReconcileStep(reconcileEnv(), hubspot, { kind: "reconcile", source: "hubspot" });
-    const res = await exports.default.fetch(
-      new Request("https://dock.example/status", { headers: { authorization: "Bearer test-admin-token" } }),
-    );
+    const res = await dispatch(new Request("https://dock.example/status", { headers: { authorization: "Bearer test-admin-token" } }));
     expect(res.status).toBe(200);
     const body = (await res.json()) as {
       reconciliation: { source: string; reconcilable: boolean; reason?: string; history_days?: number; days: { status: string }[] }[];

@@ -1,4 +1,5 @@
-import { env, exports } from "cloudflare:workers";
+import { dispatch } from "../helpers/dispatch";
+import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it } from "vitest";
 import { dockId } from "../../src/envelope/dock-id";
 import { reconcileSourceNow } from "../../src/reconcile/admin";
@@ -75,7 +76,7 @@ describe("reconciliation of Stripe webhooks against GET /v1/events", () => {
     const viaRoute = kept.slice(0, 40);
     for (const e of viaRoute) {
       const body = webhookBody(e);
-      const res = await exports.default.fetch(
+      const res = await dispatch(
         new Request("https://dock.example/webhooks/stripe", {
           method: "POST",
           body,

@@ -1,4 +1,5 @@
-import { exports } from "cloudflare:workers";
+import { dispatch } from "../helpers/dispatch";
+
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { setLogSink } from "../../src/lib/log";
 import { aMarker, deliver, linesWith, nowSeconds, type Signed, type WebhookCase } from "./support";
@@ -143,7 +144,7 @@ export function describeFuzz(title: string, cases: readonly WebhookCase[], rando
         }
         expect(wronglyAnswered).toEqual([]);
         expect([...refused.keys()]).toEqual([401]);
-        expect((await exports.default.fetch(new Request("https://dock.example/healthz"))).status).toBe(200);
+        expect((await dispatch(new Request("https://dock.example/healthz"))).status).toBe(200);
 
         const deadline = Date.now() + 20_000;
         let lines = await linesWith(c.source, "fuzzok");
@@ -193,16 +194,14 @@ export function describeFuzz(title: string, cases: readonly WebhookCase[], rando
             headers.set(name, randomHeaderValue(int(200)));
           }
           const url = `https://dock.example/webhooks/${pick(names)}?${randomText(int(30)).replace(/[#\s]/g, "")}`;
-          const res = await exports.default.fetch(
-            new Request(url, { method, headers, body: method === "GET" ? undefined : randomBytes(int(3000)) }),
-          );
+          const res = await dispatch(new Request(url, { method, headers, body: method === "GET" ? undefined : randomBytes(int(3000)) }));
           await res.arrayBuffer();
           answers.push(res.status);
         };
         for (let i = 0; i < random / 4 / 10; i++) await Promise.all(Array.from({ length: 10 }, randomRequest));
         expect(answers).toHaveLength(random / 4);
         expect(answers.filter((s) => s < 400 || s >= 500)).toEqual([]);
-        expect((await exports.default.fetch(new Request("https://dock.example/healthz"))).status).toBe(200);
+        expect((await dispatch(new Request("https://dock.example/healthz"))).status).toBe(200);
       },
       60_000,
     );

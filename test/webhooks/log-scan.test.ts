@@ -1,4 +1,5 @@
-import { env, exports } from "cloudflare:workers";
+import { dispatch } from "../helpers/dispatch";
+import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { setLogSink } from "../../src/lib/log";
 import { readLines } from "../helpers/raw-zone";
@@ -50,7 +51,7 @@ describe("secrets stay out of logs, error bodies and the raw zone", () => {
       answers.push(await kept.text());
       if (c.source !== "salesforce") expect(kept.status).toBe(200);
     }
-    const handshake = await exports.default.fetch(
+    const handshake = await dispatch(
       new Request(`https://dock.example/webhooks/meta?hub.mode=subscribe&hub.challenge=42&hub.verify_token=${vars.META_VERIFY_TOKEN}`),
     );
     answers.push(await handshake.text());

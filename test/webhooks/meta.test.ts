@@ -1,4 +1,5 @@
-import { exports } from "cloudflare:workers";
+import { dispatch } from "../helpers/dispatch";
+
 import { describe, expect, it } from "vitest";
 import { metaScheme } from "../../src/sources/meta/signature";
 import { aMarker, deliver, describeWebhookContract, waitForMarker } from "./support";
@@ -7,7 +8,7 @@ import { twoEntries, meta } from "./cases";
 
 describeWebhookContract(meta);
 
-const handshake = (query: string) => exports.default.fetch(new Request(`https://dock.example/webhooks/meta${query}`));
+const handshake = (query: string) => dispatch(new Request(`https://dock.example/webhooks/meta${query}`));
 
 describe("GET /webhooks/meta — the subscribe handshake", () => {
   it("given the right verify token, when Meta checks the endpoint, then the challenge is echoed as plain text", async () => {
@@ -32,7 +33,7 @@ describe("GET /webhooks/meta — the subscribe handshake", () => {
   });
 
   it("given a source without a handshake, when it is fetched with GET, then 404", async () => {
-    expect((await exports.default.fetch(new Request("https://dock.example/webhooks/github?hub.mode=subscribe"))).status).toBe(404);
+    expect((await dispatch(new Request("https://dock.example/webhooks/github?hub.mode=subscribe"))).status).toBe(404);
   });
 });
 

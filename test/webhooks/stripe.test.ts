@@ -1,4 +1,5 @@
-import { exports } from "cloudflare:workers";
+import { dispatch } from "../helpers/dispatch";
+
 import { beforeEach, describe, expect, it } from "vitest";
 import { aStripeEvent, stripeSignature } from "../helpers/stripe";
 import { clearBucket, waitForRecords } from "../helpers/raw-zone";
@@ -6,7 +7,7 @@ import { clearBucket, waitForRecords } from "../helpers/raw-zone";
 const SECRET = "whsec_test_stripe_secret";
 
 function post(body: string, headers: Record<string, string>) {
-  return exports.default.fetch(
+  return dispatch(
     new Request("https://dock.example/webhooks/stripe", {
       method: "POST",
       body,
@@ -118,7 +119,7 @@ describe("POST /webhooks/stripe", () => {
   });
 
   it("given an unknown source, then 404", async () => {
-    const res = await exports.default.fetch(new Request("https://dock.example/webhooks/nope", { method: "POST", body: "{}" }));
+    const res = await dispatch(new Request("https://dock.example/webhooks/nope", { method: "POST", body: "{}" }));
     expect(res.status).toBe(404);
   });
 });

@@ -1,4 +1,5 @@
-import { exports } from "cloudflare:workers";
+import { dispatch } from "../helpers/dispatch";
+
 import { describe, expect, it, vi } from "vitest";
 import { fromBase64, fromHex, toBase64, toHex } from "../../src/lib/bytes";
 import { hmac, type HashName } from "../../src/lib/crypto";
@@ -58,9 +59,7 @@ export async function hmacText(hash: HashName, secret: string, message: string, 
 export function deliver(c: WebhookCase, body: string | Uint8Array, signed: Signed, edit?: (h: Headers) => void): Promise<Response> {
   const headers = new Headers({ "content-type": c.contentType ?? "application/json", ...signed.headers });
   edit?.(headers);
-  return exports.default.fetch(
-    new Request(`https://dock.example/webhooks/${c.source}${signed.query ?? ""}`, { method: "POST", body, headers }),
-  );
+  return dispatch(new Request(`https://dock.example/webhooks/${c.source}${signed.query ?? ""}`, { method: "POST", body, headers }));
 }
 
 export async function signAndDeliver(c: WebhookCase, body: string, secret = c.secret): Promise<Response> {

@@ -69,8 +69,9 @@ describe("guardrails (real PostgreSQL 15)", () => {
     }
   });
 
+  // Its waits add up to 3 minutes on a loaded machine (alone it takes about 15 s).
   it("given a slot that falls behind max_slot_wal_keep_size, when Postgres invalidates it, then the sidecar stops with a clear error, and the documented recovery (drop slot, delete state, restart) re-snapshots", {
-    timeout: 120_000,
+    timeout: 240_000,
   }, async () => {
     const sink = await new WebhookSink().start();
     const dir = mkdtempSync(path.join(tmpdir(), "dock-inval-"));
@@ -83,42 +84,53 @@ describe("guardrails (real PostgreSQL 15)", () => {
     });
     const log = path.join(dir, "sidecar.log");
     const proc = new SidecarProcess(env, log);
-    await waitFor(
-      "the slot",
-      async () => (await cluster.sql("SELECT 1 FROM pg_replication_slots WHERE slot_name = 'doomed' AND active")).rowCount === 1,
-    );
-    // The Worker is down: nothing is confirmed while WAL piles up past the slot's allowance.
-    sink.failWith = () => 503;
-    for (let i = 0; i < 4; i++) {
-      await cluster.sql("INSERT INTO busy SELECT g, repeat('y', 500) FROM generate_series(1, 20000) g");
-      await cluster.sql("SELECT pg_switch_wal()");
-    }
-    await cluster.sql("CHECKPOINT");
-    const code = await Promise.race([proc.exited, new Promise<string>((r) => setTimeout(() => r("still running"), 60_000))]);
-    expect(code).toBe(1);
-    const status = (await cluster.sql("SELECT wal_status FROM pg_replication_slots WHERE slot_name = 'doomed'")).rows[0];
-    expect(status).toEqual({ wal_status: "lost" });
-    const fatal = readFileSync(log, "utf8")
-      .split("\n")
-      .filter(Boolean)
-      .map((l) => JSON.parse(l) as { event: string; error?: string })
-      .find((l) => l.event === "cdc.fatal");
-    expect(fatal?.error).toContain('replication slot "doomed" is invalidated');
-    expect(fatal?.error).toContain("pg_drop_replication_slot('doomed')");
+    let again: SidecarProcess | undefined;
+    try {
+      await waitFor(
+        "the slot",
+        async () => (await cluster.sql("SELECT 1 FROM pg_replication_slots WHERE slot_name = 'doomed' AND active")).rowCount === 1,
+      );
+      // The Worker is down: nothing is confirmed while WAL piles up past the slot's allowance.
+      sink.failWith = () => 503;
+      for (let i = 0; i < 4; i++) {
+        await cluster.sql("INSERT INTO busy SELECT g, repeat('y', 500) FROM generate_series(1, 20000) g");
+        await cluster.sql("SELECT pg_switch_wal()");
+      }
+      await cluster.sql("CHECKPOINT");
+      const code = await Promise.race([proc.exited, new Promise<string>((r) => setTimeout(() => r("still running"), 60_000))]);
+      expect(code).toBe(1);
+      const status = (await cluster.sql("SELECT wal_status FROM pg_replication_slots WHERE slot_name = 'doomed'")).rows[0];
+      expect(status).toEqual({ wal_status: "lost" });
+      const fatal = readFileSync(log, "utf8")
+        .split("\n")
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as { event: string; error?: string })
+        .find((l) => l.event === "cdc.fatal");
+      expect(fatal?.error).toContain('replication slot "doomed" is invalidated');
+      expect(fatal?.error).toContain("pg_drop_replication_slot('doomed')");
 
-    // Recovery as documented: drop the slot, delete the state file, start again.
-    await cluster.sql("SELECT pg_drop_replication_slot('doomed')");
-    rmSync(path.join(dir, "state.json"), { force: true });
-    sink.failWith = null;
-    const rows = Number((await cluster.sql("SELECT count(*) FROM busy")).rows[0].count);
-    const again = new SidecarProcess(env, log);
-    await waitFor(
-      "re-snapshot done",
-      () => existsSync(path.join(dir, "state.json")) && JSON.parse(readFileSync(path.join(dir, "state.json"), "utf8")).phase === "done",
-      90_000,
-    );
-    expect(await again.terminate()).toBe(0);
-    expect(sink.records.filter((r) => r.dock.op === "snapshot").length).toBeGreaterThanOrEqual(rows);
-    await sink.stop();
+      // Recovery as documented: drop the slot, delete the state file, start again.
+      await cluster.sql("SELECT pg_drop_replication_slot('doomed')");
+      rmSync(path.join(dir, "state.json"), { force: true });
+      sink.failWith = null;
+      const rows = Number((await cluster.sql("SELECT count(*) FROM busy")).rows[0].count);
+      again = new SidecarProcess(env, log);
+      await waitFor(
+        "re-snapshot done",
+        () => existsSync(path.join(dir, "state.json")) && JSON.parse(readFileSync(path.join(dir, "state.json"), "utf8")).phase === "done",
+        90_000,
+      );
+      expect(await again.terminate()).toBe(0);
+      expect(sink.records.filter((r) => r.dock.op === "snapshot").length).toBeGreaterThanOrEqual(rows);
+    } catch (err) {
+      // What the sidecar said is the first thing anyone reading this failure needs.
+      const tail = existsSync(log) ? readFileSync(log, "utf8").split("\n").slice(-40).join("\n") : "(no sidecar log)";
+      throw new Error(`${err instanceof Error ? err.message : String(err)}\n--- sidecar log, last lines ---\n${tail}`);
+    } finally {
+      // A failed run must not leave sidecars streaming beside the rest of the suite.
+      proc.child.kill("SIGKILL");
+      again?.child.kill("SIGKILL");
+      await sink.stop();
+    }
   });
 });
