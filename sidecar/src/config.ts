@@ -38,6 +38,8 @@ export const configSchema = z.object({
   CDC_BATCH_MAX_BYTES: int(4_000_000, 1000).refine((n) => n <= 7_000_000, "the Worker accepts at most 8 MB a delivery"),
   CDC_MAX_IN_FLIGHT: int(4, 1),
   CDC_LINGER_MS: int(200),
+  /** Longest the replication socket stays paused (no delivery accepted) before the connection is let go. */
+  CDC_MAX_PAUSE_MS: int(30_000, 100),
   CDC_STATUS_INTERVAL_MS: int(10_000, 100),
   CDC_HEARTBEAT_MS: int(10_000),
   CDC_HEARTBEAT_PREFIX: z.string().min(1).default("loading_dock_heartbeat"),

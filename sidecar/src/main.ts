@@ -4,7 +4,7 @@ import { DeliveryRejected } from "./delivery/signed-sender";
 import { startHealthServer } from "./health/health-server";
 import { emptyMetrics, type SidecarMetrics } from "./health/metrics";
 import { errorText, log, registerSecrets } from "./log";
-import { SlotInvalidated } from "./replication/slot-setup";
+import { ReplicationReleased, SlotInvalidated } from "./replication/slot-setup";
 import { Sidecar } from "./sidecar";
 import { backoffMs } from "./delivery/backoff";
 
@@ -39,15 +39,21 @@ async function main(): Promise<number> {
   process.on("SIGINT", () => onSignal("SIGINT"));
 
   // A lost connection (Postgres restarting, a network blip) is retried with backoff; each
-  // attempt is a fresh session that resumes from the slot's confirmed position.
-  for (let attempt = 0; !stopping; attempt++) {
+  // attempt is a fresh session that resumes from the slot's confirmed position. Sessions that let
+  // go of the slot because the Worker took nothing keep their backoff growing, so an outage of the
+  // Worker leaves the slot free for longer and longer stretches.
+  let failures = 0;
+  while (!stopping) {
     const sidecar = new Sidecar(config);
     current = sidecar;
+    let started = false;
     try {
       await sidecar.start();
-      attempt = 0;
+      started = true;
       await sidecar.done;
+      failures = 0;
     } catch (err) {
+      failures = started && !(err instanceof ReplicationReleased) ? 1 : failures + 1;
       await sidecar.stop().catch(() => {});
       lastMetrics = { ...sidecar.metrics, state: "failed", error: errorText(err) };
       if (isPermanent(err)) {
@@ -55,7 +61,7 @@ async function main(): Promise<number> {
         server?.close();
         return 1;
       }
-      const wait = Math.max(500, backoffMs(attempt, 1000, 30_000));
+      const wait = Math.max(500, backoffMs(failures - 1, 1000, 30_000));
       log("warn", { event: "cdc.restart", source: config.CDC_SOURCE, error: errorText(err), ms: wait });
       if (!stopping) await new Promise((r) => setTimeout(r, wait));
     }

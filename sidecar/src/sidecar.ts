@@ -13,7 +13,7 @@ import { formatLsn, parseLsn } from "./lsn";
 import { decodePgoutput } from "./pgoutput/decode";
 import { parseServerCopyData, standbyStatusUpdate } from "./replication/copy-messages";
 import { type PgConnectionConfig, ReplicationConnection } from "./replication/replication-connection";
-import { SlotInvalidated, ensurePublication, primaryKeys, slotState } from "./replication/slot-setup";
+import { ReplicationReleased, SlotInvalidated, ensurePublication, primaryKeys, slotState } from "./replication/slot-setup";
 import { quoteIdent } from "./replication/sql-quote";
 import { InitialSnapshot } from "./snapshot/initial-snapshot";
 
@@ -48,6 +48,7 @@ export class Sidecar {
   private finished = false;
   private readonly timers: NodeJS.Timeout[] = [];
   private receivedLsn = 0n;
+  private pauseTimer: NodeJS.Timeout | null = null;
 
   constructor(private readonly config: SidecarConfig) {
     this.metrics = emptyMetrics(config.CDC_SLOT, config.CDC_SOURCE);
@@ -181,6 +182,7 @@ export class Sidecar {
     if (this.finished) return;
     this.finished = true;
     for (const t of this.timers) clearInterval(t);
+    if (this.pauseTimer) clearTimeout(this.pauseTimer);
     this.sender?.abort();
     this.snapshot?.stop();
     await this.repl?.close();
@@ -271,12 +273,19 @@ export class Sidecar {
   private pauseSocket(): void {
     this.repl.pause();
     this.metrics.socket_paused = true;
+    if (!this.pauseTimer && !this.stopping) {
+      const limit = this.config.CDC_MAX_PAUSE_MS;
+      this.pauseTimer = setTimeout(() => this.fail(new ReplicationReleased(limit)), limit);
+      this.pauseTimer.unref();
+    }
   }
 
   private resumeSocket(): void {
     if (this.stopping) return;
     this.repl.resume();
     this.metrics.socket_paused = false;
+    if (this.pauseTimer) clearTimeout(this.pauseTimer);
+    this.pauseTimer = null;
   }
 
   private sendStatus(): void {

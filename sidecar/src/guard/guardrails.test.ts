@@ -70,7 +70,7 @@ describe("guardrails (real PostgreSQL 15)", () => {
   });
 
   // Its waits add up to 3 minutes on a loaded machine (alone it takes about 15 s).
-  it("given a slot that falls behind max_slot_wal_keep_size, when Postgres invalidates it, then the sidecar stops with a clear error, and the documented recovery (drop slot, delete state, restart) re-snapshots", {
+  it("given the Worker down and the socket paused, when the slot falls behind max_slot_wal_keep_size, then the sidecar lets go so the checkpoint can invalidate it, stops with a clear error, and the documented recovery (drop slot, delete state, restart) re-snapshots", {
     timeout: 240_000,
   }, async () => {
     const sink = await new WebhookSink().start();
@@ -81,6 +81,10 @@ describe("guardrails (real PostgreSQL 15)", () => {
       CDC_TABLES: "public.busy",
       CDC_SNAPSHOT: "true",
       CDC_STATE_FILE: path.join(dir, "state.json"),
+      // One small batch in flight: the socket is surely paused while the Worker is down.
+      CDC_MAX_IN_FLIGHT: "1",
+      CDC_BATCH_MAX_RECORDS: "100",
+      CDC_MAX_PAUSE_MS: "2000",
     });
     const log = path.join(dir, "sidecar.log");
     const proc = new SidecarProcess(env, log);
@@ -96,7 +100,13 @@ describe("guardrails (real PostgreSQL 15)", () => {
         await cluster.sql("INSERT INTO busy SELECT g, repeat('y', 500) FROM generate_series(1, 20000) g");
         await cluster.sql("SELECT pg_switch_wal()");
       }
-      await cluster.sql("CHECKPOINT");
+      // The checkpoint must end the walsender to invalidate the slot; a sidecar that never read its
+      // socket again would block it (and every later checkpoint) for as long as the Worker is down.
+      const checkpoint = await Promise.race([
+        cluster.sql("CHECKPOINT").then(() => "done"),
+        new Promise<string>((r) => setTimeout(() => r("still blocked after 30 s"), 30_000)),
+      ]);
+      expect(checkpoint).toBe("done");
       const code = await Promise.race([proc.exited, new Promise<string>((r) => setTimeout(() => r("still running"), 60_000))]);
       expect(code).toBe(1);
       const status = (await cluster.sql("SELECT wal_status FROM pg_replication_slots WHERE slot_name = 'doomed'")).rows[0];

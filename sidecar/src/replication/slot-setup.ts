@@ -25,6 +25,22 @@ export class SlotInvalidated extends Error {
   }
 }
 
+/**
+ * The session let go of its replication connection because nothing could be delivered for too
+ * long. While the socket is paused, Postgres cannot end the walsender: a checkpoint that must
+ * invalidate the slot, `pg_terminate_backend` and a fast shutdown all wait on it. Letting go keeps
+ * them working; the next session resumes from the slot's confirmed position.
+ */
+export class ReplicationReleased extends Error {
+  override name = "ReplicationReleased";
+  constructor(pausedMs: number) {
+    super(
+      `no delivery was accepted for ${Math.round(pausedMs / 1000)} s with the replication socket paused; ` +
+        "released the replication connection so Postgres can manage the slot, and will reconnect",
+    );
+  }
+}
+
 /** Creates the publication if it does not exist; an existing publication is left as the operator made it. */
 export async function ensurePublication(db: pg.Client, publication: string, tables: string[]): Promise<boolean> {
   const found = await db.query("SELECT 1 FROM pg_publication WHERE pubname = $1", [publication]);
