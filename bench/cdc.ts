@@ -9,30 +9,15 @@
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { createServer } from "node:http";
 import { cpus, loadavg, tmpdir } from "node:os";
 import path from "node:path";
 import { PgCluster } from "../sidecar/test/helpers/pg-cluster";
 import { SidecarProcess } from "../sidecar/test/helpers/sidecar-process";
 import { TEST_SECRET } from "../sidecar/test/helpers/webhook-sink";
+import { countingSink } from "./lib/counting-sink";
 
 const BIN = "/usr/lib/postgresql/15/bin";
 const TX_ROWS = 1000;
-
-async function countingSink(): Promise<{ url: string; count: () => number; close: () => void }> {
-  let records = 0;
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => {
-      const body = Buffer.concat(chunks).toString("latin1");
-      for (let i = body.indexOf('{"id":"'); i >= 0; i = body.indexOf('{"id":"', i + 7)) records++;
-      res.writeHead(200).end('{"ok":true}');
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
-  return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, count: () => records, close: () => server.close() };
-}
 
 /** user + system CPU of a process so far, from /proc (load on the machine does not inflate it). */
 function cpuMs(pid: number): number {
@@ -55,6 +40,7 @@ async function main(): Promise<void> {
     await cluster.sql("CREATE TABLE bench (id bigint PRIMARY KEY, v text, n int, at timestamptz DEFAULT now())");
     await cluster.sql("CREATE PUBLICATION bench_pub FOR TABLE bench");
     await cluster.sql("SELECT pg_create_logical_replication_slot('recv', 'pgoutput')");
+    await cluster.sql("SELECT pg_create_logical_replication_slot('recv_after', 'pgoutput')");
     await cluster.sql("SELECT pg_create_logical_replication_slot('dock', 'pgoutput')");
     const db = await cluster.client();
     const t0 = Date.now();
@@ -75,40 +61,43 @@ async function main(): Promise<void> {
     const genMs = Date.now() - t0;
     const changes = 1_000_000;
 
-    // 1. pg_recvlogical baseline.
-    const r0 = Date.now();
-    const recv = spawnSync(
-      "runuser",
-      [
-        "-u",
-        "postgres",
-        "--",
-        path.join(BIN, "pg_recvlogical"),
-        "-h",
-        "127.0.0.1",
-        "-p",
-        String(cluster.port),
-        "-U",
-        "postgres",
-        "-d",
-        "postgres",
-        "--slot",
-        "recv",
-        "--start",
-        "-o",
-        "proto_version=1",
-        "-o",
-        "publication_names=bench_pub",
-        "-f",
-        "/dev/null",
-        "-E",
-        endLsn,
-        "--no-loop",
-      ],
-      { encoding: "utf8" },
-    );
-    const recvMs = Date.now() - r0;
-    if (recv.status !== 0) throw new Error(`pg_recvlogical failed: ${recv.stderr}`);
+    // 1. pg_recvlogical baseline (run again after the sidecar: the first reader of fresh WAL may pay for it).
+    const recvlogical = (slot: string): number => {
+      const r0 = Date.now();
+      const recv = spawnSync(
+        "runuser",
+        [
+          "-u",
+          "postgres",
+          "--",
+          path.join(BIN, "pg_recvlogical"),
+          "-h",
+          "127.0.0.1",
+          "-p",
+          String(cluster.port),
+          "-U",
+          "postgres",
+          "-d",
+          "postgres",
+          "--slot",
+          slot,
+          "--start",
+          "-o",
+          "proto_version=1",
+          "-o",
+          "publication_names=bench_pub",
+          "-f",
+          "/dev/null",
+          "-E",
+          endLsn,
+          "--no-loop",
+        ],
+        { encoding: "utf8" },
+      );
+      if (recv.status !== 0) throw new Error(`pg_recvlogical failed: ${recv.stderr}`);
+      return Date.now() - r0;
+    };
+    const recvMs = recvlogical("recv");
 
     // 2. The sidecar.
     const sink = await countingSink();
@@ -131,7 +120,7 @@ async function main(): Promise<void> {
     const cpu0 = cpuMs(proc.child.pid as number);
     let peak = 0;
     await waitUntil(
-      () => sink.count() >= changes + 1,
+      () => sink.records() >= changes + 1,
       600_000,
       () => (peak = Math.max(peak, proc.peakRss())),
     );
@@ -139,12 +128,13 @@ async function main(): Promise<void> {
     const sideCpuMs = cpuMs(proc.child.pid as number) - cpu0;
     peak = Math.max(peak, proc.peakRss());
     await proc.terminate();
+    const recvAfterMs = recvlogical("recv_after");
 
     // 3. One 700,000-row transaction, for peak memory.
     const big = await cluster.client();
     await big.query("TRUNCATE bench");
     await big.end();
-    const before = sink.count();
+    const before = sink.records();
     const proc2 = new SidecarProcess(env, log);
     const big2 = await cluster.client();
     const b0 = Date.now();
@@ -152,7 +142,7 @@ async function main(): Promise<void> {
     await big2.end();
     let peakBig = 0;
     await waitUntil(
-      () => sink.count() >= before + 700_000,
+      () => sink.records() >= before + 700_000,
       600_000,
       () => (peakBig = Math.max(peakBig, proc2.peakRss())),
     );
@@ -164,27 +154,27 @@ async function main(): Promise<void> {
     const rate = (n: number, ms: number) => Math.round((n / ms) * 1000);
     const mb = (b: number) => (b / 1048576).toFixed(0);
     const cpu = cpus()[0]?.model ?? "unknown";
+    const fastestRecv = Math.min(recvMs, recvAfterMs);
+    const ratio = fastestRecv / sideMs;
     const section = [
       "## CDC sidecar",
       "",
       `Machine: ${cpus().length} cores, ${cpu}; Node ${process.version}; PostgreSQL 15. Date: ${new Date().toISOString().slice(0, 10)}.`,
-      `Workload: ${changes.toLocaleString("en")} changes (700k inserts, 200k updates, 100k deletes) in 1,000-row transactions, generated in ${(genMs / 1000).toFixed(1)} s, decoded twice from two slots in the same run.`,
+      `Workload: ${changes.toLocaleString("en")} changes (700k inserts, 200k updates, 100k deletes) in 1,000-row transactions, generated in ${(genMs / 1000).toFixed(1)} s, decoded three times from three slots in the same run: pg_recvlogical, the sidecar, pg_recvlogical again.`,
       "",
       "| what | time | changes/s | vs pg_recvlogical | peak RSS |",
       "|---|---|---|---|---|",
-      `| pg_recvlogical, pgoutput → /dev/null (baseline) | ${(recvMs / 1000).toFixed(1)} s | ${rate(changes, recvMs).toLocaleString("en")} | 1.00× | – |`,
-      `| sidecar: decode + envelope + _dock.id + signed POST to a local counting sink | ${(sideMs / 1000).toFixed(1)} s (CPU ${(sideCpuMs / 1000).toFixed(1)} s) | ${rate(changes, sideMs).toLocaleString("en")} (${rate(changes, sideCpuMs).toLocaleString("en")} per CPU-second) | ${(recvMs / sideMs).toFixed(2)}× | ${mb(peak)} MB |`,
+      `| pg_recvlogical, pgoutput → /dev/null (baseline, before the sidecar) | ${(recvMs / 1000).toFixed(1)} s | ${rate(changes, recvMs).toLocaleString("en")} | ${(fastestRecv / recvMs).toFixed(2)}× | – |`,
+      `| pg_recvlogical, pgoutput → /dev/null (baseline, after the sidecar) | ${(recvAfterMs / 1000).toFixed(1)} s | ${rate(changes, recvAfterMs).toLocaleString("en")} | ${(fastestRecv / recvAfterMs).toFixed(2)}× | – |`,
+      `| sidecar: decode + envelope + _dock.id + signed POST to a local counting sink | ${(sideMs / 1000).toFixed(1)} s (CPU ${(sideCpuMs / 1000).toFixed(1)} s) | ${rate(changes, sideMs).toLocaleString("en")} (${rate(changes, sideCpuMs).toLocaleString("en")} per CPU-second) | **${ratio.toFixed(2)}×** | ${mb(peak)} MB |`,
       `| sidecar: one 700,000-row transaction (insert → all delivered) | ${(bigMs / 1000).toFixed(1)} s | ${rate(700_000, bigMs).toLocaleString("en")} | – | ${mb(peakBig)} MB |`,
       "",
       "The sidecar runs as `node --import tsx sidecar/src/main.ts` with default batch settings (5,000 records / 4 MB, 4 in flight); the sink",
       "counts records and answers 200 without verifying signatures. Peak RSS is VmHWM of the sidecar process (tsx's loader alone is ~100 MB).",
-      `Load average during the run: ${loadavg()
-        .map((l) => l.toFixed(1))
-        .join(
-          ", ",
-        )} on ${cpus().length} cores (other work shared the machine), so wall times are pessimistic: the sidecar got ${((sideCpuMs / sideMs) * 100).toFixed(0)} % of one core while it ran; changes per CPU-second is the steadier figure.`,
-      "Target not met: ≥ 1.0× pg_recvlogical (per-change sha256, JSON escaping of each line into its bundle, and GC dominate the profile).",
-      "Not measured here: end to end into the raw zone through `wrangler dev`, and the full refresh of a 1M-row table.",
+      '"vs pg_recvlogical" divides by the faster of the two baseline runs. The sidecar\'s CPU is user + system time of its process;',
+      `Postgres's walsender decodes for both readers alike. Load average (1 min) after the run: ${loadavg()[0]?.toFixed(1)} on ${cpus().length} cores.`,
+      `Targets: ≥ 1.0× pg_recvlogical — ${ratio >= 1 ? "met" : "not met"}; peak RSS ≤ 256 MB — ${Math.max(peak, peakBig) <= 256 * 1048576 ? "met" : "not met"}.`,
+      "End to end into the raw zone through `wrangler dev`: `bench/cdc-end-to-end.ts` (its own section).",
       "",
     ].join("\n");
     const file = path.join(import.meta.dirname, "RESULTS.md");

@@ -4,38 +4,16 @@
  * run: `COPY … TO STDOUT | gzip > /dev/null` on the same table with psql.
  * Run: npx tsx bench/full-refresh.ts   (writes the "## Full refresh (database)" section)
  */
-import { spawnSync } from "node:child_process";
-import { createServer } from "node:http";
-import pg from "pg";
-import { SignedSender } from "../sidecar/src/delivery/signed-sender";
-import { fullRefresh } from "../sidecar/src/pull/full-refresh";
+import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, openSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { PgCluster } from "../sidecar/test/helpers/pg-cluster";
 import { TEST_SECRET } from "../sidecar/test/helpers/webhook-sink";
+import { countingSink } from "./lib/counting-sink";
 import { writeSection } from "./lib/results.mjs";
 
 const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
-
-async function countingSink() {
-  let records = 0;
-  let manifests = 0;
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => {
-      const body = Buffer.concat(chunks).toString("latin1");
-      for (let i = body.indexOf('{"id":"'); i >= 0; i = body.indexOf('{"id":"', i + 7)) records++;
-      if (body.includes('"manifests":[')) manifests++;
-      res.writeHead(200).end('{"ok":true}');
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
-  return {
-    url: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
-    records: () => records,
-    manifests: () => manifests,
-    close: () => server.close(),
-  };
-}
 
 async function main() {
   const cluster = await PgCluster.start();
@@ -68,29 +46,57 @@ async function main() {
     if (copy.status !== 0) throw new Error(`COPY | gzip failed: ${copy.stderr}`);
     const baseline = (performance.now() - b0) / 1000;
 
-    // The sidecar's full refresh, delivering to a local sink as it would to the Worker.
+    // The sidecar's full refresh as operators run it (`db-pull refresh`, its own process),
+    // delivering to a local sink in this process as it would to the Worker.
     const sink = await countingSink();
-    const sender = new SignedSender({ url: `${sink.url}/ingest/cdc`, secret: TEST_SECRET });
-    const db = new pg.Client({ host: "127.0.0.1", port: cluster.port, user: "postgres", database: "postgres" });
-    await db.connect();
-    const cpu0 = process.cpuUsage();
+    const dir = mkdtempSync(path.join(tmpdir(), "dock-refresh-bench-"));
+    const log = path.join(dir, "refresh.log");
     const s0 = performance.now();
-    const out = await fullRefresh(db, {
-      source: "app_db",
-      table: { schema: "public", name: "accounts" },
-      runId: "bench-refresh",
-      batchRecords: 5000,
-      deliver: (id, body) => sender.send(id, body),
-    });
-    const sidecar = (performance.now() - s0) / 1000;
-    const cpu = process.cpuUsage(cpu0);
-    await db.end();
-    sender.abort();
+    const child = spawn(
+      process.execPath,
+      [
+        ...(process.env.BENCH_CPU_PROF ? ["--cpu-prof", "--cpu-prof-dir=/tmp/prof"] : []),
+        "--import",
+        "tsx",
+        "sidecar/src/db-pull.ts",
+        "refresh",
+        "--table",
+        "public.accounts",
+      ],
+      {
+        cwd: path.resolve(import.meta.dirname, ".."),
+        env: { PATH: process.env.PATH ?? "", ...cluster.env, WORKER_URL: sink.url, CDC_INGEST_SECRET: TEST_SECRET, CDC_SOURCE: "app_db" },
+        stdio: ["ignore", openSync(log, "w"), "inherit"],
+      },
+    );
+    let cpuMs = 0;
+    let peakRss = 0;
+    const sampler = setInterval(() => {
+      try {
+        const stat = readFileSync(`/proc/${child.pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+        cpuMs = (Number(stat[11]) + Number(stat[12])) * 10;
+        const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, "utf8"));
+        if (hwm) peakRss = Math.max(peakRss, Number(hwm[1]) / 1024);
+      } catch {
+        // exited between samples
+      }
+    }, 20);
+    const code = await new Promise<number | null>((r) => child.once("exit", r));
+    clearInterval(sampler);
+    const whole = (performance.now() - s0) / 1000;
     sink.close();
+    const done = readFileSync(log, "utf8")
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { event: string; ms?: number; records?: number; parts?: number })
+      .find((l) => l.event === "pull.refreshed");
+    if (code !== 0 || !done) throw new Error(`db-pull refresh failed (exit ${code}): ${readFileSync(log, "utf8").slice(-2000)}`);
+    const sidecar = (done.ms as number) / 1000;
+    const out = { records: done.records as number, parts: done.parts as number };
     if (sink.records() !== ROWS || out.records !== ROWS || sink.manifests() !== 1)
       throw new Error(`counted ${sink.records()} rows, ${sink.manifests()} manifests`);
 
-    const rss = process.resourceUsage().maxRSS / 1024;
+    const rate = ROWS / sidecar;
     const text = `
 A ${ROWS.toLocaleString("en")}-row table (6 columns: bigint, text, text, numeric, timestamptz, text with quotes, tabs and
 backslashes, NULLs), generated in ${generated.toFixed(1)} s, read in the same run by:
@@ -98,10 +104,13 @@ backslashes, NULLs), generated in ${generated.toFixed(1)} s, read in the same ru
 | what | time | rows/s | vs COPY \\| gzip |
 |---|---|---|---|
 | \`COPY (SELECT * … ORDER BY id) TO STDOUT \\| gzip -1 > /dev/null\` (psql, baseline) | ${baseline.toFixed(1)} s | ${Math.round(ROWS / baseline).toLocaleString("en")} | 1.00× |
-| sidecar \`fullRefresh\`: COPY text parsed, envelopes with \`_dock.id\`, ≤110 KB snapshot parts, signed POSTs to a local sink answering 200, then the manifest | ${sidecar.toFixed(1)} s (CPU ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s) | ${Math.round(ROWS / sidecar).toLocaleString("en")} | ${(baseline / sidecar).toFixed(2)}× |
+| sidecar \`db-pull refresh\`: COPY text encoded into envelopes with \`_dock.id\`, ≤110 KB snapshot parts, signed POSTs to a local sink answering 200 (2 in flight), then the manifest | ${sidecar.toFixed(1)} s | **${Math.round(rate).toLocaleString("en")}** | ${(baseline / sidecar).toFixed(2)}× |
 
-${out.parts} snapshot parts and one manifest delivered; peak RSS of the benchmark process (sidecar code in-process) ${Math.round(rss)} MB.
-Target: ≥ 300,000 rows/s.
+The sidecar runs in its own process, as operators run it (\`node --import tsx sidecar/src/db-pull.ts refresh\`); its time is
+the refresh as it logs it (\`pull.refreshed\`, from BEGIN to the manifest answered). The whole process, with Node and tsx
+starting, took ${whole.toFixed(1)} s and ${(cpuMs / 1000).toFixed(1)} s of CPU; its peak RSS was ${Math.round(peakRss)} MB. The counting sink runs in the
+benchmark's process on the same two cores. ${out.parts} snapshot parts and one manifest delivered.
+Target: ≥ 300,000 rows/s — ${rate >= 300_000 ? "met" : "not met"}.
 `;
     console.log(text);
     writeSection("Full refresh (database)", text);

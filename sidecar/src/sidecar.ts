@@ -1,16 +1,17 @@
 import pg from "pg";
+import { ChangeEncoder } from "./cdc/change-encoder";
 import { ChangeHandler } from "./cdc/change-handler";
 import { ChangeRecordBuilder } from "./cdc/change-records";
 import { RelationCache } from "./cdc/relations";
 import { cachedIsoClock, newRunId } from "./clock";
 import type { SidecarConfig } from "./config";
 import { BatchPipeline } from "./delivery/batch-pipeline";
-import { SignedSender } from "./delivery/signed-sender";
+import { ByteWriter } from "./delivery/byte-writer";
+import { type DeliveryBody, SignedSender } from "./delivery/signed-sender";
 import { emptyMetrics, type SidecarMetrics } from "./health/metrics";
 import { healthReport, reportHealth } from "./health/report-health";
 import { errorText, log } from "./log";
 import { formatLsn, parseLsn } from "./lsn";
-import { decodePgoutput } from "./pgoutput/decode";
 import { parseServerCopyData, standbyStatusUpdate } from "./replication/copy-messages";
 import { type PgConnectionConfig, ReplicationConnection } from "./replication/replication-connection";
 import { ReplicationReleased, SlotInvalidated, ensurePublication, primaryKeys, slotState } from "./replication/slot-setup";
@@ -18,6 +19,8 @@ import { quoteIdent } from "./replication/sql-quote";
 import { InitialSnapshot } from "./snapshot/initial-snapshot";
 
 const QUEUE_PAUSE_BYTES = 4 * 1024 * 1024;
+const XLOG_DATA = 0x77;
+const XLOG_HEADER = 25;
 
 export function pgConfigOf(config: SidecarConfig): PgConnectionConfig {
   return { host: config.PGHOST, port: config.PGPORT, user: config.PGUSER, password: config.PGPASSWORD, database: config.PGDATABASE };
@@ -47,7 +50,6 @@ export class Sidecar {
   private stopping = false;
   private finished = false;
   private readonly timers: NodeJS.Timeout[] = [];
-  private receivedLsn = 0n;
   private pauseTimer: NodeJS.Timeout | null = null;
 
   constructor(private readonly config: SidecarConfig) {
@@ -123,7 +125,8 @@ export class Sidecar {
     });
     this.metrics.durable_lsn = formatLsn(startLsn);
     const builder = new ChangeRecordBuilder(c.CDC_SOURCE, this.runId, clock);
-    this.handler = new ChangeHandler(new RelationCache(keys), builder, this.pipeline, c.CDC_HEARTBEAT_PREFIX);
+    const encoder = new ChangeEncoder(c.CDC_SOURCE, this.runId, clock, new ByteWriter(1024));
+    this.handler = new ChangeHandler(new RelationCache(keys), encoder, builder, this.pipeline, c.CDC_HEARTBEAT_PREFIX);
 
     // 0/0 lets the server start at the slot's confirmed_flush_lsn.
     const stream = this.repl.start(c.CDC_SLOT, c.CDC_PUBLICATION, 0n, (chunk) => this.onChunk(chunk));
@@ -201,7 +204,7 @@ export class Sidecar {
     void this.finish(err);
   }
 
-  private deliver(id: string, body: string | Buffer, records: number): Promise<void> {
+  private deliver(id: string, body: DeliveryBody, records: number): Promise<void> {
     const started = Date.now();
     return this.sender.send(id, body).then(() => {
       this.metrics.records_delivered += records;
@@ -259,12 +262,13 @@ export class Sidecar {
   }
 
   private process(chunk: Buffer): void {
-    const m = parseServerCopyData(chunk);
-    if (m.kind === "xlog") {
-      this.handler.handle(decodePgoutput(m.payload), m.walStart);
-      if (m.walStart > this.receivedLsn) this.receivedLsn = m.walStart;
+    if (chunk[0] === XLOG_DATA && chunk.length >= XLOG_HEADER) {
+      // XLogData: 'w', WAL start (two 32-bit halves), WAL end, send time, then the pgoutput message.
+      this.handler.handle(chunk, XLOG_HEADER, chunk.readUInt32BE(1), chunk.readUInt32BE(5));
       return;
     }
+    const m = parseServerCopyData(chunk);
+    if (m.kind === "xlog") throw new Error("XLogData shorter than its header");
     // Safe only with nothing unprocessed before the keepalive and no transaction half received.
     if (!this.handler.inTransaction && this.head === this.queue.length) this.pipeline.advanceIdle(m.walEnd);
     if (m.replyRequested) this.sendStatus();
@@ -291,7 +295,7 @@ export class Sidecar {
   private sendStatus(): void {
     if (!this.streaming || this.finished) return;
     this.metrics.in_flight_batches = this.pipeline.inFlight;
-    this.metrics.received_lsn = formatLsn(this.receivedLsn);
+    this.metrics.received_lsn = formatLsn(this.handler.stats.receivedLsn);
     Object.assign(this.metrics, {
       changes: this.handler.stats.changes,
       transactions: this.handler.stats.transactions,

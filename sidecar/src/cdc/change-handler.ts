@@ -1,13 +1,18 @@
-import { formatLsn } from "../lsn";
-import { pgTimeToIso } from "../pgoutput/decode";
-import type { PgoutputMessage } from "../pgoutput/messages";
+import type { StreamRecords } from "../delivery/bundle-pack";
 import type { OutRecord } from "../delivery/bundle-pack";
+import { formatLsn } from "../lsn";
+import { decodePgoutput, pgTimeToIso } from "../pgoutput/decode";
+import type { ChangeEncoder } from "./change-encoder";
 import type { ChangeRecordBuilder, TxContext } from "./change-records";
 import type { RelationCache } from "./relations";
 import { streamName } from "./stream-name";
 
 export interface ChangeSink {
+  /** A record built as a string (schema versions, truncates). */
   add(record: OutRecord): void;
+  /** Where the next encoded record of `stream` is written, and its size once written. */
+  records(stream: string): StreamRecords;
+  added(bytes: number): void;
   commit(endLsn: bigint): void;
 }
 
@@ -17,91 +22,83 @@ export interface HandlerStats {
   heartbeats: number;
   lastCommitEnd: bigint;
   lastCommitTime: string | null;
+  /** WAL position of the last Begin, Commit or other non-row message. */
+  receivedLsn: bigint;
 }
 
+const INSERT = 0x49;
+const UPDATE = 0x55;
+const DELETE = 0x44;
+
 /**
- * Applies decoded pgoutput messages in order: tracks the open transaction, keeps relations
- * current, and turns each change into envelope records for the sink.
+ * Applies pgoutput messages in order: tracks the open transaction, keeps relations current, and
+ * turns each change into a record for the sink. Row changes (the bulk) go to the encoder as bytes;
+ * the rest is decoded.
  */
 export class ChangeHandler {
   private tx: TxContext | null = null;
-  readonly stats: HandlerStats = { changes: 0, transactions: 0, heartbeats: 0, lastCommitEnd: 0n, lastCommitTime: null };
+  readonly stats: HandlerStats = { changes: 0, transactions: 0, heartbeats: 0, lastCommitEnd: 0n, lastCommitTime: null, receivedLsn: 0n };
+  private readonly relationOf: (id: number) => ReturnType<RelationCache["get"]>;
 
   constructor(
     private readonly relations: RelationCache,
+    private readonly encoder: ChangeEncoder,
     private readonly builder: ChangeRecordBuilder,
     private readonly sink: ChangeSink,
     private readonly heartbeatPrefix: string,
-  ) {}
+  ) {
+    this.relationOf = (id) => this.relations.get(id);
+  }
 
   get inTransaction(): boolean {
     return this.tx !== null;
   }
 
-  handle(msg: PgoutputMessage, lsn: bigint): void {
-    switch (msg.tag) {
+  /** One pgoutput message, `msg[offset…]`, sent at WAL position `hi/lo` (the two halves of the LSN). */
+  handle(msg: Buffer, offset: number, hi: number, lo: number): void {
+    const tag = msg[offset];
+    if (tag === INSERT || tag === UPDATE || tag === DELETE) {
+      this.encoder.encode(msg, offset, hi, lo, this.relationOf, this.sink);
+      this.stats.changes++;
+      return;
+    }
+    const lsn = (BigInt(hi) << 32n) | BigInt(lo);
+    if (lsn > this.stats.receivedLsn) this.stats.receivedLsn = lsn;
+    const m = decodePgoutput(msg.subarray(offset));
+    switch (m.tag) {
       case "begin":
         if (this.tx) throw new Error(`Begin at ${formatLsn(lsn)} inside an open transaction`);
-        this.tx = {
-          xid: msg.xid,
-          commitLsn: msg.finalLsn,
-          commitLsnText: formatLsn(msg.finalLsn),
-          commitTime: pgTimeToIso(msg.commitTime),
-        };
+        this.tx = { xid: m.xid, commitLsn: m.finalLsn, commitLsnText: formatLsn(m.finalLsn), commitTime: pgTimeToIso(m.commitTime) };
         this.builder.resetTransaction();
+        this.encoder.beginTransaction(this.tx);
         return;
       case "commit":
         if (!this.tx) throw new Error(`Commit at ${formatLsn(lsn)} without a Begin`);
         this.tx = null;
+        this.encoder.endTransaction();
         this.stats.transactions++;
-        this.stats.lastCommitEnd = msg.endLsn;
-        this.stats.lastCommitTime = pgTimeToIso(msg.commitTime);
-        this.sink.commit(msg.endLsn);
+        this.stats.lastCommitEnd = m.endLsn;
+        this.stats.lastCommitTime = pgTimeToIso(m.commitTime);
+        this.sink.commit(m.endLsn);
         return;
       case "relation": {
-        const rel = this.relations.set(msg);
-        this.sink.add(this.builder.schema(rel, streamName(msg.schema, msg.name, "._schema"), lsn));
-        return;
-      }
-      case "insert": {
-        const rel = this.relations.get(msg.relationId);
-        this.sink.add(this.builder.build(rel, "insert", lsn, this.current(lsn), { tuple: msg.newTuple }));
-        this.stats.changes++;
-        return;
-      }
-      case "update": {
-        const rel = this.relations.get(msg.relationId);
-        const old = msg.oldTuple && msg.oldKind ? { tuple: msg.oldTuple, kind: msg.oldKind } : null;
-        this.sink.add(this.builder.build(rel, "update", lsn, this.current(lsn), { tuple: msg.newTuple }, old));
-        this.stats.changes++;
-        return;
-      }
-      case "delete": {
-        const rel = this.relations.get(msg.relationId);
-        const row = { tuple: msg.oldTuple, onlyKey: msg.oldKind === "K" };
-        this.sink.add(this.builder.build(rel, "delete", lsn, this.current(lsn), row));
-        this.stats.changes++;
+        const rel = this.relations.set(m);
+        this.sink.add(this.builder.schema(rel, streamName(m.schema, m.name, "._schema"), lsn));
         return;
       }
       case "truncate": {
-        const tx = this.current(lsn);
-        for (const id of msg.relationIds) {
-          this.sink.add(this.builder.truncate(this.relations.get(id), lsn, tx, msg));
+        if (!this.tx) throw new Error(`change at ${formatLsn(lsn)} outside a transaction`);
+        for (const id of m.relationIds) {
+          this.sink.add(this.builder.truncate(this.relations.get(id), lsn, this.tx, m));
           this.stats.changes++;
         }
         return;
       }
       case "message":
-        if (msg.prefix === this.heartbeatPrefix) this.stats.heartbeats++;
+        if (m.prefix === this.heartbeatPrefix) this.stats.heartbeats++;
         return;
-      case "origin":
-      case "type":
+      default:
         return;
     }
-  }
-
-  private current(lsn: bigint): TxContext {
-    if (!this.tx) throw new Error(`change at ${formatLsn(lsn)} outside a transaction`);
-    return this.tx;
   }
 }

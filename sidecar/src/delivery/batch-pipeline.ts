@@ -1,5 +1,5 @@
 import { AckTracker } from "./ack-tracker";
-import { type BundleHead, deliveryBody, type OutRecord, packStream } from "./bundle-pack";
+import { type BundleHead, deliveryBody, type OutRecord, StreamRecords } from "./bundle-pack";
 
 export interface PipelineOptions {
   source: string;
@@ -10,14 +10,14 @@ export interface PipelineOptions {
   /** How long a batch with a commit in it may wait for more changes before it is sent. */
   lingerMs: number;
   startLsn: bigint;
-  send: (messageId: string, body: Buffer, records: number) => Promise<void>;
+  send: (messageId: string, body: readonly Buffer[], records: number) => Promise<void>;
   onDurable: (lsn: bigint) => void;
   onFatal: (err: Error) => void;
   now?: () => string;
 }
 
 interface OpenBatch {
-  byStream: Map<string, { id: string; line: string }[]>;
+  byStream: Map<string, StreamRecords>;
   records: number;
   bytes: number;
 }
@@ -37,6 +37,11 @@ export class BatchPipeline {
   private lingerTimer: NodeJS.Timeout | null = null;
   private failed: Error | null = null;
   private batchCounter = 0;
+  /**
+   * Record buffers of answered batches, reused so that a busy stream neither regrows nor faults in
+   * a fresh multi-megabyte buffer per batch. A batch's buffers are its request body until answered.
+   */
+  private readonly spare: StreamRecords[] = [];
   delivered = 0;
 
   constructor(private readonly opts: PipelineOptions) {
@@ -60,17 +65,26 @@ export class BatchPipeline {
     return this.tracker.idle;
   }
 
-  add(record: OutRecord): void {
-    let list = this.open.byStream.get(record.stream);
+  /** Where the next record of `stream` is written; `added` must follow once it is. */
+  records(stream: string): StreamRecords {
+    let list = this.open.byStream.get(stream);
     if (!list) {
-      list = [];
-      this.open.byStream.set(record.stream, list);
+      list = this.spare.pop() ?? new StreamRecords();
+      this.open.byStream.set(stream, list);
     }
-    list.push(record);
+    return list;
+  }
+
+  added(bytes: number): void {
     if (this.open.records === 0) this.tracker.opened();
     this.open.records++;
-    this.open.bytes += record.line.length + 64;
+    this.open.bytes += bytes;
     if (this.open.records >= this.opts.maxRecords || this.open.bytes >= this.opts.maxBytes) this.cut();
+  }
+
+  /** A record built as an envelope line. */
+  add(record: OutRecord): void {
+    this.added(this.records(record.stream).addLine(record.id, record.line));
   }
 
   /** A transaction committed: every change before this call belongs to batches up to the open one. */
@@ -107,15 +121,20 @@ export class BatchPipeline {
     this.open = emptyBatch();
     const seq = this.tracker.sent();
     const receivedAt = this.opts.now?.() ?? new Date().toISOString();
-    const texts: string[] = [];
+    const groups: Buffer[][] = [];
     for (const [stream, records] of batch.byStream) {
       const head: BundleHead = { source: this.opts.source, stream, pattern: "cdc", received_at: receivedAt, run_id: this.opts.runId };
-      texts.push(...packStream(head, records));
+      groups.push(...records.groups(() => head));
     }
     const messageId = `${this.opts.runId}-${this.batchCounter++}`;
-    // Only the encoded body stays alive while the delivery is out: records and texts become garbage now.
     const records = batch.records;
-    const body = Buffer.from(deliveryBody(texts), "utf8");
+    const body = deliveryBody(groups);
+    const release = () => {
+      for (const list of batch.byStream.values()) {
+        list.clear();
+        if (this.spare.length < this.opts.maxInFlight + 1) this.spare.push(list);
+      }
+    };
     const p = this.opts
       .send(messageId, body, records)
       .then(() => {
@@ -126,7 +145,10 @@ export class BatchPipeline {
         this.failed ??= err;
         this.opts.onFatal(err);
       })
-      .finally(() => this.inFlightPromises.delete(p));
+      .finally(() => {
+        release();
+        this.inFlightPromises.delete(p);
+      });
     this.inFlightPromises.add(p);
   }
 

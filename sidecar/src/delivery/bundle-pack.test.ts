@@ -15,16 +15,16 @@ describe("packStream", () => {
     expect(texts.length).toBeGreaterThan(1);
     const back = texts.flatMap((t) => {
       expect(Buffer.byteLength(t)).toBeLessThanOrEqual(BUNDLE_BYTES);
-      const parsed = recordBundleSchema.parse(JSON.parse(t));
+      const parsed = recordBundleSchema.parse(JSON.parse(t.toString()));
       expect(parsed).toMatchObject({ ...head, kind: "bundle", v: 1, dedupe: "bundle" });
       return parsed.records;
     });
     expect(back).toEqual(records);
-    expect(JSON.parse(deliveryBody(texts)).bundles).toHaveLength(texts.length);
+    expect(JSON.parse(Buffer.concat(deliveryBody(texts)).toString()).bundles).toHaveLength(texts.length);
   });
 
   it("given one record larger than a bundle, when packed, then it goes alone for the Worker to claim-check", () => {
     const texts = packStream(head, [rec(1, 10), rec(2, 80_000), rec(3, 10)]);
-    expect(texts.map((t) => JSON.parse(t).records.length)).toEqual([1, 1, 1]);
+    expect(texts.map((t) => JSON.parse(t.toString()).records.length)).toEqual([1, 1, 1]);
   });
 });

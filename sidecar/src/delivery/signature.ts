@@ -10,6 +10,13 @@ export function signingKey(secret: string): Buffer {
   return Buffer.from(secret.startsWith("whsec_") ? secret.slice(6) : secret, "base64");
 }
 
-export function standardWebhookSignature(key: Buffer, messageId: string, timestampSeconds: number, body: Buffer): string {
-  return `v1,${createHmac("sha256", key).update(`${messageId}.${timestampSeconds}.`).update(body).digest("base64")}`;
+export function standardWebhookSignature(
+  key: Buffer,
+  messageId: string,
+  timestampSeconds: number,
+  body: Uint8Array | readonly Uint8Array[],
+): string {
+  const mac = createHmac("sha256", key).update(`${messageId}.${timestampSeconds}.`);
+  for (const piece of Array.isArray(body) ? body : [body]) mac.update(piece);
+  return `v1,${mac.digest("base64")}`;
 }

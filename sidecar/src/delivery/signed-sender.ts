@@ -17,6 +17,9 @@ export class DeliveryAborted extends Error {
   override name = "DeliveryAborted";
 }
 
+/** A request body: text, bytes, or pieces sent back to back (never copied into one buffer). */
+export type DeliveryBody = string | Buffer | readonly Buffer[];
+
 export interface SenderOptions {
   url: string;
   secret: string;
@@ -51,8 +54,10 @@ export class SignedSender {
     for (const wake of this.wakers) wake();
   }
 
-  async send(messageId: string, payload: string | Buffer): Promise<void> {
-    const body = typeof payload === "string" ? Buffer.from(payload, "utf8") : payload;
+  async send(messageId: string, payload: DeliveryBody): Promise<void> {
+    const body = typeof payload === "string" ? [Buffer.from(payload, "utf8")] : Buffer.isBuffer(payload) ? [payload] : payload;
+    let length = 0;
+    for (const piece of body) length += piece.length;
     for (let attempt = 0; ; attempt++) {
       if (this.aborted) throw new DeliveryAborted("delivery aborted by shutdown");
       let status: number | undefined;
@@ -62,7 +67,7 @@ export class SignedSender {
         const ts = Math.floor(Date.now() / 1000);
         const res = await this.post(body, {
           "content-type": "application/json",
-          "content-length": String(body.length),
+          "content-length": String(length),
           "webhook-id": messageId,
           "webhook-timestamp": String(ts),
           "webhook-signature": standardWebhookSignature(this.key, messageId, ts, body),
@@ -82,7 +87,10 @@ export class SignedSender {
   }
 
   /** One POST over a keep-alive connection (node:http: no web-stream copies of a multi-MB body). */
-  private post(body: Buffer, headers: Record<string, string>): Promise<{ status: number; text: string; retryAfter: string | null }> {
+  private post(
+    body: readonly Buffer[],
+    headers: Record<string, string>,
+  ): Promise<{ status: number; text: string; retryAfter: string | null }> {
     const lib = this.url.protocol === "https:" ? https : http;
     return new Promise((resolve, reject) => {
       const req = lib.request(this.url, { method: "POST", headers, agent: this.agent, timeout: this.opts.timeoutMs ?? 30_000 }, (res) => {
@@ -104,7 +112,9 @@ export class SignedSender {
       });
       req.on("timeout", () => req.destroy(new Error("delivery timed out")));
       req.on("error", reject);
-      req.end(body);
+      req.cork();
+      for (const piece of body) req.write(piece);
+      req.end();
     });
   }
 

@@ -1,3 +1,4 @@
+import type { DeliveryBody } from "../delivery/signed-sender";
 import type { ChangeStreamDocument } from "mongodb";
 import { deliveryBody, type OutRecord, packStream } from "../delivery/bundle-pack";
 import { changeEventRecord } from "./change-event-record";
@@ -14,7 +15,7 @@ export interface MongoCdcOptions {
   maxRecords: number;
   /** Idle wait between empty polls of the stream. */
   idleMs: number;
-  deliver: (messageId: string, body: string, records: number) => Promise<void>;
+  deliver: (messageId: string, body: DeliveryBody, records: number) => Promise<void>;
   saveToken: (token: unknown) => void;
   now?: () => string;
 }

@@ -2,7 +2,8 @@ import type pg from "pg";
 
 /**
  * Runs `COPY … TO STDOUT` on a pg client and hands each CopyData chunk to `onChunk` as it
- * arrives (pg has no COPY-out API of its own). `onChunk` may return a promise: reading pauses
+ * arrives (pg has no COPY-out API of its own). The chunk is a view into pg's read buffer: use it
+ * before returning, or copy it. `onChunk` may return a promise: reading pauses
  * until it settles, so a slow delivery holds the table read back instead of buffering it.
  */
 export function copyOut(client: pg.Client, sql: string, onChunk: (chunk: Buffer) => void | Promise<void>): Promise<void> {
@@ -15,8 +16,7 @@ export function copyOut(client: pg.Client, sql: string, onChunk: (chunk: Buffer)
         connection.query(sql);
       },
       handleCopyData(msg: { chunk: Buffer }) {
-        const copy = Buffer.from(msg.chunk);
-        const result = onChunk(copy);
+        const result = onChunk(msg.chunk);
         if (result && typeof (result as Promise<void>).then === "function") {
           socket.pause();
           pending = pending

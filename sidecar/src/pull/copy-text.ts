@@ -1,10 +1,10 @@
 /**
- * Parser for COPY … TO STDOUT text format: one row per line, columns separated by tabs, `\N` for
- * NULL, backslash escapes for the rest. Values come out as the text Postgres printed.
+ * One field of COPY … TO STDOUT text format: `\N` is NULL, backslash escapes stand for the
+ * rest. Returns the text Postgres printed.
  */
 const ESCAPES: Record<string, string> = { b: "\b", f: "\f", n: "\n", r: "\r", t: "\t", v: "\v", "\\": "\\" };
 
-function unescapeField(field: string): string | null {
+export function copyFieldText(field: string): string | null {
   if (field === "\\N") return null;
   if (!field.includes("\\")) return field;
   let out = "";
@@ -27,25 +27,4 @@ function unescapeField(field: string): string | null {
     } else out += n;
   }
   return out;
-}
-
-export function parseCopyTextLine(line: string): (string | null)[] {
-  return line.split("\t").map(unescapeField);
-}
-
-/** Splits a stream of COPY data into complete lines, keeping a partial line for the next chunk. */
-export class CopyLineSplitter {
-  private rest = "";
-  private readonly decoder = new TextDecoder("utf-8");
-  push(chunk: Uint8Array): string[] {
-    const text = this.rest + this.decoder.decode(chunk, { stream: true });
-    const lines = text.split("\n");
-    this.rest = lines.pop() ?? "";
-    return lines;
-  }
-  end(): string[] {
-    const last = this.rest + this.decoder.decode();
-    this.rest = "";
-    return last ? [last] : [];
-  }
 }

@@ -1,13 +1,12 @@
+import type { DeliveryBody } from "../delivery/signed-sender";
 import type pg from "pg";
-import { ChangeRecordBuilder } from "../cdc/change-records";
 import { streamName } from "../cdc/stream-name";
-import { cachedIsoClock } from "../clock";
-import type { OutRecord } from "../delivery/bundle-pack";
-import { deliveryBody, packParts } from "../delivery/bundle-pack";
+import { availableParallelism } from "node:os";
+import { deliveryBody, partHeads } from "../delivery/bundle-pack";
 import { quoteIdent } from "../replication/sql-quote";
-import { CopyLineSplitter, parseCopyTextLine } from "./copy-text";
 import { copyOut } from "./copy-out";
-import { describeTable, keyText, qualified, rowJson } from "./pull-target";
+import { ParallelCopyEncoder } from "./parallel-copy-encoder";
+import { describeTable, qualified } from "./pull-target";
 
 export interface RefreshOptions {
   source: string;
@@ -15,62 +14,78 @@ export interface RefreshOptions {
   runId: string;
   /** Records per delivery (each delivery holds several ≤110 KB parts). */
   batchRecords: number;
-  deliver: (messageId: string, body: string, records: number) => Promise<void>;
+  /** Deliveries outstanding at once beyond the batches being encoded; reading waits beyond that. Default 2. */
+  inFlight?: number;
+  /** Threads encoding rows (see ParallelCopyEncoder). Default: one per spare core, at most 4. */
+  threads?: number;
+  deliver: (messageId: string, body: DeliveryBody, records: number) => Promise<void>;
 }
 
 /**
  * A full refresh of one table: `COPY (SELECT …) TO STDOUT` in one REPEATABLE READ transaction,
  * streamed into snapshot parts (`snapshot: {run_id, part}`, pattern `full_refresh`, op
- * `snapshot`). Reading pauses while a delivery is outstanding, so memory stays at one batch.
- * Returns the number of parts and records, which a manifest needs.
+ * `snapshot`). Rows are encoded on worker threads while this one reads; reading pauses while
+ * enough batches are being encoded or delivered, so memory stays at a few batches. Returns the
+ * number of parts and records, which a manifest needs.
  */
 export async function fullRefresh(db: pg.Client, opts: RefreshOptions): Promise<{ parts: number; records: number }> {
   await db.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+  const outstanding = new Set<Promise<void>>();
+  let encoder: ParallelCopyEncoder | null = null;
+  let failed: Error | null = null;
   try {
     const t = await describeTable(db, opts.table);
     const stream = streamName(t.schema, t.name);
-    const builder = new ChangeRecordBuilder(opts.source, opts.runId, cachedIsoClock(), "full_refresh");
-    const pkIdx = t.primaryKey.map((c) => t.columns.indexOf(c));
     const order = t.primaryKey.length > 0 ? ` ORDER BY ${t.primaryKey.map(quoteIdent).join(", ")}` : "";
-    const ctid = t.primaryKey.length === 0 ? "ctid::text, " : "";
-    const sql = `COPY (SELECT ${ctid}${t.columns.map(quoteIdent).join(", ")} FROM ${qualified(t)}${order}) TO STDOUT`;
-    const splitter = new CopyLineSplitter();
-    let batch: OutRecord[] = [];
+    const ctidFirst = t.primaryKey.length === 0;
+    const sql = `COPY (SELECT ${ctidFirst ? "ctid::text, " : ""}${t.columns.map(quoteIdent).join(", ")} FROM ${qualified(t)}${order}) TO STDOUT`;
     let parts = 0;
-    let records = 0;
-    const flush = async () => {
-      if (batch.length === 0) return;
-      const head = {
+    let total = 0;
+    const threads = opts.threads ?? defaultThreads();
+    const encoding = new ParallelCopyEncoder(
+      {
         source: opts.source,
         stream,
-        pattern: "full_refresh" as const,
-        received_at: new Date().toISOString(),
-        run_id: opts.runId,
-        snapshot: { run_id: opts.runId, part: parts },
-      };
-      const texts = packParts(head, batch);
-      const n = batch.length;
-      batch = [];
-      // Numbered before the await: the next chunk may already be flushing.
-      const first = parts;
-      parts += texts.length;
-      records += n;
-      await opts.deliver(`${opts.runId}-part-${first}`, deliveryBody(texts), n);
-    };
-    const take = (lines: string[]) => {
-      for (const line of lines) {
-        const fields = parseCopyTextLine(line);
-        const values = ctid ? fields.slice(1) : fields;
-        const key = ctid ? `ctid:${fields[0]}` : keyText(pkIdx.map((i) => values[i] ?? null));
-        batch.push(builder.record(stream, key, opts.runId, "snapshot", {}, rowJson(t.columns, values)));
-      }
-    };
+        runId: opts.runId,
+        columns: t.columns,
+        keyIndexes: t.primaryKey.map((c) => t.columns.indexOf(c)),
+        ctidFirst,
+      },
+      threads,
+      opts.batchRecords,
+      threads + (opts.inFlight ?? 2),
+      (records, rows) => {
+        const head = {
+          source: opts.source,
+          stream,
+          pattern: "full_refresh" as const,
+          received_at: new Date().toISOString(),
+          run_id: opts.runId,
+          snapshot: { run_id: opts.runId, part: parts },
+        };
+        const groups = records.groups(partHeads(head));
+        const first = parts;
+        parts += groups.length;
+        total += rows;
+        const p = opts
+          .deliver(`${opts.runId}-part-${first}`, deliveryBody(groups), rows)
+          .catch((err: Error) => {
+            failed ??= err;
+          })
+          .finally(() => {
+            outstanding.delete(p);
+            encoding.recycle(records);
+          });
+        outstanding.add(p);
+      },
+    );
+    encoder = encoding;
     await copyOut(db, sql, (chunk) => {
-      take(splitter.push(chunk));
-      if (batch.length >= opts.batchRecords) return flush();
+      if (failed) return; // the rest is read and dropped; the refresh fails below
+      return encoding.push(chunk);
     });
-    take(splitter.end());
-    await flush();
+    await encoding.end();
+    if (failed) throw failed;
     await db.query("COMMIT");
     // Last, the manifest: the Worker writes _manifest.json once every part is in R2, so a
     // snapshot without one is visibly incomplete.
@@ -81,13 +96,21 @@ export async function fullRefresh(db: pg.Client, opts: RefreshOptions): Promise<
       stream,
       run_id: opts.runId,
       parts,
-      records,
+      records: total,
       received_at: new Date().toISOString(),
     };
     await opts.deliver(`${opts.runId}-manifest`, JSON.stringify({ bundles: [], manifests: [manifest] }), 0);
-    return { parts, records };
+    return { parts, records: total };
   } catch (err) {
+    await Promise.allSettled(outstanding);
     await db.query("ROLLBACK").catch(() => {});
     throw err;
+  } finally {
+    await encoder?.close();
   }
+}
+
+/** Encoding threads beside the one reading the table: one per spare core, at most 4. */
+function defaultThreads(): number {
+  return Math.max(1, Math.min(4, availableParallelism() - 1));
 }

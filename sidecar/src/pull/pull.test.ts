@@ -1,3 +1,4 @@
+import type { DeliveryBody } from "../delivery/signed-sender";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -36,8 +37,8 @@ describe("database polling and full refresh (real PostgreSQL 15)", () => {
     cluster?.stop();
   });
 
-  const deliver = (id: string, body: string) => {
-    bodies.push(body);
+  const deliver = (id: string, body: DeliveryBody) => {
+    bodies.push(typeof body === "string" ? body : Buffer.concat(Buffer.isBuffer(body) ? [body] : [...body]).toString());
     return sender.send(id, body);
   };
 

@@ -1,3 +1,4 @@
+import type { DeliveryBody } from "../delivery/signed-sender";
 import type pg from "pg";
 import { ChangeRecordBuilder } from "../cdc/change-records";
 import { streamName } from "../cdc/stream-name";
@@ -14,7 +15,7 @@ export interface PollOptions {
   pageRows: number;
   runId: string;
   /** Delivers one page; resolves on 2xx only. */
-  deliver: (messageId: string, body: string, records: number) => Promise<void>;
+  deliver: (messageId: string, body: DeliveryBody, records: number) => Promise<void>;
   /** Persists the cursor after a delivered page. */
   saveCursor: (cursor: string) => void;
 }

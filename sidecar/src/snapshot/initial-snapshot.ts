@@ -1,3 +1,4 @@
+import type { DeliveryBody } from "../delivery/signed-sender";
 import pg from "pg";
 import { ChangeRecordBuilder } from "../cdc/change-records";
 import { streamName } from "../cdc/stream-name";
@@ -10,7 +11,7 @@ import { formatLsn } from "../lsn";
 import { readState, type SnapshotState, writeState } from "./state-file";
 import { fetchCursor, openCursor, publicationTables, readChunk, type SnapshotTable } from "./table-copy";
 
-type Deliver = (messageId: string, body: string, records: number) => Promise<void>;
+type Deliver = (messageId: string, body: DeliveryBody, records: number) => Promise<void>;
 
 /**
  * Copies the publication's existing rows as `op: "snapshot"` records. On a new slot it reads
