@@ -3,7 +3,7 @@ import * as z from "zod";
 import { recordBundleSchema, snapshotManifestSchema } from "../envelope/bundle";
 import { errorText, log } from "../lib/log";
 import { enqueueManifest } from "../pollers/snapshot";
-import { enqueueRecords, type IngestBindings } from "./enqueue";
+import { enqueueGroups, type IngestBindings } from "./enqueue";
 import { type SidecarSecrets, signedJson } from "./signed-json";
 
 export interface CdcEnv extends IngestBindings, SidecarSecrets {}
@@ -35,9 +35,12 @@ export function cdcRoutes() {
 
     let records = 0;
     try {
-      for (const { kind: _k, v: _v, records: list, ...head } of parsed.bundles) {
-        records += (await enqueueRecords(c.env, head, list)).records;
-      }
+      records = (
+        await enqueueGroups(
+          c.env,
+          parsed.bundles.map(({ kind: _k, v: _v, records: list, ...head }) => ({ head, records: list })),
+        )
+      ).records;
       for (const { kind: _k, v: _v, ...manifest } of parsed.manifests ?? [])
         await enqueueManifest(c.env.INGEST as Queue<unknown>, manifest);
     } catch (err) {

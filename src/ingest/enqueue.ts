@@ -4,6 +4,7 @@ import {
   type BundleRecord,
   type IngestMessage,
   jsonBytes,
+  MESSAGE_BYTES,
   packBundles,
   SEND_BATCH_BYTES,
   SEND_BATCH_MESSAGES,
@@ -29,12 +30,42 @@ export interface EnqueueResult {
  * (content-addressed, so a retry writes the same object) and a pointer travels instead.
  */
 export async function enqueueRecords(env: IngestBindings, head: BundleHeader, records: BundleRecord[]): Promise<EnqueueResult> {
-  if (records.length === 0) return { messages: 0, records: 0, blobs: 0 };
-  const { bundles, oversized } = packBundles(head, records);
-  const messages: IngestMessage[] = [...bundles];
-  for (const bundle of oversized) messages.push(await claimCheck(env.RAW, bundle));
+  return enqueueGroups(env, [{ head, records }]);
+}
+
+/** `enqueueRecords` for several heads at once (a sidecar delivery), their messages sent together. */
+export async function enqueueGroups(
+  env: IngestBindings,
+  groups: { head: BundleHeader; records: BundleRecord[] }[],
+): Promise<EnqueueResult> {
+  const messages: Sized[] = [];
+  let records = 0;
+  let blobs = 0;
+  for (const { head, records: list } of groups) {
+    if (list.length === 0) continue;
+    records += list.length;
+    // Most lists (a webhook, a sidecar bundle, a poll page) fit one message: sized once, not per record.
+    const whole: IngestMessage = { kind: "bundle", v: 1, ...head, records: list };
+    const size = jsonBytes(whole);
+    if (size <= MESSAGE_BYTES) {
+      messages.push({ body: whole, size });
+      continue;
+    }
+    const { bundles, oversized } = packBundles(head, list);
+    for (const body of bundles) messages.push({ body, size: jsonBytes(body) });
+    for (const bundle of oversized) {
+      const pointer = await claimCheck(env.RAW, bundle);
+      messages.push({ body: pointer, size: jsonBytes(pointer) });
+    }
+    blobs += oversized.length;
+  }
   await sendAll(env.INGEST, messages);
-  return { messages: messages.length, records: records.length, blobs: oversized.length };
+  return { messages: messages.length, records, blobs };
+}
+
+interface Sized {
+  body: IngestMessage;
+  size: number;
 }
 
 async function claimCheck(bucket: R2Bucket, bundle: IngestMessage & { kind: "bundle" }): Promise<BlobPointer> {
@@ -46,19 +77,20 @@ async function claimCheck(bucket: R2Bucket, bundle: IngestMessage & { kind: "bun
   return { ...head, kind: "blob", key, records: records.length, bytes: body.length };
 }
 
-/** sendBatch takes at most 100 messages and 256 KB: cut the list to fit both. */
-export async function sendAll(queue: Queue<IngestMessage>, messages: IngestMessage[]): Promise<void> {
+/** sendBatch takes at most 100 messages and 256 KB: cut the list to fit both, and send the cuts at once. */
+async function sendAll(queue: Queue<IngestMessage>, messages: Sized[]): Promise<void> {
+  const chunks: MessageSendRequest<IngestMessage>[][] = [];
   let chunk: MessageSendRequest<IngestMessage>[] = [];
   let bytes = 0;
-  for (const body of messages) {
-    const size = jsonBytes(body);
+  for (const { body, size } of messages) {
     if (chunk.length > 0 && (chunk.length >= SEND_BATCH_MESSAGES || bytes + size > SEND_BATCH_BYTES)) {
-      await queue.sendBatch(chunk);
+      chunks.push(chunk);
       chunk = [];
       bytes = 0;
     }
     chunk.push({ body, contentType: "json" });
     bytes += size;
   }
-  if (chunk.length > 0) await queue.sendBatch(chunk);
+  if (chunk.length > 0) chunks.push(chunk);
+  await Promise.all(chunks.map((c) => queue.sendBatch(c)));
 }
