@@ -5,19 +5,16 @@
  * pg_recvlogical draining the same changes (the floor of reading them at all).
  * Run: npx tsx bench/cdc-end-to-end.ts   (writes the "## CDC end to end" section)
  */
-import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import path from "node:path";
 import { gunzipSync } from "node:zlib";
 import { PgCluster } from "../sidecar/test/helpers/pg-cluster";
 import { SidecarProcess } from "../sidecar/test/helpers/sidecar-process";
+import { benchSidecarEnv, CDC_CHANGES as CHANGES, makeCdcWorkload, pgRecvlogical } from "./lib/cdc-workload";
 import { writeSection } from "./lib/results.mjs";
 import { startWranglerDev } from "./lib/wrangler-dev.mjs";
 
-const BIN = "/usr/lib/postgresql/15/bin";
-const CHANGES = 1_000_000;
-const TX_ROWS = 1000;
 const ADMIN = "bench-admin-token";
 const SECRET = "whsec_YmVuY2gtY2RjLWluZ2VzdC1zZWNyZXQtMzJieXRlcyE=";
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -59,53 +56,14 @@ async function main(): Promise<void> {
   const cluster = await PgCluster.start({ extraConf: "logical_decoding_work_mem = '64MB'\nsynchronous_commit = off" });
   const cleanups: (() => unknown)[] = [() => cluster.stop()];
   try {
-    await cluster.sql("CREATE TABLE bench (id bigint PRIMARY KEY, v text, n int, at timestamptz DEFAULT now())");
-    await cluster.sql("CREATE PUBLICATION bench_pub FOR TABLE bench");
-    await cluster.sql("SELECT pg_create_logical_replication_slot('recv', 'pgoutput')");
-    await cluster.sql("SELECT pg_create_logical_replication_slot('dock', 'pgoutput')");
-    const db = await cluster.client();
-    for (let tx = 0; tx < 700; tx++)
-      await db.query("INSERT INTO bench (id, v, n) SELECT g, md5(g::text), g FROM generate_series($1::bigint, $2::bigint) g", [
-        tx * TX_ROWS + 1,
-        (tx + 1) * TX_ROWS,
-      ]);
-    for (let tx = 0; tx < 200; tx++)
-      await db.query("UPDATE bench SET v = v || 'u', n = n + 1 WHERE id BETWEEN $1 AND $2", [tx * TX_ROWS + 1, (tx + 1) * TX_ROWS]);
-    for (let tx = 0; tx < 100; tx++)
-      await db.query("DELETE FROM bench WHERE id BETWEEN $1 AND $2", [600_000 + tx * TX_ROWS + 1, 600_000 + (tx + 1) * TX_ROWS]);
-    const endLsn = (await db.query("SELECT pg_current_wal_lsn()::text AS l")).rows[0].l as string;
-    await db.end();
-
-    const r0 = Date.now();
-    const recv = spawnSync(
-      "runuser",
-      ["-u", "postgres", "--", path.join(BIN, "pg_recvlogical"), "-h", "127.0.0.1", "-p", String(cluster.port), "-U", "postgres"]
-        .concat(["-d", "postgres", "--slot", "recv", "--start", "-o", "proto_version=1", "-o", "publication_names=bench_pub"])
-        .concat(["-f", "/dev/null", "-E", endLsn, "--no-loop"]),
-      { encoding: "utf8" },
-    );
-    const recvMs = Date.now() - r0;
-    if (recv.status !== 0) throw new Error(`pg_recvlogical failed: ${recv.stderr}`);
+    const { endLsn } = await makeCdcWorkload(cluster, ["recv", "dock"]);
+    const recvMs = pgRecvlogical(cluster, "recv", endLsn);
 
     const dock = await startWranglerDev({ vars: { ADMIN_TOKEN: ADMIN, CDC_INGEST_SECRET: SECRET } });
     cleanups.push(() => dock.stop());
     const dir = mkdtempSync(path.join(tmpdir(), "dock-e2e-"));
     const log = path.join(dir, "sidecar.log");
-    const sidecar = new SidecarProcess(
-      {
-        ...cluster.env,
-        WORKER_URL: dock.url,
-        CDC_INGEST_SECRET: SECRET,
-        CDC_SOURCE: "app_db",
-        CDC_SLOT: "dock",
-        CDC_PUBLICATION: "bench_pub",
-        CDC_SNAPSHOT: "false",
-        CDC_HEALTH_PORT: "0",
-        CDC_HEARTBEAT_MS: "0",
-        CDC_STATE_FILE: path.join(dir, "state.json"),
-      },
-      log,
-    );
+    const sidecar = new SidecarProcess(benchSidecarEnv(cluster, dock.url, SECRET, path.join(dir, "state.json")), log);
     cleanups.push(() => sidecar.terminate());
     while (!(existsSync(log) && readFileSync(log, "utf8").includes('"cdc.streaming"'))) await sleep(20);
     const s0 = Date.now();

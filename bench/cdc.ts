@@ -7,17 +7,15 @@
  * then a 700,000-row single transaction through the sidecar for peak RSS.
  * Run: npx tsx bench/cdc.ts   (writes the "## CDC sidecar" section of bench/RESULTS.md)
  */
-import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import path from "node:path";
 import { PgCluster } from "../sidecar/test/helpers/pg-cluster";
 import { SidecarProcess } from "../sidecar/test/helpers/sidecar-process";
 import { TEST_SECRET } from "../sidecar/test/helpers/webhook-sink";
+import { benchSidecarEnv, CDC_CHANGES, makeCdcWorkload, pgRecvlogical } from "./lib/cdc-workload";
 import { countingSink } from "./lib/counting-sink";
-
-const BIN = "/usr/lib/postgresql/15/bin";
-const TX_ROWS = 1000;
+import { writeSection } from "./lib/results.mjs";
 
 /** user + system CPU of a process so far, from /proc (load on the machine does not inflate it). */
 function cpuMs(pid: number): number {
@@ -37,82 +35,16 @@ async function waitUntil(probe: () => boolean | Promise<boolean>, timeoutMs: num
 async function main(): Promise<void> {
   const cluster = await PgCluster.start({ extraConf: "logical_decoding_work_mem = '64MB'\nsynchronous_commit = off" });
   try {
-    await cluster.sql("CREATE TABLE bench (id bigint PRIMARY KEY, v text, n int, at timestamptz DEFAULT now())");
-    await cluster.sql("CREATE PUBLICATION bench_pub FOR TABLE bench");
-    await cluster.sql("SELECT pg_create_logical_replication_slot('recv', 'pgoutput')");
-    await cluster.sql("SELECT pg_create_logical_replication_slot('recv_after', 'pgoutput')");
-    await cluster.sql("SELECT pg_create_logical_replication_slot('dock', 'pgoutput')");
-    const db = await cluster.client();
-    const t0 = Date.now();
-    for (let tx = 0; tx < 700; tx++) {
-      await db.query("INSERT INTO bench (id, v, n) SELECT g, md5(g::text), g FROM generate_series($1::bigint, $2::bigint) g", [
-        tx * TX_ROWS + 1,
-        (tx + 1) * TX_ROWS,
-      ]);
-    }
-    for (let tx = 0; tx < 200; tx++) {
-      await db.query("UPDATE bench SET v = v || 'u', n = n + 1 WHERE id BETWEEN $1 AND $2", [tx * TX_ROWS + 1, (tx + 1) * TX_ROWS]);
-    }
-    for (let tx = 0; tx < 100; tx++) {
-      await db.query("DELETE FROM bench WHERE id BETWEEN $1 AND $2", [600_000 + tx * TX_ROWS + 1, 600_000 + (tx + 1) * TX_ROWS]);
-    }
-    const endLsn = (await db.query("SELECT pg_current_wal_lsn()::text AS l")).rows[0].l as string;
-    await db.end();
-    const genMs = Date.now() - t0;
-    const changes = 1_000_000;
+    const { endLsn, ms: genMs } = await makeCdcWorkload(cluster, ["recv", "recv_after", "dock"]);
+    const changes = CDC_CHANGES;
 
     // 1. pg_recvlogical baseline (run again after the sidecar: the first reader of fresh WAL may pay for it).
-    const recvlogical = (slot: string): number => {
-      const r0 = Date.now();
-      const recv = spawnSync(
-        "runuser",
-        [
-          "-u",
-          "postgres",
-          "--",
-          path.join(BIN, "pg_recvlogical"),
-          "-h",
-          "127.0.0.1",
-          "-p",
-          String(cluster.port),
-          "-U",
-          "postgres",
-          "-d",
-          "postgres",
-          "--slot",
-          slot,
-          "--start",
-          "-o",
-          "proto_version=1",
-          "-o",
-          "publication_names=bench_pub",
-          "-f",
-          "/dev/null",
-          "-E",
-          endLsn,
-          "--no-loop",
-        ],
-        { encoding: "utf8" },
-      );
-      if (recv.status !== 0) throw new Error(`pg_recvlogical failed: ${recv.stderr}`);
-      return Date.now() - r0;
-    };
-    const recvMs = recvlogical("recv");
+    const recvMs = pgRecvlogical(cluster, "recv", endLsn);
 
     // 2. The sidecar.
     const sink = await countingSink();
     const dir = mkdtempSync(path.join(tmpdir(), "dock-bench-"));
-    const env = {
-      ...cluster.env,
-      WORKER_URL: sink.url,
-      CDC_INGEST_SECRET: TEST_SECRET,
-      CDC_SLOT: "dock",
-      CDC_PUBLICATION: "bench_pub",
-      CDC_SNAPSHOT: "false",
-      CDC_HEALTH_PORT: "0",
-      CDC_HEARTBEAT_MS: "0",
-      CDC_STATE_FILE: path.join(dir, "state.json"),
-    };
+    const env = benchSidecarEnv(cluster, sink.url, TEST_SECRET, path.join(dir, "state.json"));
     const log = path.join(dir, "sidecar.log");
     const proc = new SidecarProcess(env, log);
     await waitUntil(() => existsSync(log) && readFileSync(log, "utf8").includes('"cdc.streaming"'), 60_000);
@@ -128,7 +60,7 @@ async function main(): Promise<void> {
     const sideCpuMs = cpuMs(proc.child.pid as number) - cpu0;
     peak = Math.max(peak, proc.peakRss());
     await proc.terminate();
-    const recvAfterMs = recvlogical("recv_after");
+    const recvAfterMs = pgRecvlogical(cluster, "recv_after", endLsn);
 
     // 3. One 700,000-row transaction, for peak memory.
     const big = await cluster.client();
@@ -153,14 +85,10 @@ async function main(): Promise<void> {
 
     const rate = (n: number, ms: number) => Math.round((n / ms) * 1000);
     const mb = (b: number) => (b / 1048576).toFixed(0);
-    const cpu = cpus()[0]?.model ?? "unknown";
     const fastestRecv = Math.min(recvMs, recvAfterMs);
     const ratio = fastestRecv / sideMs;
     const section = [
-      "## CDC sidecar",
-      "",
-      `Machine: ${cpus().length} cores, ${cpu}; Node ${process.version}; PostgreSQL 15. Date: ${new Date().toISOString().slice(0, 10)}.`,
-      `Workload: ${changes.toLocaleString("en")} changes (700k inserts, 200k updates, 100k deletes) in 1,000-row transactions, generated in ${(genMs / 1000).toFixed(1)} s, decoded three times from three slots in the same run: pg_recvlogical, the sidecar, pg_recvlogical again.`,
+      `PostgreSQL 15. Workload: ${changes.toLocaleString("en")} changes (700k inserts, 200k updates, 100k deletes) in 1,000-row transactions, generated in ${(genMs / 1000).toFixed(1)} s, decoded three times from three slots in the same run: pg_recvlogical, the sidecar, pg_recvlogical again.`,
       "",
       "| what | time | changes/s | vs pg_recvlogical | peak RSS |",
       "|---|---|---|---|---|",
@@ -177,16 +105,7 @@ async function main(): Promise<void> {
       "End to end into the raw zone through `wrangler dev`: `bench/cdc-end-to-end.ts` (its own section).",
       "",
     ].join("\n");
-    const file = path.join(import.meta.dirname, "RESULTS.md");
-    const current = existsSync(file) ? readFileSync(file, "utf8") : "# Benchmark results\n\n";
-    const start = current.indexOf("## CDC sidecar");
-    let next = start >= 0 ? current.indexOf("\n## ", start + 1) : -1;
-    if (next >= 0) next += 1;
-    const updated =
-      start < 0
-        ? `${current.trimEnd()}\n\n${section}`
-        : `${current.slice(0, start)}${section}${next >= 0 ? `\n${current.slice(next)}` : ""}`;
-    writeFileSync(file, updated);
+    writeSection("CDC sidecar", section);
     console.log(section);
   } finally {
     cluster.stop();

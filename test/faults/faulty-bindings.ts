@@ -4,6 +4,7 @@
  * (done or not, the caller cannot know), or it does its work and then throws. They are passed in
  * through `env`; production code never sees them.
  */
+import { seeded } from "../helpers/seeded";
 export type FaultMode = "fail" | "timeout" | "after";
 
 export interface FaultPlan {
@@ -12,18 +13,6 @@ export interface FaultPlan {
   modes: FaultMode[];
   /** How many faults each `binding.method` produced, for the report. */
   injected: Record<string, number>;
-}
-
-/** mulberry32: a small seeded generator, so a failing run can be replayed. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export function faultPlan(rate: number, seed: number, modes: FaultMode[] = ["fail", "timeout", "after"]): FaultPlan {

@@ -9,18 +9,9 @@ import { stripe } from "../../src/sources/stripe";
 import { stripeWebhookRecords } from "../../src/sources/stripe/events";
 import { recordsToEnvelopes } from "../../src/webhooks/to-envelopes";
 import { aStripeEvent } from "../helpers/stripe";
+import { seeded } from "../helpers/seeded";
 
-/** A small seeded PRNG (mulberry32): the same seed drops the same webhooks on every run. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seeded };
 
 export type StripeEvent = ReturnType<ReturnType<typeof aStripeEvent>["build"]>;
 

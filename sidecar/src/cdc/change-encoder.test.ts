@@ -5,6 +5,7 @@ import { ByteWriter } from "../delivery/byte-writer";
 import { formatLsn } from "../lsn";
 import { decodePgoutput, PgoutputError } from "../pgoutput/decode";
 import { type PgoutputMessage, type TupleData, UNCHANGED_TOAST } from "../pgoutput/messages";
+import { seeded } from "../../../test/helpers/seeded";
 import { Msg } from "../../test/helpers/pgoutput-message";
 import { ChangeEncoder } from "./change-encoder";
 import type { TxContext } from "./change-records";
@@ -14,17 +15,6 @@ import { RelationCache, type RelationInfo } from "./relations";
 const SOURCE = "app_db";
 const RUN = "run-ü-1";
 const AT = "2026-11-25T08:00:00.000Z";
-
-function mulberry32(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A sink holding one stream's records, as the batch pipeline does. */
 function aSink() {
@@ -139,7 +129,7 @@ function randomText(r: () => number): string {
 
 describe("ChangeEncoder", () => {
   it("given 3,000 random inserts, updates and deletes (quotes, backslashes, control characters, unicode, bad UTF-8, NULLs, unchanged TOAST, one, two or no key columns, K and O old tuples, repeated LSNs), when encoded, then every record is byte for byte what envelopeLine makes of the decoded change", () => {
-    const r = mulberry32(0x0dd_c0de);
+    const r = seeded(0x0dd_c0de);
     for (let round = 0; round < 300; round++) {
       const ncols = 1 + Math.floor(r() * 5);
       const names = [...NAMES].sort(() => r() - 0.5).slice(0, ncols);
