@@ -12,12 +12,23 @@ export async function countingSink(): Promise<{ url: string; records: () => numb
   let records = 0;
   let manifests = 0;
   const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
+    // Searched chunk by chunk, each with the tail of the one before (a marker may straddle two).
+    let tail = Buffer.alloc(0);
+    let manifest = false;
+    req.on("data", (c: Buffer) => {
+      const text = tail.length > 0 ? Buffer.concat([tail, c.subarray(0, MANIFESTS.length)]) : null;
+      if (text) {
+        // Only markers that start in the tail and end in this chunk: the others were counted before.
+        for (let i = text.indexOf(RECORD); i >= 0 && i < tail.length; i = text.indexOf(RECORD, i + 1))
+          if (i + RECORD.length > tail.length) records++;
+        manifest ||= text.includes(MANIFESTS);
+      }
+      for (let i = c.indexOf(RECORD); i >= 0; i = c.indexOf(RECORD, i + RECORD.length)) records++;
+      manifest ||= c.includes(MANIFESTS);
+      tail = Buffer.from(c.subarray(Math.max(0, c.length - MANIFESTS.length + 1)));
+    });
     req.on("end", () => {
-      const body = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
-      for (let i = body.indexOf(RECORD); i >= 0; i = body.indexOf(RECORD, i + RECORD.length)) records++;
-      if (body.includes(MANIFESTS)) manifests++;
+      if (manifest) manifests++;
       res.writeHead(200).end('{"ok":true}');
     });
   });
