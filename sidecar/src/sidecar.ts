@@ -207,6 +207,8 @@ export class Sidecar {
   private deliver(id: string, body: DeliveryBody, records: number): Promise<void> {
     const started = Date.now();
     return this.sender.send(id, body).then(() => {
+      // Progress: a socket paused behind a slow but working Worker is not held against it.
+      this.pauseTimer?.refresh();
       this.metrics.records_delivered += records;
       log("info", { event: "cdc.delivered", source: this.config.CDC_SOURCE, run_id: this.runId, records, ms: Date.now() - started });
     });

@@ -46,6 +46,29 @@ describe("delivery and confirmation (real PostgreSQL 15)", () => {
     expect(ids().sort((a, b) => a - b)).toEqual(Array.from({ length: 100 }, (_, i) => 1000 + i));
   });
 
+  it("given a slow Worker that keeps accepting, when the socket stays paused longer than CDC_MAX_PAUSE_MS, then the session keeps its connection (only a Worker accepting nothing makes it let go)", async () => {
+    sink = await new WebhookSink().start();
+    sink.delayMs = 250;
+    const slot = `slow_${slotN++}`;
+    const sidecar = await start({
+      CDC_SLOT: slot,
+      CDC_PUBLICATION: `${slot}_pub`,
+      CDC_BATCH_MAX_RECORDS: "50",
+      CDC_MAX_IN_FLIGHT: "1",
+      CDC_MAX_PAUSE_MS: "600",
+    });
+    let released = false;
+    sidecar.done.catch(() => {
+      released = true;
+    });
+    await cluster.sql("INSERT INTO items SELECT g, 's' || g FROM generate_series(5000, 5999) g");
+    await waitFor("1,000 rows", () => ids().filter((k) => k >= 5000 && k < 6000).length >= 1000, 60_000);
+    expect(released).toBe(false);
+    expect(sidecar.metrics.state).toBe("streaming");
+    // 20 deliveries of 250 ms behind one slot in flight: far longer than the 600 ms pause allowance.
+    expect(sink.deliveries).toBeGreaterThanOrEqual(20);
+  });
+
   it("given a transaction of exactly one batch of changes, when its commit arrives after the cut, then it is confirmed at exactly its end LSN and not before the answer", async () => {
     sink = await new WebhookSink().start();
     const slot = `boundary_${slotN++}`;
