@@ -10,8 +10,6 @@ export interface RelationInfo {
   stream: string;
   replicaIdentity: string;
   columns: RelationColumn[];
-  /** JSON-escaped column names with their quotes and colon, `"id":`, built once per relation. */
-  columnKeys: string[];
   /** Indexes of the columns that make the record key. */
   keyIndexes: number[];
 }
@@ -34,7 +32,6 @@ export class RelationCache {
       stream: streamName(msg.schema, msg.name),
       replicaIdentity: msg.replicaIdentity,
       columns: msg.columns,
-      columnKeys: msg.columns.map((c) => `${JSON.stringify(c.name)}:`),
       keyIndexes: keyIndexes(msg, this.primaryKeys.get(`${msg.schema}.${msg.name}`)),
     };
     this.byId.set(msg.relationId, info);
