@@ -47,23 +47,11 @@ async function sidecarRefresh(cluster: PgCluster): Promise<RefreshRun> {
   const dir = mkdtempSync(path.join(tmpdir(), "dock-refresh-bench-"));
   const log = path.join(dir, "refresh.log");
   const s0 = performance.now();
-  const child = spawn(
-    process.execPath,
-    [
-      ...(process.env.BENCH_CPU_PROF ? ["--cpu-prof", "--cpu-prof-dir=/tmp/prof"] : []),
-      "--import",
-      "tsx",
-      "sidecar/src/db-pull.ts",
-      "refresh",
-      "--table",
-      "public.accounts",
-    ],
-    {
-      cwd: path.resolve(import.meta.dirname, ".."),
-      env: { PATH: process.env.PATH ?? "", ...cluster.env, WORKER_URL: sink.url, CDC_INGEST_SECRET: TEST_SECRET, CDC_SOURCE: "app_db" },
-      stdio: ["ignore", openSync(log, "w"), "inherit"],
-    },
-  );
+  const child = spawn(process.execPath, ["--import", "tsx", "sidecar/src/db-pull.ts", "refresh", "--table", "public.accounts"], {
+    cwd: path.resolve(import.meta.dirname, ".."),
+    env: { PATH: process.env.PATH ?? "", ...cluster.env, WORKER_URL: sink.url, CDC_INGEST_SECRET: TEST_SECRET, CDC_SOURCE: "app_db" },
+    stdio: ["ignore", openSync(log, "w"), "inherit"],
+  });
   let cpuMs = 0;
   let peakRss = 0;
   const sampler = setInterval(() => {

@@ -1,18 +1,15 @@
-import type { StreamRecords } from "../delivery/bundle-pack";
 import type { OutRecord } from "../delivery/bundle-pack";
 import { formatLsn } from "../lsn";
 import { decodePgoutput, pgTimeToIso } from "../pgoutput/decode";
-import type { ChangeEncoder } from "./change-encoder";
+import type { ChangeEncoder, RecordsSink } from "./change-encoder";
 import type { ChangeRecordBuilder, TxContext } from "./change-records";
 import type { RelationCache } from "./relations";
 import { streamName } from "./stream-name";
 
-export interface ChangeSink {
+/** Where records go: encoded ones through RecordsSink, string-built ones and commits here. */
+export interface ChangeSink extends RecordsSink {
   /** A record built as a string (schema versions, truncates). */
   add(record: OutRecord): void;
-  /** Where the next encoded record of `stream` is written, and its size once written. */
-  records(stream: string): StreamRecords;
-  added(bytes: number): void;
   commit(endLsn: bigint): void;
 }
 

@@ -126,11 +126,12 @@ export class CopyRowEncoder {
 
   private row(src: Buffer, a: number, b: number, records: StreamRecords): void {
     const key = this.keyOf(src, a, b);
+    const keyEnd = typeof key === "string" ? 0 : fieldEnd(src, key, b);
     // The hash input is `source\nstream\n` (written once) + key + `\n` + run id.
     const h = this.hashInput;
     h.pos = this.hashPrefix.length;
     if (typeof key === "string") h.utf8(key);
-    else h.range(src, key, fieldEnd(src, key, b));
+    else h.range(src, key, keyEnd);
     h.bytes(this.versionBytes);
     const id = dockIdHexOfBytes(h.subarray());
 
@@ -144,13 +145,12 @@ export class CopyRowEncoder {
     p = put(out, p, REC_LINE);
     for (let k = 0; k < 32; k++) out[p++] = out[idAt + k] as number;
     p = put(out, p, this.afterId);
-    if (typeof key === "string") {
-      w.pos = p;
-      w.twiceEscapedString(key);
-      w.ensure(this.fixedBytes + (b - a) * 14);
-      out = w.buf;
-      p = w.pos;
-    } else p = copyTwiceEscaped(out, p, src, key, fieldEnd(src, key, b));
+    w.pos = p;
+    if (typeof key === "string") w.twiceEscapedString(key);
+    else w.twiceEscaped(src, key, keyEnd);
+    w.ensure(this.fixedBytes + (b - a) * 14);
+    out = w.buf;
+    p = w.pos;
     p = put(out, p, this.beforeTime);
     p = put(out, p, this.clock());
     p = put(out, p, this.afterTime);
@@ -240,16 +240,6 @@ export class CopyRowEncoder {
     }
     return this.clockBytes;
   }
-}
-
-/** `src[a, b)` unescaped into `out` at `p` and escaped twice, for a field known to be plain. */
-function copyTwiceEscaped(out: Buffer, p: number, src: Buffer, a: number, b: number): number {
-  for (let i = a; i < b; i++) {
-    const ch = src[i] as number;
-    if (ch >= 0x20 && ch !== 0x22 && ch !== BACKSLASH) out[p++] = ch;
-    else p = escapeTwice(out, p, ch);
-  }
-  return p;
 }
 
 function fieldStart(src: Buffer, a: number, b: number, index: number): number {
