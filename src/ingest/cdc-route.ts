@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import * as z from "zod";
-import { recordBundleSchema, snapshotManifestSchema } from "../envelope/bundle";
+import { recordBundleFastSchema, recordBundleSchema, snapshotManifestSchema } from "../envelope/bundle";
 import { errorText, log } from "../lib/log";
 import { enqueueManifest } from "../pollers/snapshot";
 import { enqueueGroups, type IngestBindings } from "./enqueue";
@@ -13,10 +13,13 @@ export interface CdcEnv extends IngestBindings, SidecarSecrets {}
  * and, when a full refresh has sent its last part, the snapshot's manifest (written by the raw
  * writer only once every part is in R2).
  */
-const deliverySchema = z.object({
-  bundles: z.array(recordBundleSchema.extend({ pattern: z.enum(["cdc", "full_refresh", "poll", "file"]) })).max(10_000),
-  manifests: z.array(snapshotManifestSchema).max(100).optional(),
-});
+const deliveryOf = <B extends typeof recordBundleSchema | typeof recordBundleFastSchema>(bundle: B) =>
+  z.object({
+    bundles: z.array(bundle.extend({ pattern: z.enum(["cdc", "full_refresh", "poll", "file"]) })).max(10_000),
+    manifests: z.array(snapshotManifestSchema).max(100).optional(),
+  });
+const deliverySchema = deliveryOf(recordBundleSchema);
+const deliveryFastSchema = deliveryOf(recordBundleFastSchema);
 
 export const CDC_MAX_BODY_BYTES = 8 * 1024 * 1024;
 
@@ -29,7 +32,7 @@ export function cdcRoutes() {
   const app = new Hono<{ Bindings: CdcEnv }>();
   app.post("/ingest/cdc", async (c) => {
     const started = Date.now();
-    const gate = await signedJson(c.req.raw, c.env, deliverySchema, CDC_MAX_BODY_BYTES, "delivery");
+    const gate = await signedJson(c.req.raw, c.env, deliverySchema, CDC_MAX_BODY_BYTES, "delivery", deliveryFastSchema);
     if (!gate.ok) return gate.response;
     const parsed = gate.data;
 

@@ -8,12 +8,14 @@ import {
   packBundles,
   SEND_BATCH_BYTES,
   SEND_BATCH_MESSAGES,
+  utf8Bytes,
 } from "../envelope/bundle";
+import { GZIP_FROM_BYTES, packMessage } from "../envelope/message-body";
 import { blobKey } from "../envelope/raw-keys";
 import { sha256Hex } from "../lib/crypto";
 
 export interface IngestBindings {
-  INGEST: Queue<IngestMessage>;
+  INGEST: Queue<IngestMessage | Uint8Array>;
   RAW: R2Bucket;
 }
 
@@ -28,6 +30,7 @@ export interface EnqueueResult {
  * a rejected send throws, so the caller never acknowledges what is not durable.
  * A record too big for a message is claim-checked: its bundle goes to `blobs/<sha256>` first
  * (content-addressed, so a retry writes the same object) and a pointer travels instead.
+ * A bundle of GZIP_FROM_BYTES of JSON or more travels gzip'd (message-body.ts).
  */
 export async function enqueueRecords(env: IngestBindings, head: BundleHeader, records: BundleRecord[]): Promise<EnqueueResult> {
   return enqueueGroups(env, [{ head, records }]);
@@ -46,16 +49,20 @@ export async function enqueueGroups(
     records += list.length;
     // Most lists (a webhook, a sidecar bundle, a poll page) fit one message: sized once, not per record.
     const whole: IngestMessage = { kind: "bundle", v: 1, ...head, records: list };
-    const size = jsonBytes(whole);
+    const json = JSON.stringify(whole);
+    const size = utf8Bytes(json);
     if (size <= MESSAGE_BYTES) {
-      messages.push({ body: whole, size });
+      messages.push(encoded(whole, json, size));
       continue;
     }
     const { bundles, oversized } = packBundles(head, list);
-    for (const body of bundles) messages.push({ body, size: jsonBytes(body) });
+    for (const body of bundles) {
+      const text = JSON.stringify(body);
+      messages.push(encoded(body, text, utf8Bytes(text)));
+    }
     for (const bundle of oversized) {
       const pointer = await claimCheck(env.RAW, bundle);
-      messages.push({ body: pointer, size: jsonBytes(pointer) });
+      messages.push({ body: pointer, size: jsonBytes(pointer), contentType: "json" });
     }
     blobs += oversized.length;
   }
@@ -64,8 +71,16 @@ export async function enqueueGroups(
 }
 
 interface Sized {
-  body: IngestMessage;
+  body: IngestMessage | Uint8Array;
+  /** Bytes on the queue. */
   size: number;
+  contentType: "json" | "bytes";
+}
+
+function encoded(body: IngestMessage, json: string, size: number): Sized {
+  if (size < GZIP_FROM_BYTES) return { body, size, contentType: "json" };
+  const packed = packMessage(json);
+  return { body: packed, size: packed.byteLength, contentType: "bytes" };
 }
 
 async function claimCheck(bucket: R2Bucket, bundle: IngestMessage & { kind: "bundle" }): Promise<BlobPointer> {
@@ -78,17 +93,17 @@ async function claimCheck(bucket: R2Bucket, bundle: IngestMessage & { kind: "bun
 }
 
 /** sendBatch takes at most 100 messages and 256 KB: cut the list to fit both, and send the cuts at once. */
-async function sendAll(queue: Queue<IngestMessage>, messages: Sized[]): Promise<void> {
-  const chunks: MessageSendRequest<IngestMessage>[][] = [];
-  let chunk: MessageSendRequest<IngestMessage>[] = [];
+async function sendAll(queue: Queue<IngestMessage | Uint8Array>, messages: Sized[]): Promise<void> {
+  const chunks: MessageSendRequest<IngestMessage | Uint8Array>[][] = [];
+  let chunk: MessageSendRequest<IngestMessage | Uint8Array>[] = [];
   let bytes = 0;
-  for (const { body, size } of messages) {
+  for (const { body, size, contentType } of messages) {
     if (chunk.length > 0 && (chunk.length >= SEND_BATCH_MESSAGES || bytes + size > SEND_BATCH_BYTES)) {
       chunks.push(chunk);
       chunk = [];
       bytes = 0;
     }
-    chunk.push({ body, contentType: "json" });
+    chunk.push({ body, contentType });
     bytes += size;
   }
   if (chunk.length > 0) chunks.push(chunk);

@@ -1,10 +1,12 @@
+import { storableBody } from "../envelope/message-body";
 import { errorText, log } from "../lib/log";
 
 /**
  * Dead letters. Cloudflare Queues keeps a DLQ as an ordinary queue, and its pull API needs an
  * account (it does not exist under `wrangler dev`), so each DLQ gets a consumer here that parks
  * its messages in D1 (`dead_letters`). That makes the depth a COUNT and a re-drive a send back
- * to the original queue — the same locally and deployed.
+ * to the original queue — the same locally and deployed. A gzip'd bundle is parked unpacked (readable,
+ * and within a message's size as JSON), so a re-drive sends it back as JSON.
  */
 export const DLQ_SUFFIX = "-dlq";
 
@@ -21,9 +23,10 @@ export function isDeadLetterQueue(queue: string): boolean {
 /** The DLQ consumer: every message is parked (idempotently, by message id) and acknowledged. */
 export async function parkDeadLetters(env: { DB: D1Database }, batch: MessageBatch<unknown>, now = new Date()): Promise<void> {
   const queue = dlqQueueName(batch.queue);
-  const statements = batch.messages.map((m) => {
-    const body = m.body as { source?: unknown; stream?: unknown } | null;
-    const text = typeof m.body === "string" ? JSON.stringify(m.body) : JSON.stringify(m.body ?? null);
+  const bodies = batch.messages.map((m) => storableBody(m.body) as { source?: unknown; stream?: unknown } | null);
+  const statements = batch.messages.map((m, i) => {
+    const body = bodies[i];
+    const text = JSON.stringify(body ?? null);
     return env.DB.prepare(
       `INSERT OR IGNORE INTO dead_letters (id, queue, source, stream, body, attempts, parked_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)`,
     ).bind(
@@ -37,10 +40,11 @@ export async function parkDeadLetters(env: { DB: D1Database }, batch: MessageBat
     );
   });
   if (statements.length > 0) await env.DB.batch(statements);
-  for (const m of batch.messages) {
-    const body = m.body as { source?: string; stream?: string } | null;
-    log("error", { event: "dlq.parked", queue, source: body?.source, stream: body?.stream, attempts: m.attempts });
-  }
+  batch.messages.forEach((m, i) => {
+    const body = bodies[i];
+    const named = (v: unknown) => (typeof v === "string" ? v : undefined);
+    log("error", { event: "dlq.parked", queue, source: named(body?.source), stream: named(body?.stream), attempts: m.attempts });
+  });
   batch.ackAll();
 }
 

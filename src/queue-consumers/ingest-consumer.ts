@@ -1,4 +1,5 @@
 import { type RecordBundle, snapshotManifestSchema } from "../envelope/bundle";
+import { storableBody } from "../envelope/message-body";
 import { sha256Hex } from "../lib/crypto";
 import { errorText, log } from "../lib/log";
 import { retryDelaySeconds } from "./retry-delay";
@@ -94,7 +95,7 @@ async function handleManifest(env: IngestConsumerEnv, message: Message<unknown>)
  * acknowledged, so one bad producer cannot block the stream behind it.
  */
 async function quarantine(raw: R2Bucket, message: Message<unknown>, reason: string): Promise<void> {
-  const body = JSON.stringify({ id: message.id, timestamp: message.timestamp, reason, body: message.body });
+  const body = JSON.stringify({ id: message.id, timestamp: message.timestamp, reason, body: storableBody(message.body) });
   const key = `quarantine/ingest/${(await sha256Hex(body)).slice(0, 32)}.json`;
   await raw.put(key, body, { httpMetadata: { contentType: "application/json" } });
   log("error", { event: "raw.message_quarantined", error: reason, key });

@@ -1,4 +1,13 @@
-import { type IngestMessage, ingestMessageSchema, type RecordBundle, recordBundleSchema } from "../envelope/bundle";
+import {
+  type IngestMessage,
+  ingestMessageFastSchema,
+  ingestMessageSchema,
+  type RecordBundle,
+  recordBundleFastSchema,
+  recordBundleSchema,
+  safeParseFast,
+} from "../envelope/bundle";
+import { unpackMessageBody } from "../envelope/message-body";
 import { sha256Hex } from "../lib/crypto";
 
 export type Resolved =
@@ -6,16 +15,18 @@ export type Resolved =
   | { ok: false; message: Message<unknown>; reason: string };
 
 /**
- * Turns queue messages into bundles, fetching claim-checked ones from `blobs/`. A message that is
+ * Turns queue messages into bundles, unpacking gzip'd ones and fetching claim-checked ones from `blobs/`. A message that is
  * not a valid bundle cannot become valid by retrying, so it is reported (and quarantined by the
  * caller), while a missing blob throws: R2 may be behind, and the whole batch is retried.
  */
 export async function resolveMessages(raw: R2Bucket, messages: readonly Message<unknown>[]): Promise<Resolved[]> {
   return Promise.all(
     messages.map(async (message): Promise<Resolved> => {
-      const parsed = ingestMessageSchema.safeParse(message.body);
+      const unpacked = unpackMessageBody(message.body);
+      if (!unpacked.ok) return { ok: false, message, reason: unpacked.reason };
+      const parsed = safeParseFast<IngestMessage>(ingestMessageFastSchema, ingestMessageSchema, unpacked.value);
       if (!parsed.success) return { ok: false, message, reason: parsed.error.issues[0]?.message ?? "invalid" };
-      const body = parsed.data as IngestMessage;
+      const body = parsed.data;
       if (body.kind === "bundle") return { ok: true, message, bundle: body };
       const object = await raw.get(body.key);
       if (!object) throw new Error(`claim-checked blob ${body.key} is missing`);
@@ -23,9 +34,9 @@ export async function resolveMessages(raw: R2Bucket, messages: readonly Message<
       if ((await sha256Hex(text)) !== body.key.slice("blobs/".length)) {
         return { ok: false, message, reason: `blob ${body.key} does not match its hash` };
       }
-      const bundle = recordBundleSchema.safeParse(JSON.parse(text));
+      const bundle = safeParseFast<RecordBundle>(recordBundleFastSchema, recordBundleSchema, JSON.parse(text));
       if (!bundle.success) return { ok: false, message, reason: `blob ${body.key} is not a bundle` };
-      return { ok: true, message, bundle: bundle.data as RecordBundle };
+      return { ok: true, message, bundle: bundle.data };
     }),
   );
 }

@@ -1,4 +1,5 @@
 import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
+import { unpackMessageBody } from "../../src/envelope/message-body";
 
 interface Held<T> {
   id: string;
@@ -21,9 +22,12 @@ export class SimQueue<T = unknown> {
   recordsSent = 0;
 
   async send(body: T): Promise<void> {
-    const b = body as { kind?: string; records?: unknown[] | number };
+    // A "bytes" message reaches the consumer as an ArrayBuffer, as on the real queue.
+    const held = ArrayBuffer.isView(body) ? (body.buffer.slice(body.byteOffset, body.byteOffset + body.byteLength) as T) : structuredClone(body);
+    const unpacked = unpackMessageBody(held);
+    const b = (unpacked.ok ? unpacked.value : {}) as { kind?: string; records?: unknown[] | number };
     this.recordsSent += Array.isArray(b.records) ? b.records.length : typeof b.records === "number" ? b.records : 0;
-    this.held.push({ id: `sim-${++this.next}`, body: structuredClone(body), attempts: 0 });
+    this.held.push({ id: `sim-${++this.next}`, body: held, attempts: 0 });
   }
 
   async sendBatch(messages: Iterable<MessageSendRequest<T>>): Promise<void> {
