@@ -79,7 +79,7 @@ describe("bundle schemas: the fast twins", () => {
     const encoder = new TextEncoder();
     for (const value of [
       {},
-      { s: "é😀\u2028\"\\".repeat(1000) },
+      { s: 'é😀\u2028"\\'.repeat(1000) },
       { s: "x".repeat(256 * 1024 - 8) },
       { s: "x".repeat(256 * 1024) },
       { s: "é".repeat(200_000) },

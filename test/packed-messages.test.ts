@@ -34,7 +34,7 @@ async function consume(batch: MessageBatch<unknown>) {
 }
 
 const records = (source: string, n: number, pad = 40) =>
-  Promise.all(Array.from({ length: n }, (_, i) => aRecord({ source, key: `k${i}`, json: `{"i":${i},"note":"${"é\\\"x".repeat(pad)}"}` })));
+  Promise.all(Array.from({ length: n }, (_, i) => aRecord({ source, key: `k${i}`, json: `{"i":${i},"note":"${'é\\"x'.repeat(pad)}"}` })));
 
 describe("INGEST messages: gzip'd bundles", () => {
   beforeEach(clearBucket);
@@ -101,7 +101,8 @@ describe("INGEST messages: gzip'd bundles", () => {
     ["bytes that are not gzip", () => new TextEncoder().encode('{"kind":"bundle"}')],
     [
       "a valid bundle unpacking to more than 1 MiB (a bomb)",
-      () => gzipSync(JSON.stringify(aBundle([{ id: "0".repeat(32), line: `{"x":"${"a".repeat(MAX_UNPACKED_BYTES)}"}` }], { source: "p6" }))),
+      () =>
+        gzipSync(JSON.stringify(aBundle([{ id: "0".repeat(32), line: `{"x":"${"a".repeat(MAX_UNPACKED_BYTES)}"}` }], { source: "p6" }))),
     ],
     ["gzip'd bytes that are not UTF-8", () => gzipSync(new Uint8Array([0x7b, 0xff, 0xfe, 0x7d]))],
     ["gzip'd text that is not JSON", () => gzipSync("not json")],

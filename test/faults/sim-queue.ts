@@ -23,7 +23,9 @@ export class SimQueue<T = unknown> {
 
   async send(body: T): Promise<void> {
     // A "bytes" message reaches the consumer as an ArrayBuffer, as on the real queue.
-    const held = ArrayBuffer.isView(body) ? (body.buffer.slice(body.byteOffset, body.byteOffset + body.byteLength) as T) : structuredClone(body);
+    const held = ArrayBuffer.isView(body)
+      ? (body.buffer.slice(body.byteOffset, body.byteOffset + body.byteLength) as T)
+      : structuredClone(body);
     const unpacked = unpackMessageBody(held);
     const b = (unpacked.ok ? unpacked.value : {}) as { kind?: string; records?: unknown[] | number };
     this.recordsSent += Array.isArray(b.records) ? b.records.length : typeof b.records === "number" ? b.records : 0;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { IngestMessage } from "../../src/envelope/bundle";
+import { unpackMessageBody } from "../../src/envelope/message-body";
 import { filesEnv, freshSource, heldJobs, putFile, runHeldSteps, waitParsed } from "./helpers";
 
 /** The full 200 MB runs in the suite (about 35 s on 2 cores); bench/files-bench.ts measures its memory and rows/s. */
@@ -38,9 +39,12 @@ function countingIngest(rows: number) {
   const seen = new Uint8Array(rows + 2);
   const state = { records: 0, repeats: 0, messages: 0 };
   const queue = {
-    async sendBatch(messages: Iterable<{ body: IngestMessage }>) {
-      for (const { body } of messages) {
+    async sendBatch(messages: Iterable<{ body: IngestMessage | Uint8Array }>) {
+      for (const m of messages) {
         state.messages++;
+        const unpacked = unpackMessageBody(m.body);
+        if (!unpacked.ok) throw new Error(unpacked.reason);
+        const body = unpacked.value as IngestMessage;
         if (body.kind !== "bundle") throw new Error("no row should need a claim check");
         for (const r of body.records) {
           const line = Number(/"line":(\d+)/.exec(r.line)?.[1]);

@@ -1,6 +1,7 @@
 import { createMessageBatch } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { vi } from "vitest";
+import { unpackMessageBody } from "../../src/envelope/message-body";
 import { setLogSink } from "../../src/lib/log";
 import type { PollEnv } from "../../src/pollers/run-poll";
 import type { PollSource, PollStream } from "../../src/pollers/types";
@@ -20,19 +21,40 @@ export function fakeClock(start = Date.parse("2026-11-25T08:00:00Z")) {
   return clock;
 }
 
+/**
+ * What a recorded message holds: `body` as tests read it (a gzip'd bundle unpacked), `wire` as a
+ * consumer receives it (a "bytes" message as an ArrayBuffer of its own, as the real queue hands it).
+ */
+function recorded<T>(body: T, delaySeconds?: number): { body: T; wire: unknown; delaySeconds?: number } {
+  let shown = body;
+  let wire: unknown = body;
+  if (ArrayBuffer.isView(body)) {
+    wire = new Uint8Array(body.buffer, body.byteOffset, body.byteLength).slice().buffer;
+    const unpacked = unpackMessageBody(wire);
+    if (!unpacked.ok) throw new Error(unpacked.reason);
+    shown = unpacked.value as T;
+  }
+  // Not enumerable: tests compare recorded messages with toEqual on what was sent.
+  return Object.defineProperty({ body: shown, delaySeconds }, "wire", { value: wire, enumerable: false }) as {
+    body: T;
+    wire: unknown;
+    delaySeconds?: number;
+  };
+}
+
 /** A queue producer that keeps what it is given, so a test decides when (and whether) it is delivered. */
 export function recordingQueue<T = unknown>() {
   const q = {
-    messages: [] as { body: T; delaySeconds?: number }[],
+    messages: [] as { body: T; wire: unknown; delaySeconds?: number }[],
     /** The send with this number is accepted, then the Worker "dies" before anything else happens. */
     crashAfterSend: 0,
     calls: 0,
     async send(body: T, options?: { delaySeconds?: number }) {
-      q.messages.push({ body, delaySeconds: options?.delaySeconds });
+      q.messages.push(recorded(body, options?.delaySeconds));
       if (++q.calls === q.crashAfterSend) throw new Error("simulated crash: the Worker died after the queue accepted");
     },
     async sendBatch(batch: { body: T; delaySeconds?: number }[]) {
-      for (const m of batch) q.messages.push({ body: m.body, delaySeconds: m.delaySeconds });
+      for (const m of batch) q.messages.push(recorded(m.body, m.delaySeconds));
       if (++q.calls === q.crashAfterSend) throw new Error("simulated crash: the Worker died after the queue accepted");
     },
   };
@@ -57,7 +79,7 @@ export function pollEnv(over: Partial<PollEnv> = {}) {
 let batchCounter = 0;
 /** Runs the real raw writer over everything the INGEST recorder holds (and empties it). */
 export async function deliverIngest(q: RecordingQueue): Promise<void> {
-  const bodies = q.messages.splice(0).map((m) => m.body);
+  const bodies = q.messages.splice(0).map((m) => m.wire);
   for (let i = 0; i < bodies.length; i += 100) {
     const batch = createMessageBatch(
       "loading-dock-ingest",
