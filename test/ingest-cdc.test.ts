@@ -1,7 +1,9 @@
 import { dispatch } from "./helpers/dispatch";
 import { env } from "cloudflare:workers";
+import { gunzipSync } from "node:zlib";
 import { Webhook } from "standardwebhooks";
 import { beforeEach, describe, expect, it } from "vitest";
+import type { BundleRecord } from "../src/envelope/bundle";
 import { aBundle, aRecord } from "./helpers/fixtures";
 import { clearBucket, readLines, waitForRecords } from "./helpers/raw-zone";
 
@@ -120,5 +122,56 @@ describe("POST /ingest/cdc (the sidecar's door)", () => {
       INGEST: refusing as unknown as Queue,
     });
     expect(res.status).toBe(503);
+  });
+
+  it("given bundles of 8 KB or more, spaced and with a key the schema does not know, then each travels gzip'd as the bytes it came as, and every line lands", async () => {
+    const { createApp } = await import("../src/app");
+    const sent: MessageSendRequest<unknown>[] = [];
+    const capturing = {
+      send: async () => Promise.reject(new Error("not used")),
+      sendBatch: async (messages: Iterable<MessageSendRequest<unknown>>) => {
+        sent.push(...messages);
+        await env.INGEST.sendBatch(messages);
+      },
+    };
+    const aList = (n: number, pad: number) =>
+      Promise.all(
+        Array.from({ length: n }, (_, i) =>
+          aRecord({
+            source: "app_db",
+            stream: "public.big",
+            pattern: "cdc",
+            key: `k${pad}-${i}`,
+            json: `{"i":${i},"s":"\\\\\\"]},{[","pad":"${"p".repeat(pad)}"}`,
+          }),
+        ),
+      );
+    const spacedBundle = (list: BundleRecord[]) =>
+      JSON.stringify(
+        { ...aBundle(list, { source: "app_db", stream: "public.big", pattern: "cdc", dedupe: "bundle" }), extra: "ignored" },
+        null,
+        1,
+      );
+    // A large bundle that fits a message, and one too large for a message (serialised again and cut).
+    const big = await aList(60, 10);
+    const huge = await aList(60, 2500);
+    const body = `{ "bundles" : [ ${spacedBundle(big)} , ${spacedBundle(huge)} ] }`;
+    expect(new TextEncoder().encode(spacedBundle(big)).byteLength).toBeGreaterThan(8 * 1024);
+    expect(new TextEncoder().encode(spacedBundle(huge)).byteLength).toBeGreaterThan(120_000);
+
+    const res = await createApp().fetch(new Request("https://dock.example/ingest/cdc", { method: "POST", body, headers: signed(body) }), {
+      ...env,
+      INGEST: capturing as unknown as Queue,
+    });
+    expect(res.status).toBe(200);
+    expect(sent.every((m) => m.contentType === "bytes")).toBe(true);
+    // The first message is the first bundle exactly as the request carried it.
+    const first = sent[0]?.body as Uint8Array;
+    expect(new TextDecoder().decode(gunzipSync(first))).toBe(spacedBundle(big));
+    expect(sent.length).toBeGreaterThan(2);
+
+    const expected = [...big, ...huge].map((r) => r.line);
+    await waitForRecords("raw/source=app_db/stream=public.big/", expected.length);
+    expect((await readLines("raw/source=app_db/stream=public.big/")).sort()).toEqual(expected.sort());
   });
 });

@@ -13,7 +13,7 @@ export const GZIP_FROM_BYTES = 8 * 1024;
 /** No message unpacks past this: its JSON was at most MESSAGE_BYTES; anything larger is a bomb. */
 export const MAX_UNPACKED_BYTES = 1024 * 1024;
 
-export function packMessage(json: string): Uint8Array {
+export function packMessage(json: string | Uint8Array): Uint8Array {
   return gzipSync(json, { level: 1 });
 }
 

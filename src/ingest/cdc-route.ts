@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import * as z from "zod";
 import { recordBundleFastSchema, recordBundleSchema, snapshotManifestSchema } from "../envelope/bundle";
+import { propertyArrayByteSpans } from "../envelope/json-byte-spans";
 import { errorText, log } from "../lib/log";
 import { enqueueManifest } from "../pollers/snapshot";
 import { enqueueGroups, type IngestBindings } from "./enqueue";
@@ -35,13 +36,20 @@ export function cdcRoutes() {
     const gate = await signedJson(c.req.raw, c.env, deliverySchema, CDC_MAX_BODY_BYTES, "delivery", deliveryFastSchema);
     if (!gate.ok) return gate.response;
     const parsed = gate.data;
+    // Each bundle's own bytes go on as its message (gzip'd), rather than the parsed bundle serialised again.
+    const spans = propertyArrayByteSpans(gate.body, "bundles");
+    const asSent = spans?.length === parsed.bundles.length ? spans : null;
 
     let records = 0;
     try {
       records = (
         await enqueueGroups(
           c.env,
-          parsed.bundles.map(({ kind: _k, v: _v, records: list, ...head }) => ({ head, records: list })),
+          parsed.bundles.map(({ kind: _k, v: _v, records: list, ...head }, i) => ({
+            head,
+            records: list,
+            json: asSent ? gate.body.subarray(...(asSent[i] as [number, number])) : undefined,
+          })),
         )
       ).records;
       for (const { kind: _k, v: _v, ...manifest } of parsed.manifests ?? [])

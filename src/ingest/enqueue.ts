@@ -36,17 +36,27 @@ export async function enqueueRecords(env: IngestBindings, head: BundleHeader, re
   return enqueueGroups(env, [{ head, records }]);
 }
 
-/** `enqueueRecords` for several heads at once (a sidecar delivery), their messages sent together. */
+/**
+ * `enqueueRecords` for several heads at once (a sidecar delivery), their messages sent together.
+ * A group may come with `json`: the bytes of the bundle `{kind, v, ...head, records}` as a checked
+ * request carried it; when that fits a message it is sent gzip'd as it is, not serialised again
+ * (the consumer checks every message it unpacks either way).
+ */
 export async function enqueueGroups(
   env: IngestBindings,
-  groups: { head: BundleHeader; records: BundleRecord[] }[],
+  groups: { head: BundleHeader; records: BundleRecord[]; json?: Uint8Array }[],
 ): Promise<EnqueueResult> {
   const messages: Sized[] = [];
   let records = 0;
   let blobs = 0;
-  for (const { head, records: list } of groups) {
+  for (const { head, records: list, json: given } of groups) {
     if (list.length === 0) continue;
     records += list.length;
+    if (given && given.byteLength >= GZIP_FROM_BYTES && given.byteLength <= MESSAGE_BYTES) {
+      const packed = packMessage(given);
+      messages.push({ body: packed, size: packed.byteLength, contentType: "bytes" });
+      continue;
+    }
     // Most lists (a webhook, a sidecar bundle, a poll page) fit one message: sized once, not per record.
     const whole: IngestMessage = { kind: "bundle", v: 1, ...head, records: list };
     const json = JSON.stringify(whole);

@@ -24,7 +24,7 @@ export async function signedJson<S extends z.ZodType>(
   limit: number,
   what: string,
   fast?: z.ZodType<z.infer<S>>,
-): Promise<{ ok: true; data: z.infer<S> } | { ok: false; response: Response }> {
+): Promise<{ ok: true; data: z.infer<S>; body: Uint8Array } | { ok: false; response: Response }> {
   const refuse = (status: 400 | 401 | 404 | 413 | 422, error: string) => {
     if (status !== 404) log("warn", { event: "sidecar.rejected", pattern: "cdc", path: new URL(request.url).pathname, status, error });
     return { ok: false as const, response: Response.json({ error }, { status }) };
@@ -55,5 +55,5 @@ export async function signedJson<S extends z.ZodType>(
     const issue = parsed.error.issues[0];
     return refuse(422, `invalid ${what} at ${issue?.path.join(".")}: ${issue?.message}`);
   }
-  return { ok: true, data: parsed.data };
+  return { ok: true, data: parsed.data, body };
 }
