@@ -52,7 +52,17 @@ async function rawLines(url: string): Promise<{ lines: number; ids: Set<string>;
   return { lines, ids, objects };
 }
 
-async function main(): Promise<void> {
+interface Round {
+  recvMs: number;
+  deliveredMs: number;
+  e2eMs: number;
+  firstLandedMs: number;
+  progress: string[];
+  raw: { lines: number; ids: Set<string>; objects: number };
+}
+
+/** One round from scratch: a fresh cluster and workload, a fresh `wrangler dev` with empty local state. */
+async function round(): Promise<Round> {
   const cluster = await PgCluster.start({ extraConf: "logical_decoding_work_mem = '64MB'\nsynchronous_commit = off" });
   const cleanups: (() => unknown)[] = [() => cluster.stop()];
   try {
@@ -89,40 +99,58 @@ async function main(): Promise<void> {
       .map((l) => Date.parse((JSON.parse(l) as { time: string }).time))
       .reduce((a, b) => Math.max(a, b), 0);
     await sidecar.terminate();
-
     const raw = await rawLines(dock.url);
-    const rate = (n: number, ms: number) => Math.round((n / ms) * 1000);
-    const e2eRate = rate(CHANGES, e2eMs);
-    const text = `
+    if (raw.ids.size !== CHANGES) throw new Error(`the raw zone holds ${raw.ids.size} distinct changes, not ${CHANGES}`);
+    return { recvMs, deliveredMs: deliveredAt - s0, e2eMs, firstLandedMs: firstLandedAt - s0, progress, raw };
+  } finally {
+    for (const c of cleanups.reverse()) await c();
+  }
+}
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+
+function verdict(median: number, slowest: number): string {
+  if (median < 50_000) return "not met";
+  return slowest < 50_000 ? "met by the median round, not by every round" : "met in every round";
+}
+
+async function main(): Promise<void> {
+  const rounds: Round[] = [];
+  for (let i = 0; i < ROUNDS; i++) {
+    rounds.push(await round());
+    console.log(`round ${i + 1}: ${Math.round((CHANGES / (rounds[i] as Round).e2eMs) * 1000)} changes/s end to end`);
+  }
+  const byE2e = [...rounds].sort((a, b) => a.e2eMs - b.e2eMs);
+  const m = byE2e[Math.floor(ROUNDS / 2)] as Round;
+  const rate = (n: number, ms: number) => Math.round((n / ms) * 1000);
+  const e2eRate = rate(CHANGES, m.e2eMs);
+  const text = `
 Workload: ${CHANGES.toLocaleString("en")} changes (700k inserts, 200k updates, 100k deletes) in 1,000-row transactions, made
 before anything reads them. The sidecar (\`node --import tsx sidecar/src/main.ts\`, default settings) streams its slot into
 \`POST /ingest/cdc\` of a local \`wrangler dev\` (\`npm start\`'s Worker: local Queues, R2 and D1, the INGEST consumer writing
 as it runs); timed from the sidecar streaming until \`GET /status\` counts every change written to the raw zone. Everything
-(Postgres, sidecar, workerd, the queue) shares the same ${cpus().length} cores.
+(Postgres, sidecar, workerd, the queue) shares the same ${cpus().length} cores. ${ROUNDS} rounds, each from scratch (new cluster,
+workload and local state); the table is the median round by end-to-end time.
 
 | what | time | changes/s |
 |---|---|---|
-| pg_recvlogical, pgoutput → /dev/null (reading the changes at all) | ${(recvMs / 1000).toFixed(1)} s | ${rate(CHANGES, recvMs).toLocaleString("en")} |
-| sidecar → \`/ingest/cdc\` answered 2xx (last delivery) | ${((deliveredAt - s0) / 1000).toFixed(1)} s | ${rate(CHANGES, deliveredAt - s0).toLocaleString("en")} |
-| end to end: every change in R2 as gzip'd JSON lines | ${(e2eMs / 1000).toFixed(1)} s | **${e2eRate.toLocaleString("en")}** |
-| of which the raw writer draining INGEST (first object seen → last) | ${((s0 + e2eMs - firstLandedAt) / 1000).toFixed(1)} s | ${rate(CHANGES, s0 + e2eMs - firstLandedAt).toLocaleString("en")} |
+| pg_recvlogical, pgoutput → /dev/null (reading the changes at all) | ${(m.recvMs / 1000).toFixed(1)} s | ${rate(CHANGES, m.recvMs).toLocaleString("en")} |
+| sidecar → \`/ingest/cdc\` answered 2xx (last delivery) | ${(m.deliveredMs / 1000).toFixed(1)} s | ${rate(CHANGES, m.deliveredMs).toLocaleString("en")} |
+| end to end: every change in R2 as gzip'd JSON lines | ${(m.e2eMs / 1000).toFixed(1)} s | **${e2eRate.toLocaleString("en")}** |
+| of which the raw writer draining INGEST (first object seen → last) | ${((m.e2eMs - m.firstLandedMs) / 1000).toFixed(1)} s | ${rate(CHANGES, m.e2eMs - m.firstLandedMs).toLocaleString("en")} |
 
-Read back through \`/admin/raw\`: ${raw.objects.toLocaleString("en")} objects, ${raw.lines.toLocaleString("en")} lines, ${raw.ids.size.toLocaleString("en")} distinct \`_dock.id\` (expected ${CHANGES.toLocaleString("en")}).
-Progress: ${progress.join("; ")}.
+End to end by round: ${rounds.map((r) => `${rate(CHANGES, r.e2eMs).toLocaleString("en")}`).join(", ")} changes/s.
+Read back through \`/admin/raw\` (every round): ${m.raw.objects.toLocaleString("en")} objects, ${m.raw.lines.toLocaleString("en")} lines, ${m.raw.ids.size.toLocaleString("en")} distinct \`_dock.id\` (expected ${CHANGES.toLocaleString("en")}).
+Progress: ${m.progress.join("; ")}.
 
-In this run the first object was in R2 ${((firstLandedAt - s0) / 1000).toFixed(0)} s after the start and the last delivery was answered at
-${((deliveredAt - s0) / 1000).toFixed(0)} s. Locally the two halves hardly overlap: they share one workerd thread, and wrangler's queue
-simulator holds every sent message on a timer that does not fire while producers keep sending
-(cloudflare/workers-sdk#15670), so the consumer mostly waits for a pause in the deliveries. On Cloudflare the
-consumer runs beside the producer, and the end-to-end rate is the slower of the two rows above it, not their sum.
-Target: ≥ 50,000 changes/s end to end — ${e2eRate >= 50_000 ? "met" : "not met"}.
+Bundles of 8 KB of JSON or more cross the queue gzip'd (about a tenth of the bytes). Locally the two halves overlap
+only in part: they share one workerd thread, and wrangler's queue simulator holds sent messages on timers that
+fire late while producers keep sending (cloudflare/workers-sdk#15670). On Cloudflare the consumer runs beside the
+producer, and the end-to-end rate is the slower of the two rows above it, not their sum.
+Target: ≥ 50,000 changes/s end to end — ${verdict(e2eRate, rate(CHANGES, (byE2e[ROUNDS - 1] as Round).e2eMs))}.
 `;
-    console.log(text);
-    if (raw.ids.size !== CHANGES) throw new Error(`the raw zone holds ${raw.ids.size} distinct changes, not ${CHANGES}`);
-    writeSection("CDC end to end", text);
-  } finally {
-    for (const c of cleanups.reverse()) await c();
-  }
+  console.log(text);
+  writeSection("CDC end to end", text);
 }
 
 await main();
