@@ -143,6 +143,36 @@ describe("INGEST messages: gzip'd bundles", () => {
     const { sent, queue } = capturingQueue();
     const out = await redriveDeadLetters({ DB: env.DB, INGEST: queue, JOBS: queue }, { ids: ["dead-packed"] });
     expect(out).toEqual({ redriven: 1, skipped: 0, failed: null });
-    expect(sent).toEqual([{ body: bundle, contentType: "json" }]);
+    expect(sent.map((m) => m.contentType)).toEqual(["bytes"]);
+    expect(unpackMessageBody(asDelivered(sent[0]?.body as Uint8Array))).toEqual({ ok: true, value: bundle });
+  });
+
+  it("given 60 parked bundles of ~100 KB, when re-driven, then every sendBatch stays within 100 messages and 256 KB, and all go back once", async () => {
+    const list = await records("p8", 70, 150);
+    const bundle = aBundle(list, { source: "p8" });
+    expect(jsonBytes(bundle)).toBeGreaterThan(90_000);
+    expect(jsonBytes(bundle)).toBeLessThanOrEqual(MESSAGE_BYTES);
+    const ids = Array.from({ length: 60 }, (_, i) => `dead-big-${i}`);
+    await parkDeadLetters(
+      env,
+      createMessageBatch(
+        "loading-dock-ingest-dlq",
+        ids.map((id) => ({ id, timestamp: new Date(), attempts: 11, body: asDelivered(gzipSync(JSON.stringify(bundle))) })),
+      ),
+    );
+
+    const calls: MessageSendRequest<unknown>[][] = [];
+    const queue = {
+      sendBatch: async (messages: Iterable<MessageSendRequest<unknown>>) => {
+        const list = [...messages];
+        const bytes = list.reduce((n, m) => n + (m.body instanceof Uint8Array ? m.body.byteLength : jsonBytes(m.body)), 0);
+        if (list.length > 100 || bytes > 256_000) throw new Error(`sendBatch refused: ${list.length} messages, ${bytes} bytes`);
+        calls.push(list);
+      },
+    } as unknown as Queue<never>;
+    const out = await redriveDeadLetters({ DB: env.DB, INGEST: queue, JOBS: queue }, { ids });
+    expect(out).toEqual({ redriven: 60, skipped: 0, failed: null });
+    expect(calls.flat()).toHaveLength(60);
+    expect(calls.flat().every((m) => m.contentType === "bytes")).toBe(true);
   });
 });

@@ -80,14 +80,15 @@ export async function enqueueGroups(
   return { messages: messages.length, records, blobs };
 }
 
-interface Sized {
-  body: IngestMessage | Uint8Array;
+export interface Sized<B = IngestMessage | Uint8Array> {
+  body: B;
   /** Bytes on the queue. */
   size: number;
   contentType: "json" | "bytes";
 }
 
-function encoded(body: IngestMessage, json: string, size: number): Sized {
+/** An INGEST message as it goes on the queue: its JSON as it is when small, gzip'd from GZIP_FROM_BYTES. */
+export function encoded<B>(body: B, json = JSON.stringify(body), size = utf8Bytes(json)): Sized<B | Uint8Array> {
   if (size < GZIP_FROM_BYTES) return { body, size, contentType: "json" };
   const packed = packMessage(json);
   return { body: packed, size: packed.byteLength, contentType: "bytes" };
@@ -104,18 +105,23 @@ async function claimCheck(bucket: R2Bucket, bundle: IngestMessage & { kind: "bun
 
 /** sendBatch takes at most 100 messages and 256 KB: cut the list to fit both, and send the cuts at once. */
 async function sendAll(queue: Queue<IngestMessage | Uint8Array>, messages: Sized[]): Promise<void> {
-  const chunks: MessageSendRequest<IngestMessage | Uint8Array>[][] = [];
-  let chunk: MessageSendRequest<IngestMessage | Uint8Array>[] = [];
+  await Promise.all(sendBatchCuts(messages).map((cut) => queue.sendBatch(cut.map(({ body, contentType }) => ({ body, contentType })))));
+}
+
+/** The list cut in order into pieces a sendBatch takes: at most 100 messages and SEND_BATCH_BYTES each. */
+export function sendBatchCuts<T extends { size: number }>(messages: readonly T[]): T[][] {
+  const cuts: T[][] = [];
+  let cut: T[] = [];
   let bytes = 0;
-  for (const { body, size, contentType } of messages) {
-    if (chunk.length > 0 && (chunk.length >= SEND_BATCH_MESSAGES || bytes + size > SEND_BATCH_BYTES)) {
-      chunks.push(chunk);
-      chunk = [];
+  for (const m of messages) {
+    if (cut.length > 0 && (cut.length >= SEND_BATCH_MESSAGES || bytes + m.size > SEND_BATCH_BYTES)) {
+      cuts.push(cut);
+      cut = [];
       bytes = 0;
     }
-    chunk.push({ body, contentType });
-    bytes += size;
+    cut.push(m);
+    bytes += m.size;
   }
-  if (chunk.length > 0) chunks.push(chunk);
-  await Promise.all(chunks.map((c) => queue.sendBatch(c)));
+  if (cut.length > 0) cuts.push(cut);
+  return cuts;
 }

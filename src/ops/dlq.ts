@@ -1,4 +1,6 @@
+import { utf8Bytes } from "../envelope/bundle";
 import { storableBody } from "../envelope/message-body";
+import { encoded, sendBatchCuts } from "../ingest/enqueue";
 import { errorText, log } from "../lib/log";
 
 /**
@@ -48,6 +50,10 @@ export async function parkDeadLetters(env: { DB: D1Database }, batch: MessageBat
   batch.ackAll();
 }
 
+function jobMessage(json: string) {
+  return { body: JSON.parse(json) as unknown, size: utf8Bytes(json), contentType: "json" as const };
+}
+
 export interface RedriveEnv {
   DB: D1Database;
   INGEST: Queue<unknown>;
@@ -84,12 +90,17 @@ export async function redriveDeadLetters(
   let redriven = 0;
   let skipped = 0;
   for (const target of ["ingest", "jobs"] as const) {
-    const list = rows.results.filter((r) => r.queue === target);
+    // Each letter goes back encoded as its queue's producers send (a large bundle gzip'd), in cuts a sendBatch takes.
+    const list = rows.results
+      .filter((r) => r.queue === target)
+      .map((r) => {
+        const message = target === "ingest" ? encoded(JSON.parse(r.body) as unknown, r.body) : jobMessage(r.body);
+        return { ...message, id: r.id };
+      });
     const queue = target === "ingest" ? env.INGEST : env.JOBS;
-    for (let i = 0; i < list.length; i += 50) {
-      const part = list.slice(i, i + 50);
+    for (const part of sendBatchCuts(list)) {
       try {
-        await queue.sendBatch(part.map((r) => ({ body: JSON.parse(r.body) as unknown, contentType: "json" as const })));
+        await queue.sendBatch(part.map(({ body, contentType }) => ({ body, contentType })));
       } catch (err) {
         log("error", { event: "dlq.redrive_failed", queue: target, error: errorText(err) });
         return { redriven, skipped, failed: `sending to ${target} failed: ${errorText(err)}` };
