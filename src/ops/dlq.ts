@@ -7,8 +7,8 @@ import { errorText, log } from "../lib/log";
  * Dead letters. Cloudflare Queues keeps a DLQ as an ordinary queue, and its pull API needs an
  * account (it does not exist under `wrangler dev`), so each DLQ gets a consumer here that parks
  * its messages in D1 (`dead_letters`). That makes the depth a COUNT and a re-drive a send back
- * to the original queue — the same locally and deployed. A gzip'd bundle is parked unpacked (readable,
- * and within a message's size as JSON), so a re-drive sends it back as JSON.
+ * to the original queue — the same locally and deployed. A gzip'd bundle is parked unpacked
+ * (readable, named by source and stream); a re-drive encodes it again as producers do.
  */
 export const DLQ_SUFFIX = "-dlq";
 
