@@ -1,4 +1,5 @@
 import { Hono } from "hono";
+import { seeded } from "../src/lib/seeded";
 import {
   arrayPage,
   cursorPage,
@@ -52,21 +53,10 @@ export interface DemoVendorStats {
   okTimes: number[];
 }
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** The demo vendor as a Hono app (runs on Node via demo/server.ts, or anywhere Hono runs). */
 export function createDemoVendor(options: DemoVendorOptions = {}) {
   const now = options.now ?? Date.now;
-  const random = mulberry32(options.seed ?? 42);
+  const random = seeded(options.seed ?? 42);
   const cap = options.cap ?? { requests: 10, perSeconds: 1 };
   const token = options.token ?? DEMO_TOKEN;
   const items: DemoItem[] = demoItems(options.items ?? 1000);

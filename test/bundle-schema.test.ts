@@ -8,7 +8,7 @@ import {
   recordBundleSchema,
   safeParseFast,
 } from "../src/envelope/bundle";
-import { seeded } from "./helpers/seeded";
+import { seeded } from "../src/lib/seeded";
 
 const ID = "0123456789abcdef0123456789abcdef";
 

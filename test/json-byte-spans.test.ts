@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { propertyArrayByteSpans } from "../src/envelope/json-byte-spans";
-import { seeded } from "./helpers/seeded";
+import { seeded } from "../src/lib/seeded";
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 const decode = (b: Uint8Array) => new TextDecoder().decode(b);

@@ -52,13 +52,12 @@ export async function enqueueGroups(
   for (const { head, records: list, json: given } of groups) {
     if (list.length === 0) continue;
     records += list.length;
-    if (given && given.byteLength >= GZIP_FROM_BYTES && given.byteLength <= MESSAGE_BYTES) {
-      const packed = packMessage(given);
-      messages.push({ body: packed, size: packed.byteLength, contentType: "bytes" });
+    const whole: IngestMessage = { kind: "bundle", v: 1, ...head, records: list };
+    if (given && given.byteLength <= MESSAGE_BYTES) {
+      messages.push(encoded(whole, given));
       continue;
     }
     // Most lists (a webhook, a sidecar bundle, a poll page) fit one message: sized once, not per record.
-    const whole: IngestMessage = { kind: "bundle", v: 1, ...head, records: list };
     const json = JSON.stringify(whole);
     const size = utf8Bytes(json);
     if (size <= MESSAGE_BYTES) {
@@ -66,10 +65,7 @@ export async function enqueueGroups(
       continue;
     }
     const { bundles, oversized } = packBundles(head, list);
-    for (const body of bundles) {
-      const text = JSON.stringify(body);
-      messages.push(encoded(body, text, utf8Bytes(text)));
-    }
+    for (const body of bundles) messages.push(encoded(body));
     for (const bundle of oversized) {
       const pointer = await claimCheck(env.RAW, bundle);
       messages.push({ body: pointer, size: jsonBytes(pointer), contentType: "json" });
@@ -87,8 +83,15 @@ export interface Sized<B = IngestMessage | Uint8Array> {
   contentType: "json" | "bytes";
 }
 
-/** An INGEST message as it goes on the queue: its JSON as it is when small, gzip'd from GZIP_FROM_BYTES. */
-export function encoded<B>(body: B, json = JSON.stringify(body), size = utf8Bytes(json)): Sized<B | Uint8Array> {
+/**
+ * An INGEST message as it goes on the queue: the body as it is when its JSON is small, that JSON
+ * gzip'd from GZIP_FROM_BYTES. `json` may be the UTF-8 bytes the body was parsed from.
+ */
+export function encoded<B>(
+  body: B,
+  json: string | Uint8Array = JSON.stringify(body),
+  size = typeof json === "string" ? utf8Bytes(json) : json.byteLength,
+): Sized<B | Uint8Array> {
   if (size < GZIP_FROM_BYTES) return { body, size, contentType: "json" };
   const packed = packMessage(json);
   return { body: packed, size: packed.byteLength, contentType: "bytes" };

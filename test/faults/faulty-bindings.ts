@@ -4,7 +4,7 @@
  * (done or not, the caller cannot know), or it does its work and then throws. They are passed in
  * through `env`; production code never sees them.
  */
-import { seeded } from "../helpers/seeded";
+import { seeded } from "../../src/lib/seeded";
 export type FaultMode = "fail" | "timeout" | "after";
 
 export interface FaultPlan {

@@ -9,7 +9,7 @@ import { stripe } from "../../src/sources/stripe";
 import { stripeWebhookRecords } from "../../src/sources/stripe/events";
 import { recordsToEnvelopes } from "../../src/webhooks/to-envelopes";
 import { aStripeEvent } from "../helpers/stripe";
-import { seeded } from "../helpers/seeded";
+import { seeded } from "../../src/lib/seeded";
 
 export { seeded };
 

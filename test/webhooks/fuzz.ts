@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { setLogSink } from "../../src/lib/log";
 import { dispatch } from "../helpers/dispatch";
-import { seeded } from "../helpers/seeded";
+import { seeded } from "../../src/lib/seeded";
 import { aMarker, deliver, linesWith, nowSeconds, type Signed, type WebhookCase } from "./support";
 
 /**

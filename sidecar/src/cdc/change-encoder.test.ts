@@ -5,7 +5,7 @@ import { ByteWriter } from "../delivery/byte-writer";
 import { formatLsn } from "../lsn";
 import { decodePgoutput, PgoutputError } from "../pgoutput/decode";
 import { type PgoutputMessage, type TupleData, UNCHANGED_TOAST } from "../pgoutput/messages";
-import { seeded } from "../../../test/helpers/seeded";
+import { seeded } from "../../../src/lib/seeded";
 import { Msg } from "../../test/helpers/pgoutput-message";
 import { ChangeEncoder } from "./change-encoder";
 import type { TxContext } from "./change-records";

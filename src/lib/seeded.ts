@@ -1,4 +1,4 @@
-/** mulberry32: a small seeded generator, so a failing run can be replayed with the same choices. */
+/** mulberry32: a small seeded generator, so a run (a test, the demo vendor) can be replayed with the same choices. */
 export function seeded(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
