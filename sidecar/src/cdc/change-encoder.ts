@@ -3,7 +3,7 @@ import type { StreamRecords } from "../delivery/bundle-pack";
 import { J, lineFragment } from "../delivery/line-fragment";
 import { PgoutputError } from "../pgoutput/decode";
 import type { TxContext } from "./change-records";
-import { dockIdHexOfBytes } from "./dock-id";
+import { DockIdWriter } from "./dock-id";
 import type { RelationInfo } from "./relations";
 
 const T = 0x74; // 't' text value
@@ -99,6 +99,7 @@ export class ChangeEncoder {
   private readonly relationBytes = new WeakMap<RelationInfo, RelationBytes>();
   private readonly opBytes: Record<ChangeOp, Buffer>;
   private readonly hashInput: ByteWriter;
+  private readonly ids: DockIdWriter;
   private txBytes: Buffer | null = null;
   private clockText = "";
   private clockBytes = Buffer.alloc(0);
@@ -113,6 +114,7 @@ export class ChangeEncoder {
     scratch: ByteWriter,
   ) {
     this.hashInput = scratch;
+    this.ids = new DockIdWriter(scratch);
     this.opBytes = {
       insert: lineFragment('","op":"insert","received_at":"'),
       update: lineFragment('","op":"update","received_at":"'),
@@ -201,15 +203,16 @@ export class ChangeEncoder {
     h.hexUpper(lo);
     const lsnEnd = h.pos;
     if (this.repeat > 0) h.ascii(`#${this.repeat}`);
-    const id = dockIdHexOfBytes(h.subarray(0, h.pos));
 
     const out = sink.records(rel.stream);
     const w = out.w;
     const start = w.pos;
     w.bytes(REC_ID);
-    w.asciiPrefix(id, 32);
+    w.ensure(32);
+    const idAt = w.pos;
+    w.pos = this.ids.write(w.buf, w.pos);
     w.bytes(REC_LINE);
-    w.asciiPrefix(id, 32);
+    w.range(w.buf, idAt, idAt + 32);
     w.bytes(rb.afterId);
     if (keyText === null) w.twiceEscaped(msg, row.start[k0] as number, row.end[k0] as number);
     else w.twiceEscapedString(keyText);

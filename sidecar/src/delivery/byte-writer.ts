@@ -63,12 +63,6 @@ export class ByteWriter {
     this.pos += this.buf.write(s, this.pos, "latin1");
   }
 
-  /** The first `n` characters of an ASCII string. */
-  asciiPrefix(s: string, n: number): void {
-    this.ensure(n);
-    this.pos += this.buf.write(s, this.pos, n, "latin1");
-  }
-
   utf8(s: string): void {
     this.ensure(s.length * 3);
     this.pos += this.buf.write(s, this.pos, "utf8");

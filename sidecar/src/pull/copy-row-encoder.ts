@@ -1,5 +1,5 @@
-import { dockIdHexOfBytes } from "../cdc/dock-id";
-import { ByteWriter, escapeTwice, isUtf8Range } from "../delivery/byte-writer";
+import { DockIdWriter } from "../cdc/dock-id";
+import { escapeTwice, isUtf8Range } from "../delivery/byte-writer";
 import type { StreamRecords } from "../delivery/bundle-pack";
 import { J, lineFragment } from "../delivery/line-fragment";
 import { copyFieldText } from "./copy-text";
@@ -40,6 +40,7 @@ const REC_ID = Buffer.from('{"id":"');
 const REC_LINE = Buffer.concat([Buffer.from('","line":"'), lineFragment('{"_dock":{"id":"')]);
 const QUOTE = lineFragment('"');
 const END = Buffer.concat([lineFragment("}}"), Buffer.from('"}')]);
+const QUOTE_END = Buffer.concat([QUOTE, END]);
 
 export interface CopyRowEncoderOptions {
   source: string;
@@ -71,7 +72,7 @@ function put(out: Buffer, p: number, b: Buffer): number {
  */
 export class CopyRowEncoder {
   private readonly fields: number;
-  private readonly hashInput = new ByteWriter(1024);
+  private readonly ids = new DockIdWriter();
   private readonly hashPrefix: Buffer;
   private readonly afterId: Buffer;
   private readonly beforeTime: Buffer;
@@ -80,21 +81,27 @@ export class CopyRowEncoder {
   private readonly openValue: Buffer[];
   /** Per column: the same for a NULL, through `null`. */
   private readonly nullValue: Buffer[];
+  /** The same two, after the closing quote of a string in the column before (one copy instead of two). */
+  private readonly closeThenOpen: Buffer[];
+  private readonly closeThenNull: Buffer[];
   private readonly versionBytes: Buffer;
   private readonly fixedBytes: number;
   private clockText = "";
-  private clockBytes = Buffer.alloc(0);
+  /** `beforeTime`, the time and `afterTime`: the same for every row of a chunk. */
+  private timeBytes = Buffer.alloc(0);
   private rest: Buffer | null = null;
 
   constructor(private readonly o: CopyRowEncoderOptions) {
     this.fields = o.columns.length + (o.ctidFirst ? 1 : 0);
     this.hashPrefix = Buffer.from(`${o.source}\n${o.stream}\n`, "utf8");
-    this.hashInput.bytes(this.hashPrefix);
+    this.ids.input.bytes(this.hashPrefix);
     this.afterId = lineFragment(`","source":${J(o.source)},"stream":${J(o.stream)},"pattern":"full_refresh","key":"`);
     this.beforeTime = lineFragment(`","version":${J(o.runId)},"op":"snapshot","received_at":"`);
     this.afterTime = lineFragment(`","run_id":${J(o.runId)}},"data":{`);
     this.openValue = o.columns.map((c, i) => lineFragment(`${i > 0 ? "," : ""}${J(c)}:"`));
     this.nullValue = o.columns.map((c, i) => lineFragment(`${i > 0 ? "," : ""}${J(c)}:null`));
+    this.closeThenOpen = this.openValue.map((b) => Buffer.concat([QUOTE, b]));
+    this.closeThenNull = this.nullValue.map((b) => Buffer.concat([QUOTE, b]));
     this.versionBytes = Buffer.from(`\n${o.runId}`, "utf8");
     const constant = [REC_ID, REC_LINE, this.afterId, this.beforeTime, this.afterTime, END, ...this.nullValue, ...this.openValue];
     this.fixedBytes = constant.reduce((n, b) => n + b.length, 0) + o.columns.length * QUOTE.length + 2 * 32 + 64;
@@ -102,6 +109,7 @@ export class CopyRowEncoder {
 
   /** Encodes every complete row in `chunk` (a partial last row waits for the next chunk); returns rows written. */
   push(chunk: Buffer, out: StreamRecords): number {
+    this.tickClock();
     const buf = this.rest ? Buffer.concat([this.rest, chunk]) : chunk;
     this.rest = null;
     let rows = 0;
@@ -120,6 +128,7 @@ export class CopyRowEncoder {
     const rest = this.rest;
     this.rest = null;
     if (!rest || rest.length === 0) return 0;
+    this.tickClock();
     this.row(rest, 0, rest.length, out);
     return 1;
   }
@@ -128,12 +137,11 @@ export class CopyRowEncoder {
     const key = this.keyOf(src, a, b);
     const keyEnd = typeof key === "string" ? 0 : fieldEnd(src, key, b);
     // The hash input is `source\nstream\n` (written once) + key + `\n` + run id.
-    const h = this.hashInput;
+    const h = this.ids.input;
     h.pos = this.hashPrefix.length;
     if (typeof key === "string") h.utf8(key);
     else h.range(src, key, keyEnd);
     h.bytes(this.versionBytes);
-    const id = dockIdHexOfBytes(h.subarray());
 
     const w = records.w;
     const start = w.pos;
@@ -141,7 +149,7 @@ export class CopyRowEncoder {
     let out = w.buf;
     let p = put(out, w.pos, REC_ID);
     const idAt = p;
-    for (let k = 0; k < 32; k++) out[p++] = id.charCodeAt(k);
+    p = this.ids.write(out, p);
     p = put(out, p, REC_LINE);
     for (let k = 0; k < 32; k++) out[p++] = out[idAt + k] as number;
     p = put(out, p, this.afterId);
@@ -151,9 +159,7 @@ export class CopyRowEncoder {
     w.ensure(this.fixedBytes + (b - a) * 14);
     out = w.buf;
     p = w.pos;
-    p = put(out, p, this.beforeTime);
-    p = put(out, p, this.clock());
-    p = put(out, p, this.afterTime);
+    p = put(out, p, this.timeBytes);
 
     // The data: field by field in one pass, the ctid (if any) skipped.
     let i = a;
@@ -162,15 +168,19 @@ export class CopyRowEncoder {
       i = fieldEnd(src, a, b) + 1;
       field = 1;
     }
+    // Whether the field before was a string whose closing quote is still to write.
+    let quoted = false;
     for (let c = 0; c < this.o.columns.length; c++, field++) {
       if (i > b) throw new Error(`COPY row has ${field} fields, expected ${this.fields}`);
       // \N alone is NULL.
       if (src[i] === BACKSLASH && src[i + 1] === NULL_FIELD && (i + 2 === b || src[i + 2] === TAB)) {
-        p = put(out, p, this.nullValue[c] as Buffer);
+        p = put(out, p, (quoted ? this.closeThenNull[c] : this.nullValue[c]) as Buffer);
+        quoted = false;
         i += 3;
         continue;
       }
-      p = put(out, p, this.openValue[c] as Buffer);
+      p = put(out, p, (quoted ? this.closeThenOpen[c] : this.openValue[c]) as Buffer);
+      quoted = true;
       const valueAt = p;
       const fieldAt = i;
       let wide = false;
@@ -204,14 +214,13 @@ export class CopyRowEncoder {
         p = w.pos;
         i = end;
       }
-      p = put(out, p, QUOTE);
       if (c < this.o.columns.length - 1) {
         if (i >= b) throw new Error(`COPY row has ${field + 1} fields, expected ${this.fields}`);
         i++; // past the tab
       }
     }
     if (i < b) throw new Error(`COPY row has more fields than the ${this.fields} expected`);
-    p = put(out, p, END);
+    p = put(out, p, quoted ? QUOTE_END : END);
     w.pos = p;
     records.close(start);
   }
@@ -232,13 +241,13 @@ export class CopyRowEncoder {
     return values.length === 1 && typeof values[0] === "string" ? values[0] : JSON.stringify(values);
   }
 
-  private clock(): Buffer {
+  /** `received_at` is read once per chunk (a chunk takes milliseconds to encode). */
+  private tickClock(): void {
     const now = this.o.receivedAt();
     if (now !== this.clockText) {
       this.clockText = now;
-      this.clockBytes = Buffer.from(now, "latin1");
+      this.timeBytes = Buffer.concat([this.beforeTime, Buffer.from(now, "latin1"), this.afterTime]);
     }
-    return this.clockBytes;
   }
 }
 
