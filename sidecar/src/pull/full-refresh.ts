@@ -36,9 +36,10 @@ export async function fullRefresh(db: pg.Client, opts: RefreshOptions): Promise<
   try {
     const t = await describeTable(db, opts.table);
     const stream = streamName(t.schema, t.name);
-    const order = t.primaryKey.length > 0 ? ` ORDER BY ${t.primaryKey.map(quoteIdent).join(", ")}` : "";
     const ctidFirst = t.primaryKey.length === 0;
-    const sql = `COPY (SELECT ${ctidFirst ? "ctid::text, " : ""}${t.columns.map(quoteIdent).join(", ")} FROM ${qualified(t)}${order}) TO STDOUT`;
+    // In heap order, as pg_dump reads: ordering by the key would walk the index and visit the heap
+    // at random on a table that is not clustered, for no gain (a snapshot's parts have no order).
+    const sql = `COPY (SELECT ${ctidFirst ? "ctid::text, " : ""}${t.columns.map(quoteIdent).join(", ")} FROM ${qualified(t)}) TO STDOUT`;
     let parts = 0;
     let total = 0;
     const threads = opts.threads ?? defaultThreads();
