@@ -29,6 +29,8 @@ export interface RefreshOptions {
  * number of parts and records, which a manifest needs.
  */
 export async function fullRefresh(db: pg.Client, opts: RefreshOptions): Promise<{ parts: number; records: number }> {
+  const script = ParallelCopyEncoder.script(); // read (or bundled) while the transaction opens
+  script.catch(() => {}); // a failure is thrown below, where it is awaited
   await db.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
   const outstanding = new Set<Promise<void>>();
   let encoder: ParallelCopyEncoder | null = null;
@@ -43,7 +45,7 @@ export async function fullRefresh(db: pg.Client, opts: RefreshOptions): Promise<
     let parts = 0;
     let total = 0;
     const threads = opts.threads ?? defaultThreads();
-    const encoding = new ParallelCopyEncoder(
+    const encoding = await ParallelCopyEncoder.start(
       {
         source: opts.source,
         stream,
@@ -79,6 +81,7 @@ export async function fullRefresh(db: pg.Client, opts: RefreshOptions): Promise<
           });
         outstanding.add(p);
       },
+      script,
     );
     encoder = encoding;
     await copyOut(db, sql, (chunk) => {

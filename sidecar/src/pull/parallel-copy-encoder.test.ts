@@ -17,7 +17,7 @@ describe("ParallelCopyEncoder", () => {
   it("given 10,000 rows pushed in odd-sized chunks to three threads, then batches come back in reading order with every row once", async () => {
     const seen: string[] = [];
     const sizes: number[] = [];
-    const enc = new ParallelCopyEncoder(opts, 3, 700, 5, (records, rows) => {
+    const enc = await ParallelCopyEncoder.start(opts, 3, 700, 5, (records, rows) => {
       sizes.push(rows);
       seen.push(...keysOf(records));
       // Answered later and out of order, as deliveries are.
@@ -36,7 +36,7 @@ describe("ParallelCopyEncoder", () => {
   });
 
   it("given a malformed row, when it is encoded on a thread, then end() fails with the row's error instead of hanging", async () => {
-    const enc = new ParallelCopyEncoder(opts, 1, 2, 3, (records) => enc.recycle(records));
+    const enc = await ParallelCopyEncoder.start(opts, 1, 2, 3, (records) => enc.recycle(records));
     try {
       await enc.push(Buffer.from("1\ta\n2\tb\n3\n4\td\n"));
       await expect(enc.end()).rejects.toThrow(/COPY row has 1 fields, expected 2/);
@@ -47,7 +47,7 @@ describe("ParallelCopyEncoder", () => {
 
   it("given a last row without its newline, when the copy ends, then it is encoded", async () => {
     const seen: string[] = [];
-    const enc = new ParallelCopyEncoder(opts, 1, 100, 3, (records) => {
+    const enc = await ParallelCopyEncoder.start(opts, 1, 100, 3, (records) => {
       seen.push(...keysOf(records));
       enc.recycle(records);
     });

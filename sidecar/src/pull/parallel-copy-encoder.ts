@@ -2,6 +2,7 @@ import { Worker } from "node:worker_threads";
 import { StreamRecords } from "../delivery/bundle-pack";
 import { ByteWriter } from "../delivery/byte-writer";
 import type { CopyRowEncoderOptions } from "./copy-row-encoder";
+import { threadScript } from "./thread-script";
 
 /** To a thread: complete COPY rows (`input[0, length)`) and, when there is one, a buffer to write into. */
 export interface EncodeRequest {
@@ -23,7 +24,7 @@ export interface EncodeResult {
 }
 
 const NEWLINE = 0x0a;
-const THREAD = new URL("./copy-encode-worker.mjs", import.meta.url);
+const THREAD = new URL("./copy-encode-thread.ts", import.meta.url);
 
 /**
  * Encodes COPY rows into delivery records on worker threads, so that reading the table (this
@@ -31,7 +32,7 @@ const THREAD = new URL("./copy-encode-worker.mjs", import.meta.url);
  * about `batchRows`; batches come back to `onBatch` in the order they were read, which is what
  * numbers snapshot parts consecutively. Buffers travel between the threads instead of being
  * copied: an input buffer comes back with its result, an output buffer is handed back through
- * `recycle` once its delivery is answered.
+ * `recycle` once its delivery is answered. The threads run their code bundled (see threadScript).
  */
 export class ParallelCopyEncoder {
   private readonly workers: Worker[];
@@ -46,7 +47,24 @@ export class ParallelCopyEncoder {
   private waiters: (() => void)[] = [];
   private pending = 0;
 
-  constructor(
+  /** The threads' code: `start` waits for it, so it can be begun early (it may need bundling). */
+  static script(): Promise<string> {
+    return threadScript(THREAD);
+  }
+
+  static async start(
+    opts: Omit<CopyRowEncoderOptions, "receivedAt">,
+    threads: number,
+    batchRows: number,
+    maxPending: number,
+    onBatch: (records: StreamRecords, rows: number) => void,
+    script: Promise<string> = ParallelCopyEncoder.script(),
+  ): Promise<ParallelCopyEncoder> {
+    return new ParallelCopyEncoder(await script, opts, threads, batchRows, maxPending, onBatch);
+  }
+
+  private constructor(
+    script: string,
     opts: Omit<CopyRowEncoderOptions, "receivedAt">,
     threads: number,
     private readonly batchRows: number,
@@ -54,7 +72,7 @@ export class ParallelCopyEncoder {
     private readonly onBatch: (records: StreamRecords, rows: number) => void,
   ) {
     this.workers = Array.from({ length: Math.max(1, threads) }, () => {
-      const w = new Worker(THREAD, { workerData: opts });
+      const w = new Worker(script, { eval: true, workerData: opts });
       w.on("message", (r: EncodeResult) => this.received(r));
       w.on("error", (err) => this.fail(err));
       return w;
