@@ -72,7 +72,7 @@ export class ParallelCopyEncoder {
     private readonly onBatch: (records: StreamRecords, rows: number) => void,
   ) {
     this.workers = Array.from({ length: Math.max(1, threads) }, () => {
-      const w = new Worker(script, { eval: true, workerData: opts });
+      const w = new Worker(script, { eval: true, execArgv: [], workerData: opts }); // plain JS: no loader
       w.on("message", (r: EncodeResult) => this.received(r));
       w.on("error", (err) => this.fail(err));
       return w;
