@@ -148,7 +148,7 @@ workload and local state); the table is the median round by end-to-end time.
 
 End to end by round: ${rounds.map((r) => `${rate(CHANGES, r.e2eMs).toLocaleString("en")}`).join(", ")} changes/s.
 Read back through \`/admin/raw\` (every round): ${m.raw.objects.toLocaleString("en")} objects, ${m.raw.lines.toLocaleString("en")} lines, ${m.raw.ids.size.toLocaleString("en")} distinct \`_dock.id\` (expected ${CHANGES.toLocaleString("en")}).
-Progress: ${m.progress.join("; ")}.
+Progress (delivered counts the table's schema-version record too): ${m.progress.join("; ")}.
 
 Bundles of 8 KB of JSON or more cross the queue gzip'd (about a tenth of the bytes). Locally the two halves overlap
 only in part: they share one workerd thread, and wrangler's queue simulator holds sent messages on timers that
