@@ -3,7 +3,6 @@ import {
   type BundleHeader,
   type BundleRecord,
   type IngestMessage,
-  jsonBytes,
   MESSAGE_BYTES,
   packBundles,
   SEND_BATCH_BYTES,
@@ -68,7 +67,7 @@ export async function enqueueGroups(
     for (const body of bundles) messages.push(encoded(body));
     for (const bundle of oversized) {
       const pointer = await claimCheck(env.RAW, bundle);
-      messages.push({ body: pointer, size: jsonBytes(pointer), contentType: "json" });
+      messages.push(encoded(pointer));
     }
     blobs += oversized.length;
   }
