@@ -16,7 +16,7 @@ import { demo } from "./demo";
 import { googleAds } from "./google_ads";
 import { metaAds } from "./meta_ads";
 
-/** Every source Loading Dock knows. Adding a source is a folder plus one line here. */
+/** Every source Loading Dock knows. Adding a source is a folder plus two lines here (its import and its entry). */
 export const sources: readonly SourceDefinition[] = [
   stripe,
   svix,
