@@ -4,7 +4,7 @@ import { type FileSpec, fileSpec, readFilesConfig } from "./config";
 import type { FilesEnv } from "./env";
 import { fileParseJob } from "./jobs";
 import { insertLedgerRow, type LedgerRow, ledgerBySha, markQueued } from "./ledger";
-import { landedKey } from "./names";
+import { KeyTaken, releaseLandingKey, reserveLandingKey } from "./landing-key";
 
 export interface LandInput {
   source: string;
@@ -23,23 +23,25 @@ export type LandResult =
 export class LengthMismatch extends Error {}
 
 /**
- * Streams a file into `files/source=<s>/<date>/<name>` (never whole in memory), hashing it on the
- * way, then records it in the ledger and queues its first parse step. The same bytes already landed
- * for the source: the new copy is removed and the earlier landing is returned as a duplicate.
+ * Streams a file into `files/source=<s>/<date>/<name>` (or a `v=…` key when that name is taken:
+ * see reserveLandingKey), never whole in memory, hashing it on the way, then records it in the
+ * ledger and queues its first parse step. The same bytes already landed for the source: the new
+ * copy is removed and the earlier landing is returned as a duplicate.
  */
 export async function landFile(env: FilesEnv, input: LandInput): Promise<LandResult> {
   const now = input.now ?? new Date();
   const spec = fileSpec(readFilesConfig(env.FILES_CONFIG), input.source, input.name);
-  let key = landedKey(input.source, now, input.name);
-  // A second file with the same name on the same day must not replace the first one's bytes.
-  if (await env.RAW.head(key)) {
-    const stamp = now
-      .toISOString()
-      .replace(/[-:]/g, "")
-      .replace(/\.\d+Z$/, "Z");
-    key = landedKey(input.source, now, input.name, `v=${stamp}-${crypto.randomUUID().slice(0, 8)}`);
+  const meta = { source: input.source, name: input.name };
+  // A second file with the same name (the same day, or at the same moment) never writes the first one's key.
+  const reserved = await reserveLandingKey(env.RAW, input.source, input.name, now, meta);
+  const key = reserved.key;
+  let sha256: string;
+  try {
+    sha256 = await streamToR2(env.RAW, key, input.body, input.size, meta, reserved.onlyIf);
+  } catch (err) {
+    await releaseLandingKey(env.RAW, reserved).catch(() => undefined);
+    throw err;
   }
-  const sha256 = await streamToR2(env.RAW, key, input.body, input.size, { source: input.source, name: input.name });
   const runId = `file-${crypto.randomUUID()}`;
   const landedAt = now.toISOString();
   const inserted = await insertLedgerRow(env.DB, {
@@ -82,7 +84,8 @@ async function requeueIfStalled(env: FilesEnv, row: LedgerRow): Promise<void> {
 
 /**
  * Pipes `body` through a SHA-256 digest into R2 with a fixed length. R2 writes the object only if
- * the stream completes, so a broken upload leaves nothing behind. Returns the hex digest.
+ * the stream completes (and `onlyIf` holds), so a broken upload leaves nothing behind. Returns the
+ * hex digest; throws KeyTaken when the condition failed.
  */
 export async function streamToR2(
   bucket: R2Bucket,
@@ -90,12 +93,14 @@ export async function streamToR2(
   body: ReadableStream<Uint8Array>,
   size: number,
   meta: Record<string, string>,
+  onlyIf?: R2Conditional,
 ): Promise<string> {
+  const options: R2PutOptions = onlyIf ? { customMetadata: meta, onlyIf } : { customMetadata: meta };
   // A zero-length FixedLengthStream never completes the put: an empty file is written as empty bytes.
   if (size === 0) {
     const { value, done } = await body.getReader().read();
     if (!done && value && value.byteLength > 0) throw new LengthMismatch("body is longer than the declared 0 bytes");
-    await bucket.put(key, new Uint8Array(0), { customMetadata: meta });
+    if (!(await bucket.put(key, new Uint8Array(0), options))) throw new KeyTaken(`${key} is held by another landing`);
     return toHex(await crypto.subtle.digest("SHA-256", new Uint8Array(0)));
   }
   const digest = new crypto.DigestStream("SHA-256");
@@ -116,12 +121,13 @@ export async function streamToR2(
   const fixed = new FixedLengthStream(size);
   const [pumped, put] = await Promise.allSettled([
     body.pipeThrough(counted).pipeTo(fixed.writable),
-    bucket.put(key, fixed.readable, { customMetadata: meta }),
+    bucket.put(key, fixed.readable, options),
   ]);
   if (pumped.status === "rejected" || put.status === "rejected") {
     digest.digest.catch(() => undefined);
     await hashWriter.abort().catch(() => undefined);
     throw pumped.status === "rejected" ? pumped.reason : (put as PromiseRejectedResult).reason;
   }
+  if (!put.value) throw new KeyTaken(`${key} is held by another landing`);
   return toHex(await digest.digest);
 }
