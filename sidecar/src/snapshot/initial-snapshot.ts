@@ -8,6 +8,7 @@ import { deliveryBody, packStream } from "../delivery/bundle-pack";
 import type { SidecarMetrics } from "../health/metrics";
 import { errorText, log } from "../log";
 import { formatLsn } from "../lsn";
+import { snapshotVersion } from "./snapshot-version";
 import { readState, type SnapshotState, writeState } from "./state-file";
 import { fetchCursor, openCursor, publicationTables, readChunk, type SnapshotTable } from "./table-copy";
 
@@ -62,6 +63,10 @@ export class InitialSnapshot {
     const saved = readState(this.config.CDC_STATE_FILE);
     if (!saved || saved.slot !== this.config.CDC_SLOT) return false;
     const db = await this.open();
+    // Read before the snapshot is taken (by the first query in the transaction): a change the copy
+    // does not see then commits at or past this LSN (but for a commit in flight at that instant), so
+    // downstream ordering by commit LSN puts it after the copied row.
+    const lsn = (await db.query("SELECT pg_current_wal_lsn()::text AS l")).rows[0].l as string;
     await db.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
     const tables = await publicationTables(db, this.config.CDC_PUBLICATION);
     const pending = tables.filter((t) => !saved.tables[`${t.schema}.${t.name}`]?.done);
@@ -70,7 +75,6 @@ export class InitialSnapshot {
       this.db = null;
       return false;
     }
-    const lsn = (await db.query("SELECT pg_current_wal_lsn()::text AS l")).rows[0].l as string;
     await this.plan(db, lsn, saved.tables);
     log("info", {
       event: saved.phase === "done" ? "cdc.snapshot_backfill" : "cdc.snapshot_resumed",
@@ -178,6 +182,7 @@ export class InitialSnapshot {
     const cursor = `dock_snapshot_${Object.keys(state.tables).indexOf(key)}`;
     if (t.primaryKey.length === 0) await openCursor(db, t, cursor);
     const pkIdx = t.primaryKey.map((c) => t.columns.indexOf(c));
+    const version = snapshotVersion(state.lsn ?? "0/0");
     const columnKeys = t.columns.map((c) => `${JSON.stringify(c)}:`);
     while (!this.stopped) {
       const rows = t.primaryKey.length > 0 ? await readChunk(db, t, ts.after, limit) : await fetchCursor(db, cursor, limit);
@@ -193,7 +198,7 @@ export class InitialSnapshot {
             : values.length === 0
               ? `ctid:${fetched[0]}`
               : JSON.stringify(values);
-        return this.builder.record(stream, k, state.lsn ?? "0/0", "snapshot", { lsn: state.lsn }, json);
+        return this.builder.record(stream, k, version, "snapshot", { lsn: state.lsn }, json);
       });
       const head = {
         source: this.config.CDC_SOURCE,

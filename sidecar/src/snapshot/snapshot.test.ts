@@ -76,8 +76,52 @@ describe("initial snapshot then stream (real PostgreSQL 15)", () => {
     const loose = sink.unique("public.loose");
     expect(loose.filter((r) => r.dock.op === "snapshot").length).toBe(120);
     expect(loose.filter((r) => r.dock.op === "insert").map((r) => r.data)).toEqual([{ note: "late" }]);
-    // Snapshot and stream share one LSN axis: the copy's version is the slot's consistent point.
-    expect(snap[0]?.dock.version).toBe(snap[0]?.dock.lsn);
+    // Snapshot and stream share one LSN axis (`lsn` is the slot's consistent point), but never a version.
+    expect(snap[0]?.dock.version).toBe(`snapshot:${snap[0]?.dock.lsn}`);
+    expect(String(snap[0]?.dock.lsn)).toMatch(/^[0-9A-F]+\/[0-9A-F]+$/);
+  });
+
+  it("given a row deleted at the moment the slot becomes consistent, when the copy holds the row and the stream holds its delete at the very same LSN, then the two get different ids and both land", {
+    timeout: 60_000,
+  }, async () => {
+    await cluster.sql(
+      "CREATE TABLE at_seam (id int PRIMARY KEY, v text); INSERT INTO at_seam SELECT g, 'v' || g FROM generate_series(1, 10) g",
+    );
+    const sink = await new WebhookSink().start();
+    const deleter = await cluster.client();
+    const sidecar = new Sidecar(
+      sidecarConfig(cluster, sink, { CDC_SLOT: "meet", CDC_PUBLICATION: "meet_pub", CDC_TABLES: "public.at_seam", CDC_SNAPSHOT: "true" }),
+    );
+    try {
+      const starting = sidecar.start();
+      // The slot is consistent once it has a confirmed_flush_lsn; on an otherwise idle cluster the
+      // next WAL record (the delete's) starts exactly there, and the exported snapshot still holds the row.
+      for (;;) {
+        const res = await deleter.query("SELECT 1 FROM pg_replication_slots WHERE slot_name = 'meet' AND confirmed_flush_lsn IS NOT NULL");
+        if (res.rowCount) break;
+      }
+      await deleter.query("DELETE FROM at_seam WHERE id = 5");
+      await starting;
+      await waitFor("the copy done", () => sidecar.metrics.snapshot_done === true);
+      await waitFor("the delete", () => sink.records.some((r) => r.stream === "public.at_seam" && r.dock.op === "delete"));
+    } finally {
+      await sidecar.stop();
+      await sink.stop();
+      await deleter.end();
+    }
+
+    const snap = sink.records.find((r) => r.stream === "public.at_seam" && r.dock.op === "snapshot" && r.dock.key === "5");
+    const del = sink.records.find((r) => r.stream === "public.at_seam" && r.dock.op === "delete");
+    // The collision's precondition: the change sits exactly at the copy's consistent point.
+    expect(del?.dock.lsn).toBe(snap?.dock.lsn);
+    expect(snap?.data).toEqual({ id: "5", v: "v5" });
+    expect(del?.dock.key).toBe("5");
+    expect(del?.id).not.toBe(snap?.id);
+    expect(snap?.dock.version).toBe(`snapshot:${snap?.dock.lsn}`);
+    expect(del?.dock.version).toBe(del?.dock.lsn);
+    // After downstream dedupe both states are still there, so the delete is not lost.
+    const kept = sink.unique("public.at_seam").filter((r) => r.dock.key === "5");
+    expect(kept.map((r) => r.dock.op).sort()).toEqual(["delete", "snapshot"]);
   });
 
   it("given a copy killed with SIGKILL halfway, when the sidecar restarts, then the copy resumes after the last delivered key instead of starting over", {
