@@ -3,7 +3,7 @@ import { AuthError, restAuth } from "../rest/auth";
 
 const oauth = restAuth({
   type: "oauth2_refresh_token",
-  tokenUrl: "https://oauth2.googleapis.com/token",
+  tokenUrl: { env: "GOOGLE_ADS_TOKEN_URL", default: "https://oauth2.googleapis.com/token" },
   clientId: { env: "GOOGLE_ADS_CLIENT_ID" },
   clientSecret: { env: "GOOGLE_ADS_CLIENT_SECRET" },
   refreshToken: { env: "GOOGLE_ADS_REFRESH_TOKEN" },

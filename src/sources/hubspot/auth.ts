@@ -7,7 +7,7 @@ export const HUBSPOT_TOKEN_URL = "https://api.hubapi.com/oauth/v1/token";
 const privateApp = restAuth({ type: "bearer", token: { env: "HUBSPOT_ACCESS_TOKEN" } });
 const oauth = restAuth({
   type: "oauth2_refresh_token",
-  tokenUrl: HUBSPOT_TOKEN_URL,
+  tokenUrl: { env: "HUBSPOT_TOKEN_URL", default: HUBSPOT_TOKEN_URL },
   clientId: { env: "HUBSPOT_CLIENT_ID" },
   clientSecret: { env: "HUBSPOT_CLIENT_SECRET" },
   refreshToken: { env: "HUBSPOT_REFRESH_TOKEN" },

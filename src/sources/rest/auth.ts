@@ -10,8 +10,17 @@ export type RestAuth =
   | { type: "bearer"; token: SecretRef }
   | { type: "basic"; username: SecretRef | string; password: SecretRef }
   | { type: "api_key"; in: "header" | "query"; name: string; key: SecretRef }
-  | { type: "oauth2_client_credentials"; tokenUrl: string; clientId: SecretRef; clientSecret: SecretRef; scope?: string }
-  | { type: "oauth2_refresh_token"; tokenUrl: string; clientId: SecretRef; clientSecret?: SecretRef; refreshToken: SecretRef };
+  | { type: "oauth2_client_credentials"; tokenUrl: TokenUrl; clientId: SecretRef; clientSecret: SecretRef; scope?: string }
+  | { type: "oauth2_refresh_token"; tokenUrl: TokenUrl; clientId: SecretRef; clientSecret?: SecretRef; refreshToken: SecretRef };
+
+/** A token endpoint: fixed, or the env var that overrides a default (a staging login server, a local fake). */
+export type TokenUrl = string | { env: string; default: string };
+
+export function tokenUrlOf(env: Record<string, unknown>, url: TokenUrl): string {
+  if (typeof url === "string") return url;
+  const value = env[url.env];
+  return typeof value === "string" && value !== "" ? value : url.default;
+}
 
 /** Fails the run (it is not retried): a missing secret or a refused token does not fix itself. */
 export class AuthError extends PollFailure {}
@@ -70,7 +79,8 @@ export function restAuth(auth: RestAuth, now: () => number = Date.now): PollAuth
         refreshable: true,
         credentials: async (env, { fresh }): Promise<Credentials> => {
           const clientId = secret(env, auth.clientId);
-          const cacheKey = `${auth.tokenUrl}\n${clientId}`;
+          const tokenUrl = tokenUrlOf(env, auth.tokenUrl);
+          const cacheKey = `${tokenUrl}\n${clientId}`;
           const cached = tokenCache.get(cacheKey);
           const clientSecret = auth.clientSecret ? secret(env, auth.clientSecret) : undefined;
           const refresh = auth.type === "oauth2_refresh_token" ? secret(env, auth.refreshToken) : undefined;
@@ -87,7 +97,7 @@ export function restAuth(auth: RestAuth, now: () => number = Date.now): PollAuth
             form.set("grant_type", "refresh_token");
             form.set("refresh_token", refresh as string);
           }
-          const token = await exchange(auth.tokenUrl, form, known);
+          const token = await exchange(tokenUrl, form, known);
           // Renew a minute early so a token never expires between our check and the vendor's.
           tokenCache.set(cacheKey, { token: token.access_token, expiresAt: now() + Math.max(0, (token.expires_in ?? 3600) - 60) * 1000 });
           return { headers: { authorization: `Bearer ${token.access_token}` }, secrets: [...known, token.access_token] };

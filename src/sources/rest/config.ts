@@ -7,6 +7,9 @@ const dotted = z.string().regex(/^$|^[A-Za-z0-9_$-]+(\.[A-Za-z0-9_$-]+)*$/, "mus
 const param = z.string().min(1).max(100);
 const rate = z.object({ requests: z.number().positive(), perSeconds: z.number().positive() }).strict();
 
+/** A token endpoint: fixed, or an env var that overrides a default. */
+const tokenUrl = z.union([url, z.object({ env: secretRef.shape.env, default: url }).strict()]);
+
 const auth = z.discriminatedUnion("type", [
   z.object({ type: z.literal("bearer"), token: secretRef }).strict(),
   z.object({ type: z.literal("basic"), username: z.union([z.string().min(1), secretRef]), password: secretRef }).strict(),
@@ -14,7 +17,7 @@ const auth = z.discriminatedUnion("type", [
   z
     .object({
       type: z.literal("oauth2_client_credentials"),
-      tokenUrl: url,
+      tokenUrl,
       clientId: secretRef,
       clientSecret: secretRef,
       scope: z.string().optional(),
@@ -23,7 +26,7 @@ const auth = z.discriminatedUnion("type", [
   z
     .object({
       type: z.literal("oauth2_refresh_token"),
-      tokenUrl: url,
+      tokenUrl,
       clientId: secretRef,
       clientSecret: secretRef.optional(),
       refreshToken: secretRef,
