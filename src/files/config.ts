@@ -2,7 +2,7 @@ import * as z from "zod";
 import { isSafeSegment } from "../envelope/raw-keys";
 import { FORMATS, type FileFormat, formatFromName, streamFromName } from "./names";
 
-export const ENCODINGS = ["auto", "utf8", "latin1"] as const;
+export const ENCODINGS = ["auto", "utf8", "latin1", "windows-1252"] as const;
 export type FileEncoding = (typeof ENCODINGS)[number];
 
 const ruleSchema = z.object({

@@ -1,5 +1,6 @@
 import { Buffer } from "node:buffer";
 import { Parser } from "csv-parse";
+import { latin1ToWindows1252, type TextEncodingName, textDecoder } from "./text-encoding";
 import { countLf, lineEnd, type RowItem, rowText, skipBlankLines, type WindowRows } from "./text-rows";
 
 /** A quoted field longer than this is taken for a quote that never closes. */
@@ -24,10 +25,12 @@ interface CsvApi {
  * record boundary and the next one start there. Relaxed on quotes and column counts: a ragged row
  * is reported (never dropped) by the caller, who knows the header.
  */
-function csvApi(delimiter: string, encoding: "utf8" | "latin1"): CsvApi {
+function csvApi(delimiter: string, encoding: TextEncodingName): CsvApi {
   const parser = new Parser({
     delimiter,
-    encoding,
+    // Single-byte files are split as ISO-8859-1 (one character per byte, so the byte counts hold)
+    // and their fields mapped to Windows-1252 after.
+    encoding: encoding === "utf8" ? "utf8" : "latin1",
     info: true,
     relax_column_count: true,
     relax_quotes: true,
@@ -43,9 +46,10 @@ function csvApi(delimiter: string, encoding: "utf8" | "latin1"): CsvApi {
  */
 export function csvRows(
   bytes: Uint8Array,
-  opts: { delimiter: string; encoding: "utf8" | "latin1"; startLine: number; final: boolean },
+  opts: { delimiter: string; encoding: TextEncodingName; startLine: number; final: boolean },
 ): WindowRows {
-  const decoder = new TextDecoder(opts.encoding === "latin1" ? "iso-8859-1" : "utf-8");
+  const decoder = textDecoder(opts.encoding);
+  const singleByte = opts.encoding !== "utf8";
   const items: RowItem[] = [];
   let pos = 0;
   let line = opts.startLine;
@@ -64,7 +68,8 @@ export function csvRows(
       const blank = skipBlankLines(bytes, pos, end);
       // A line holding only a CR (CRLF lines in an LF file) or spaces is blank, not a one-field row.
       const isBlank = r.record.length === 1 && /^\s*$/.test(r.record[0] ?? "");
-      if (!isBlank) items.push({ line: line + blank.lines, start: blank.at, end, fields: r.record });
+      const fields = singleByte ? r.record.map(latin1ToWindows1252) : r.record;
+      if (!isBlank) items.push({ line: line + blank.lines, start: blank.at, end, fields });
       line += countLf(bytes, pos, end);
       pos = end;
     }

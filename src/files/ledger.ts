@@ -1,4 +1,5 @@
 import type { FileSpec } from "./config";
+import type { TextEncodingName } from "./text-encoding";
 
 export type LedgerStatus = "parsing" | "parsed" | "failed" | "unparsed";
 
@@ -32,7 +33,7 @@ export interface ParseState {
   /** Field names from the header row, once read. */
   header?: string[];
   /** The encoding in use, once detected (`auto` resolves on the first step). */
-  encoding?: "utf8" | "latin1";
+  encoding?: TextEncodingName;
   delimiter?: string;
 }
 

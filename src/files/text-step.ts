@@ -4,6 +4,7 @@ import type { FilesEnv } from "./env";
 import { rowEnvelope, rowObject } from "./envelopes";
 import type { LedgerRow, ParseState } from "./ledger";
 import type { Sender } from "./sender";
+import { textDecoder } from "./text-encoding";
 import { FileUnreadable, type StepOutcome } from "./step";
 import { jsonLines, lineEnd, rowText, type WindowRows } from "./text-rows";
 import { isGzipObject, readGzipWindow, readPlainWindow, type Window } from "./window";
@@ -44,13 +45,9 @@ export async function textStep(env: FilesEnv, row: LedgerRow, state: ParseState,
     }
     if (first && row.format !== "jsonl") {
       const configured = state.spec.encoding;
-      state.encoding ??= configured === "auto" ? (looksLikeUtf8(body) ? "utf8" : "latin1") : configured;
-      const headerLine = rowText(
-        body,
-        0,
-        lineEnd(body, 0, body.length),
-        new TextDecoder(state.encoding === "latin1" ? "iso-8859-1" : "utf-8"),
-      );
+      // Not UTF-8: Windows-1252, what Excel writes (and a superset of Latin-1 for any text).
+      state.encoding ??= configured === "auto" ? (looksLikeUtf8(body) ? "utf8" : "windows-1252") : configured;
+      const headerLine = rowText(body, 0, lineEnd(body, 0, body.length), textDecoder(state.encoding));
       state.delimiter = row.format === "tsv" ? "\t" : (state.spec.delimiter ?? detectDelimiter(headerLine));
     }
     parsed =
@@ -68,7 +65,7 @@ export async function textStep(env: FilesEnv, row: LedgerRow, state: ParseState,
     length = Math.min(length * 4, MAX_WINDOW_BYTES);
   }
   const skipped = window.bytes.length - body.length;
-  const decoder = new TextDecoder(state.encoding === "latin1" ? "iso-8859-1" : "utf-8");
+  const decoder = textDecoder(state.encoding ?? "utf8");
   let rows = row.rows;
   let badRows = row.bad_rows;
   let items = parsed.items;

@@ -3,6 +3,14 @@ import { describe, expect, it } from "vitest";
 import { filesEnv, freshSource, gzipBytes, heldJobs, latin1, putFile, runHeldSteps, streamEnvelopes, waitParsed } from "./helpers";
 
 const utf8 = (s: string) => new TextEncoder().encode(s);
+/** Text as Windows-1252 bytes, from the code page's own table (for the characters these tests use). */
+const CP1252: Record<string, number> = { "€": 0x80, "‘": 0x91, "’": 0x92, "“": 0x93, "”": 0x94, "–": 0x96, Œ: 0x8c, œ: 0x9c };
+const cp1252 = (s: string) =>
+  Uint8Array.from(
+    [...s].map(
+      (c) => CP1252[c] ?? (c.charCodeAt(0) < 0x100 && (c.charCodeAt(0) < 0x80 || c.charCodeAt(0) >= 0xa0) ? c.charCodeAt(0) : Number.NaN),
+    ),
+  );
 
 async function drop(source: string, name: string, body: Uint8Array | string, over: Record<string, unknown> = {}) {
   const res = await putFile(source, name, body, { env: filesEnv(source, over) });
@@ -40,12 +48,44 @@ describe("CSV and TSV parsing", () => {
     const source = freshSource();
     const { key } = await drop(source, "clients.csv", latin1("nom;ville\nRené;Besançon\nJosé;Málaga\n"));
     const ledger = await waitParsed(key);
-    expect(JSON.parse(ledger.state ?? "{}")).toMatchObject({ encoding: "latin1", delimiter: ";" });
+    expect(JSON.parse(ledger.state ?? "{}")).toMatchObject({ encoding: "windows-1252", delimiter: ";" });
     const rows = await streamEnvelopes(source, "clients", 2);
     expect(rows.map((r) => r.data)).toEqual([
       { nom: "René", ville: "Besançon" },
       { nom: "José", ville: "Málaga" },
     ]);
+  });
+
+  it("given an Excel CSV in Windows-1252 without a BOM (€, curly quotes, é), when the encoding is detected, then every character survives, in rows and in rows kept raw", async () => {
+    const source = freshSource();
+    // Windows-1252 bytes: € 0x80, ‘ ’ 0x91 0x92, “ ” 0x93 0x94, – 0x96, é 0xE9, œ 0x9C.
+    const bytes = cp1252("produit;prix;note\r\nCafé crème;€3,50;“le meilleur” – l’avis\r\nŒuf;€0,20\r\n");
+    expect(bytes).toContain(0x80);
+    const { key } = await drop(source, "ventes.csv", bytes);
+    const ledger = await waitParsed(key);
+    expect(JSON.parse(ledger.state ?? "{}")).toMatchObject({ encoding: "windows-1252", delimiter: ";" });
+    expect(ledger).toMatchObject({ rows: 1, bad_rows: 1 });
+    const rows = await streamEnvelopes(source, "ventes", 2);
+    expect(rows.map((r) => r.data ?? r.raw)).toEqual([
+      { produit: "Café crème", prix: "€3,50", note: "“le meilleur” – l’avis" },
+      "Œuf;€0,20",
+    ]);
+  });
+
+  it("given a source that declares windows-1252 for a file that is plain ASCII for its first step, then the € further on is read right", async () => {
+    const source = freshSource();
+    const lines = ["id,amount"];
+    for (let i = 1; i <= 40; i++) lines.push(`${i},${i}.00`);
+    lines.push("41,€41 “net”");
+    const bytes = cp1252(`${lines.join("\n")}\n`);
+    const config = { [source]: { rules: [{ match: "late_*.csv", encoding: "windows-1252" }] } };
+    const held = heldJobs();
+    const stepEnv = filesEnv(source, { JOBS: held.queue, FILES_STEP_BYTES: "64", FILES_CONFIG: JSON.stringify(config) });
+    const { key } = (await (await putFile(source, "late_euro.csv", bytes, { env: stepEnv })).json()) as { key: string };
+    expect(await runHeldSteps(held, stepEnv)).toBeGreaterThan(3);
+    expect(await waitParsed(key)).toMatchObject({ status: "parsed", rows: 41 });
+    const rows = await streamEnvelopes(source, "late_euro", 41);
+    expect(rows.at(-1)?.data).toEqual({ id: "41", amount: "€41 “net”" });
   });
 
   it("given ragged rows, then each is kept raw with its error and the rows after them still parse", async () => {
