@@ -35,10 +35,26 @@ export interface RateGate {
   pause(ms: number): Promise<void>;
 }
 
-/** Spacing between requests for a cap run at `fraction`, with a 2% margin for timer drift. */
-export function slotIntervalMs(cap: RateLimitSpec, fraction: number): number {
-  const perSecond = (cap.requests / cap.perSeconds) * fraction;
-  return (1000 / perSecond) * 1.02;
+/**
+ * How much later than another request one may reach the vendor and the cap still hold: a timer
+ * firing late, the Durable Object's answer arriving later, the network. Requests leave at their
+ * slots or after, never before, so only this difference can bunch them at the vendor.
+ */
+export const JITTER_TOLERANCE_MS = 250;
+
+/**
+ * Spacing between requests: the budget (`fraction` of the cap) and never closer than lets the
+ * vendor see more than its cap in any window of its period. The vendor counts arrivals: cap + 1
+ * consecutive requests leave at least cap × interval apart and arrive at least that minus the
+ * jitter apart, so with cap × interval > period + jitter no window of one period holds more than
+ * the cap (a 2% margin let a 5/s vendor see 6 within 969 ms once one request arrived 51 ms late).
+ */
+export function slotIntervalMs(cap: RateLimitSpec, fraction: number, jitterMs = JITTER_TOLERANCE_MS): number {
+  const periodMs = cap.perSeconds * 1000;
+  const budget = periodMs / (cap.requests * fraction);
+  // +1 ms: cap + 1 requests then span more than the period, so inclusive windows hold the cap too.
+  const underTheCap = (periodMs + jitterMs + 1) / cap.requests;
+  return Math.max(budget, underTheCap);
 }
 
 export function parseFraction(value: unknown): number {
