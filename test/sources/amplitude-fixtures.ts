@@ -1,12 +1,19 @@
 import { gzipSync, strToU8, zipSync } from "fflate";
 
-/** An exported Amplitude event, shaped like the Export API's JSON lines. */
+/** The amplitude_id of event `n`, as text: 900000000000000000 + n, which no JS number can hold exactly. */
+export function anAmplitudeId(n: number): string {
+  return (900000000000000000n + BigInt(n)).toString();
+}
+
+/** An exported Amplitude event, shaped like the Export API's JSON lines (`amplitude_id` as text, see `line`). */
 export function anAmplitudeEvent(n: number, hour: string) {
   const day = `${hour.slice(0, 4)}-${hour.slice(4, 6)}-${hour.slice(6, 8)}`;
   const time = `${day} ${hour.slice(9, 11)}:${String(n % 60).padStart(2, "0")}:07.123000`;
+  // Above 2^53, so built as text: a JS number would already have lost the last digits (…001 → …000).
+  const amplitudeId = anAmplitudeId(n);
   const event = {
     $insert_id: `ins-${hour}-${n}`,
-    amplitude_id: 900000000000000000 + n,
+    amplitude_id: amplitudeId,
     app: 123456,
     device_id: `dev-${n % 7}`,
     event_id: n,
@@ -19,8 +26,8 @@ export function anAmplitudeEvent(n: number, hour: string) {
   };
   return {
     event,
-    /** The event's JSON line: a large integer is written out as the vendor does, digit for digit. */
-    line: () => JSON.stringify(event),
+    /** The event's JSON line: the 18-digit amplitude_id written as the vendor does, a bare number digit for digit. */
+    line: () => JSON.stringify(event).replace(`"amplitude_id":"${amplitudeId}"`, `"amplitude_id":${amplitudeId}`),
   };
 }
 

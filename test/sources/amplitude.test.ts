@@ -10,7 +10,7 @@ import { DEFAULT_EXPORT, exportStream } from "../../src/sources/amplitude/export
 import { CorruptArchive, ZipJsonLines } from "../../src/sources/amplitude/zip-lines";
 import { readEnvelopes } from "../helpers/raw-zone";
 import { deliverIngest, fakeClock, logLines, pollEnv, quietLogs, sentIds } from "../pollers/helpers";
-import { anExportZip, eventLines } from "./amplitude-fixtures";
+import { anAmplitudeId, anExportZip, eventLines } from "./amplitude-fixtures";
 import { StrictVendor } from "./vendor-http";
 
 const EXPORT = "https://amplitude.com/api/2/export";
@@ -85,9 +85,13 @@ describe("amplitude: hourly Export API", () => {
     const good = landed.filter((e) => e.data !== undefined);
     expect(new Set(good.map((e) => e._dock.key)).size).toBe(9);
     expect(good.every((e) => e._dock.op === "event")).toBe(true);
-    // The vendor's bytes as sent: the 18-digit amplitude_id keeps every digit.
+    // The vendor's bytes as sent: each 18-digit amplitude_id (above 2^53) keeps every digit, e.g. …0001, not …0000.
     const lines = await import("../helpers/raw-zone").then((m) => m.readLines(`raw/source=${source.name}/stream=export_events/`));
-    expect(lines.some((l) => l.includes('"amplitude_id":900000000000000000,'))).toBe(true);
+    for (const n of [0, 1, 2, 3, 4]) {
+      expect(lines.filter((l) => l.includes(`"amplitude_id":${anAmplitudeId(n)},`)).length, `amplitude_id of event ${n}`).toBeGreaterThan(
+        0,
+      );
+    }
 
     const run = await runStatus(out.runId);
     expect(run).toMatchObject({ status: "succeeded", records: 10 });
@@ -270,19 +274,31 @@ describe("amplitude: ZipJsonLines", () => {
   const multiMember = new Uint8Array([...a, ...b]);
   const expected = ['p/x.json.gz:1:{"uuid":"a"}', 'p/x.json.gz:2:{"uuid":"b"}', 'p/x.json.gz:4:{"uuid":"ü"}', 'p/x.json.gz:5:{"uuid":"d"}'];
 
-  it("given a deflated entry holding a multi-member gzip (CRLF, a blank line, a final line without newline), when pushed 5 bytes at a time, then every line comes out with its file and line number", () => {
-    expect(lines(zipSync({ "p/": new Uint8Array(0), "p/x.json.gz": multiMember }, { level: 6 }), 5)).toEqual(expected);
-  });
+  /** Method and flags of each local header, read from the bytes: what a test claims about its archive holds. */
+  function localHeaders(zip: Uint8Array) {
+    const view = new DataView(zip.buffer, zip.byteOffset, zip.byteLength);
+    const out: { method: number; descriptor: boolean }[] = [];
+    for (let i = 0; i + 30 <= zip.length; ) {
+      if (view.getUint32(i, true) !== 0x04034b50) break;
+      const flags = view.getUint16(i + 6, true);
+      out.push({ method: view.getUint16(i + 8, true), descriptor: (flags & 8) !== 0 });
+      if (flags & 8) break; // its size is after its data: the next header is not found by arithmetic
+      i += 30 + view.getUint16(i + 26, true) + view.getUint16(i + 28, true) + view.getUint32(i + 18, true);
+    }
+    return out;
+  }
 
-  it("given a streamed ZIP (sizes in data descriptors after each entry), when pushed 3 bytes at a time, then the same lines come out", () => {
+  function streamedZip(entries: [string, Uint8Array, number][]): Uint8Array {
     const parts: Uint8Array[] = [];
     const zip = new Zip((err, chunk) => {
       if (err) throw err;
       parts.push(chunk);
     });
-    const entry = new ZipDeflate("p/x.json.gz", { level: 9 });
-    zip.add(entry);
-    entry.push(multiMember, true);
+    for (const [name, bytes, level] of entries) {
+      const entry = new ZipDeflate(name, { level: level as 0 });
+      zip.add(entry);
+      entry.push(bytes, true);
+    }
     zip.end();
     const all = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
     let at = 0;
@@ -290,6 +306,62 @@ describe("amplitude: ZipJsonLines", () => {
       all.set(p, at);
       at += p.length;
     }
+    return all;
+  }
+
+  it("given a deflated entry holding a multi-member gzip (CRLF, a blank line, a final line without newline), when pushed 5 bytes at a time, then every line comes out with its file and line number", () => {
+    const zip = zipSync({ "p/": new Uint8Array(0), "p/x.json.gz": multiMember }, { level: 6 });
+    expect(localHeaders(zip).map((h) => h.method)).toEqual([8, 8]);
+    expect(lines(zip, 5)).toEqual(expected);
+  });
+
+  it("given deflated entries whose compressed bytes hold a local-header and a descriptor signature (data descriptors after each), when pushed 7 bytes at a time, then each entry is read to its real end and every line comes out", () => {
+    // Stored deflate blocks (level 0) keep the bytes as they are: the signatures stand in the entry's data.
+    const trap = gzipSync(strToU8('{"uuid":"a"}\nnot json: PK\u0003\u0004 then PK\u0007\u0008 inside\n{"uuid":"b"}\n'), { level: 0 });
+    const zip = streamedZip([
+      ["p/x.json.gz", trap, 0],
+      ["p/y.json.gz", gzipSync(strToU8('{"uuid":"c"}\n')), 9],
+    ]);
+    expect(localHeaders(zip)[0]).toEqual({ method: 8, descriptor: true });
+    expect(
+      Buffer.from(zip)
+        .subarray(40)
+        .includes(Buffer.from([0x50, 0x4b, 3, 4, 0x20])),
+    ).toBe(true);
+    expect(lines(zip, 7)).toEqual([
+      'p/x.json.gz:1:{"uuid":"a"}',
+      "p/x.json.gz:2:not json: PK\u0003\u0004 then PK\u0007\u0008 inside",
+      'p/x.json.gz:3:{"uuid":"b"}',
+      'p/y.json.gz:1:{"uuid":"c"}',
+    ]);
+  });
+
+  it("given a data descriptor written without its optional signature, when read in one piece and 2 bytes at a time, then the entry ends there and the next one is read", () => {
+    const withSig = streamedZip([
+      ["p/x.json.gz", multiMember, 6],
+      ["p/z.json", strToU8('{"uuid":"z"}\n'), 6],
+    ]);
+    // Drop the first descriptor's signature (PK\x07\x08) and fix the central directory's offset of the second entry.
+    const view = new DataView(withSig.buffer);
+    const firstData = 30 + "p/x.json.gz".length + view.getUint16(28, true);
+    let sig = -1;
+    for (let i = firstData; i + 16 <= withSig.length; i++) {
+      if (view.getUint32(i, true) === 0x08074b50 && view.getUint32(i + 8, true) === i - firstData) {
+        sig = i;
+        break;
+      }
+    }
+    expect(sig).toBeGreaterThan(0);
+    const bare = new Uint8Array([...withSig.subarray(0, sig), ...withSig.subarray(sig + 4)]);
+    expect(localHeaders(bare)[0]?.descriptor).toBe(true);
+    const want = [...expected, 'p/z.json:1:{"uuid":"z"}'];
+    expect(lines(bare, bare.length)).toEqual(want);
+    expect(lines(bare, 2)).toEqual(want);
+  });
+
+  it("given a streamed ZIP (sizes in data descriptors after each entry), when pushed 3 bytes at a time, then the same lines come out", () => {
+    const all = streamedZip([["p/x.json.gz", multiMember, 9]]);
+    expect(localHeaders(all)).toEqual([{ method: 8, descriptor: true }]);
     expect(lines(all, 3)).toEqual(expected);
   });
 

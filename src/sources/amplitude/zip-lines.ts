@@ -1,4 +1,5 @@
-import { Gunzip, Unzip, UnzipInflate, type UnzipFile } from "fflate";
+import { Gunzip } from "fflate";
+import { ZipEntries } from "./zip-entries";
 
 /** One line of an export: which file of the archive it came from and its 1-based line number there. */
 export interface ExportLine {
@@ -18,26 +19,32 @@ export class CorruptArchive extends Error {}
  * Plain `.json` files in the archive are split too; directories are skipped.
  */
 export class ZipJsonLines {
-  private readonly unzip: Unzip;
+  private readonly entries: ZipEntries;
   private ready: ExportLine[] = [];
   private failure: Error | null = null;
-  private open = 0;
+  /** The entry being read: where its bytes go. */
+  private current: { push(data: Uint8Array, final: boolean): void } | null = null;
   readonly files: string[] = [];
 
   constructor() {
-    this.unzip = new Unzip((file) => this.onFile(file));
-    this.unzip.register(UnzipInflate);
+    this.entries = new ZipEntries({
+      start: (name) => this.onFile(name),
+      data: (bytes) => this.current?.push(bytes, false),
+      end: () => {
+        this.current?.push(new Uint8Array(0), true);
+        this.current = null;
+      },
+    });
   }
 
   push(chunk: Uint8Array, final = false): void {
     if (this.failure) throw this.failure;
     try {
-      this.unzip.push(chunk, final);
+      this.entries.push(chunk, final);
     } catch (err) {
-      this.failure = new CorruptArchive(`the ZIP archive cannot be read: ${(err as Error).message}`);
+      this.failure = err instanceof CorruptArchive ? err : new CorruptArchive(`the ZIP archive cannot be read: ${(err as Error).message}`);
     }
     if (this.failure) throw this.failure;
-    if (final && this.open > 0) throw new CorruptArchive(`the archive ended inside ${this.files[this.files.length - 1]}`);
   }
 
   /** The lines produced since the last call. */
@@ -47,15 +54,12 @@ export class ZipJsonLines {
     return out;
   }
 
-  private onFile(file: UnzipFile): void {
-    const name = file.name;
+  private onFile(name: string): void {
     if (name.endsWith("/")) {
-      file.ondata = () => {};
-      file.start();
+      this.current = null;
       return;
     }
     this.files.push(name);
-    this.open++;
     const lines = new LineSplitter(name, (line) => this.ready.push(line));
     const gz = name.endsWith(".gz")
       ? new Gunzip((data, final) => {
@@ -63,24 +67,20 @@ export class ZipJsonLines {
           if (final) lines.end();
         })
       : null;
-    file.ondata = (err, data, final) => {
-      if (err) {
-        this.failure = new CorruptArchive(`${name}: ${err.message}`);
-        return;
-      }
-      try {
-        if (gz) gz.push(data, final);
-        else {
+    this.current = {
+      push: (data, final) => {
+        if (!gz) {
           lines.push(data);
           if (final) lines.end();
+          return;
         }
-      } catch (e) {
-        this.failure = new CorruptArchive(`${name} is not valid gzip: ${(e as Error).message}`);
-        return;
-      }
-      if (final) this.open--;
+        try {
+          gz.push(data, final);
+        } catch (e) {
+          throw new CorruptArchive(`${name} is not valid gzip: ${(e as Error).message}`);
+        }
+      },
     };
-    file.start();
   }
 }
 
