@@ -12,15 +12,17 @@ import { emptyMetrics, type SidecarMetrics } from "./health/metrics";
 import { healthReport, reportHealth } from "./health/report-health";
 import { errorText, log } from "./log";
 import { formatLsn, parseLsn } from "./lsn";
+import { decodePgoutput } from "./pgoutput/decode";
 import { parseServerCopyData, standbyStatusUpdate } from "./replication/copy-messages";
 import { type PgConnectionConfig, ReplicationConnection } from "./replication/replication-connection";
-import { ReplicationReleased, SlotInvalidated, ensurePublication, primaryKeys, slotState } from "./replication/slot-setup";
+import { ReplicationReleased, SlotInvalidated, ensurePublication, primaryKeyOf, slotState } from "./replication/slot-setup";
 import { quoteIdent } from "./replication/sql-quote";
 import { InitialSnapshot } from "./snapshot/initial-snapshot";
 
 const QUEUE_PAUSE_BYTES = 4 * 1024 * 1024;
 const XLOG_DATA = 0x77;
 const XLOG_HEADER = 25;
+const RELATION = 0x52; // pgoutput 'R'
 
 export function pgConfigOf(config: SidecarConfig): PgConnectionConfig {
   return { host: config.PGHOST, port: config.PGPORT, user: config.PGUSER, password: config.PGPASSWORD, database: config.PGDATABASE };
@@ -40,6 +42,9 @@ export class Sidecar {
   private repl!: ReplicationConnection;
   private pipeline!: BatchPipeline;
   private handler!: ChangeHandler;
+  private relations!: RelationCache;
+  /** The primary-key read the Relation message at the head of the stream waits for. */
+  private keyRead: Promise<void> | null = null;
   private sender!: SignedSender;
   private snapshot: InitialSnapshot | null = null;
   private queue: (Buffer | undefined)[] = [];
@@ -91,7 +96,6 @@ export class Sidecar {
       await this.snapshot.resumeIfUnfinished();
     }
 
-    const keys = await primaryKeys(this.db, c.CDC_PUBLICATION);
     this.sender = new SignedSender({
       url: `${c.WORKER_URL.replace(/\/$/, "")}/ingest/cdc`,
       secret: c.CDC_INGEST_SECRET,
@@ -126,7 +130,8 @@ export class Sidecar {
     this.metrics.durable_lsn = formatLsn(startLsn);
     const builder = new ChangeRecordBuilder(c.CDC_SOURCE, this.runId, clock);
     const encoder = new ChangeEncoder(c.CDC_SOURCE, this.runId, clock, new ByteWriter(1024));
-    this.handler = new ChangeHandler(new RelationCache(keys), encoder, builder, this.pipeline, c.CDC_HEARTBEAT_PREFIX);
+    this.relations = new RelationCache();
+    this.handler = new ChangeHandler(this.relations, encoder, builder, this.pipeline, c.CDC_HEARTBEAT_PREFIX);
 
     // 0/0 lets the server start at the slot's confirmed_flush_lsn.
     const stream = this.repl.start(c.CDC_SLOT, c.CDC_PUBLICATION, 0n, (chunk) => this.onChunk(chunk));
@@ -222,16 +227,19 @@ export class Sidecar {
     if (this.stopping || this.finished) return;
     if (!this.draining && this.head === this.queue.length) {
       try {
-        this.process(chunk);
+        // A Relation message waiting for its primary key is queued, and the drain waits for the read.
+        if (!this.keyReadFor(chunk)) {
+          this.process(chunk);
+          if (!this.pipeline.hasCapacity) {
+            this.pauseSocket();
+            this.draining = this.drain().finally(() => (this.draining = null));
+          }
+          return;
+        }
       } catch (err) {
         this.fail(err as Error);
         return;
       }
-      if (!this.pipeline.hasCapacity) {
-        this.pauseSocket();
-        this.draining = this.drain().finally(() => (this.draining = null));
-      }
-      return;
     }
     const copy = Buffer.from(chunk);
     this.queue.push(copy);
@@ -250,6 +258,12 @@ export class Sidecar {
         }
         if (this.head >= this.queue.length || this.finished) break;
         const chunk = this.queue[this.head] as Buffer;
+        const keyRead = this.keyReadFor(chunk);
+        if (keyRead) {
+          // Nothing behind it is processed meanwhile, so no keepalive confirms past it either.
+          await keyRead;
+          continue;
+        }
         this.queue[this.head++] = undefined;
         this.queuedBytes -= chunk.length;
         this.process(chunk);
@@ -274,6 +288,23 @@ export class Sidecar {
     // Safe only with nothing unprocessed before the keepalive and no transaction half received.
     if (!this.handler.inTransaction && this.head === this.queue.length) this.pipeline.advanceIdle(m.walEnd);
     if (m.replyRequested) this.sendStatus();
+  }
+
+  /**
+   * For the Relation message of a REPLICA IDENTITY FULL table, the read of its primary key (the
+   * record key), which the message waits for; undefined for anything else or once read. The read
+   * takes one query on the session's connection, and holds the stream only while it runs.
+   */
+  private keyReadFor(chunk: Buffer): Promise<void> | undefined {
+    if (chunk[XLOG_HEADER] !== RELATION || chunk[0] !== XLOG_DATA) return undefined;
+    const m = decodePgoutput(chunk.subarray(XLOG_HEADER));
+    if (m.tag !== "relation" || !this.relations.awaitsPrimaryKey(m)) return undefined;
+    if (!this.keyRead) {
+      const read = primaryKeyOf(this.db, m.relationId).then((columns) => this.relations.primaryKeyRead(m.relationId, columns));
+      this.keyRead = read.finally(() => (this.keyRead = null));
+      this.keyRead.catch(() => {}); // awaited by the drain, which fails the session on an error
+    }
+    return this.keyRead;
   }
 
   private pauseSocket(): void {

@@ -17,14 +17,29 @@ export interface RelationInfo {
 /**
  * The relations the server described, by OID. pgoutput sends a Relation message before the first
  * change of a table in a session and again after any schema change, so this is always current.
- * `primaryKeys` (schema.table → column names) supplies the key for REPLICA IDENTITY FULL tables,
- * where the server flags every column as identity.
+ * With REPLICA IDENTITY FULL the server flags every column as identity, so the key comes from the
+ * table's primary key, read from the catalog each time such a Relation message arrives (whether
+ * the table was in the publication at start-up or joined later): the message waits for
+ * `primaryKeyRead` before `set`.
  */
 export class RelationCache {
   private readonly byId = new Map<number, RelationInfo>();
-  constructor(private readonly primaryKeys: Map<string, string[]> = new Map()) {}
+  /** Primary keys read for FULL Relation messages not yet `set`, by relation OID. */
+  private readonly readKeys = new Map<number, string[]>();
+
+  /** Whether this Relation message must wait until its table's primary key has been read. */
+  awaitsPrimaryKey(msg: RelationMessage): boolean {
+    return msg.replicaIdentity === "f" && !this.readKeys.has(msg.relationId);
+  }
+
+  /** The primary-key columns of relation `relationId` (empty: it has none), for its next Relation message. */
+  primaryKeyRead(relationId: number, columns: string[]): void {
+    this.readKeys.set(relationId, columns);
+  }
 
   set(msg: RelationMessage): RelationInfo {
+    const primaryKey = this.readKeys.get(msg.relationId);
+    this.readKeys.delete(msg.relationId);
     const info: RelationInfo = {
       relationId: msg.relationId,
       schema: msg.schema,
@@ -32,7 +47,7 @@ export class RelationCache {
       stream: streamName(msg.schema, msg.name),
       replicaIdentity: msg.replicaIdentity,
       columns: msg.columns,
-      keyIndexes: keyIndexes(msg, this.primaryKeys.get(`${msg.schema}.${msg.name}`)),
+      keyIndexes: keyIndexes(msg, primaryKey),
     };
     this.byId.set(msg.relationId, info);
     return info;

@@ -92,23 +92,16 @@ export async function slotState(db: pg.Client, slot: string): Promise<SlotState>
   };
 }
 
-/** Primary-key columns of the publication's tables, for keys of REPLICA IDENTITY FULL tables. */
-export async function primaryKeys(db: pg.Client, publication: string): Promise<Map<string, string[]>> {
+/** The primary-key columns of the table with OID `relationId`, in key order; empty when it has none (or is gone). */
+export async function primaryKeyOf(db: pg.Client, relationId: number): Promise<string[]> {
   const res = await db.query(
-    `SELECT pt.schemaname, pt.tablename, array_agg(a.attname ORDER BY k.ord)::text[] AS cols
-       FROM pg_publication_tables pt
-       JOIN pg_class c ON c.relname = pt.tablename
-       JOIN pg_namespace n ON n.oid = c.relnamespace AND n.nspname = pt.schemaname
-       JOIN pg_index i ON i.indrelid = c.oid AND i.indisprimary
+    `SELECT a.attname::text AS col
+       FROM pg_index i
        CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord)
-       JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum
-      WHERE pt.pubname = $1
-      GROUP BY pt.schemaname, pt.tablename`,
-    [publication],
+       JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+      WHERE i.indrelid = $1 AND i.indisprimary
+      ORDER BY k.ord`,
+    [relationId],
   );
-  const out = new Map<string, string[]>();
-  for (const row of res.rows as { schemaname: string; tablename: string; cols: string[] }[]) {
-    out.set(`${row.schemaname}.${row.tablename}`, row.cols);
-  }
-  return out;
+  return (res.rows as { col: string }[]).map((r) => r.col);
 }
