@@ -13,7 +13,7 @@ export const snapshotStateSchema = z.object({
   slot: z.string(),
   /** `creating`: the slot was being created (a crash here means a full re-copy); `copying`; `done`. */
   phase: z.enum(["creating", "copying", "done"]),
-  /** The LSN the copied rows are consistent with (used as their version). */
+  /** The LSN the copied rows are consistent with: their `lsn`, and their version as `snapshot:<lsn>`. */
   lsn: z.string().nullable(),
   tables: z.record(z.string(), tableState),
 });
