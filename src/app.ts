@@ -10,8 +10,8 @@ import { webhookRoutes } from "./webhooks/route";
 export function createApp() {
   const app = new Hono<{ Bindings: Env }>();
   app.route("/", webhookRoutes(findSource));
-  app.route("/", cdcRoutes());
-  app.route("/", sidecarHealthRoutes());
+  app.route("/", cdcRoutes(findSource));
+  app.route("/", sidecarHealthRoutes(findSource));
   app.route("/", fileRoutes());
   app.route("/", adminRoutes());
   app.get("/healthz", (c) => c.json({ ok: true }));

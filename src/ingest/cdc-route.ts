@@ -4,10 +4,13 @@ import { recordBundleFastSchema, recordBundleSchema, snapshotManifestSchema } fr
 import { propertyArrayByteSpans } from "../envelope/json-byte-spans";
 import { errorText, log } from "../lib/log";
 import { enqueueManifest } from "../pollers/snapshot";
+import type { SourceDefinition } from "../sources/define-source";
+import type { CdcSourcesEnv } from "./cdc-sources";
+import { deliveryRefusal } from "./delivery-checks";
 import { enqueueGroups, type IngestBindings } from "./enqueue";
-import { type SidecarSecrets, signedJson } from "./signed-json";
+import { type SidecarSecrets, sidecarRefusal, signedJson } from "./signed-json";
 
-export interface CdcEnv extends IngestBindings, SidecarSecrets {}
+export interface CdcEnv extends IngestBindings, SidecarSecrets, CdcSourcesEnv {}
 
 /**
  * A sidecar delivery: bundles already shaped as INGEST messages (envelope lines with their ids),
@@ -26,16 +29,20 @@ export const CDC_MAX_BODY_BYTES = 8 * 1024 * 1024;
 
 /**
  * POST /ingest/cdc — the sidecar's door. Signed with the Standard Webhooks scheme and its own
- * secret; answers 2xx only once INGEST holds every bundle, which is what lets the sidecar confirm
- * the LSN to Postgres.
+ * secret; takes only the sources in CDC_SOURCES and lines whose `_dock.id` is their own
+ * (delivery-checks.ts), all or nothing; answers 2xx only once INGEST holds every bundle, which is
+ * what lets the sidecar confirm the LSN to Postgres. `find` names the registry's vendor sources,
+ * which this door never writes.
  */
-export function cdcRoutes() {
+export function cdcRoutes(find: (name: string) => SourceDefinition | undefined) {
   const app = new Hono<{ Bindings: CdcEnv }>();
   app.post("/ingest/cdc", async (c) => {
     const started = Date.now();
     const gate = await signedJson(c.req.raw, c.env, deliverySchema, CDC_MAX_BODY_BYTES, "delivery", deliveryFastSchema);
     if (!gate.ok) return gate.response;
     const parsed = gate.data;
+    const refused = deliveryRefusal(parsed, c.env, find);
+    if (refused) return sidecarRefusal(c.req.raw, refused.status, refused.error);
     // Each bundle's own bytes go on as its message (gzip'd), rather than the parsed bundle serialised again.
     const spans = propertyArrayByteSpans(gate.body, "bundles");
     const asSent = spans?.length === parsed.bundles.length ? spans : null;

@@ -26,8 +26,8 @@ export async function signedJson<S extends z.ZodType>(
   fast?: z.ZodType<z.infer<S>>,
 ): Promise<{ ok: true; data: z.infer<S>; body: Uint8Array } | { ok: false; response: Response }> {
   const refuse = (status: 400 | 401 | 404 | 413 | 422, error: string) => {
-    if (status !== 404) log("warn", { event: "sidecar.rejected", pattern: "cdc", path: new URL(request.url).pathname, status, error });
-    return { ok: false as const, response: Response.json({ error }, { status }) };
+    if (status === 404) return { ok: false as const, response: Response.json({ error }, { status }) };
+    return { ok: false as const, response: sidecarRefusal(request, status, error) };
   };
   const secrets = [env.CDC_INGEST_SECRET, env.CDC_INGEST_SECRET_PREVIOUS].filter((s): s is string => !!s);
   if (secrets.length === 0) return refuse(404, "not found");
@@ -56,4 +56,10 @@ export async function signedJson<S extends z.ZodType>(
     return refuse(422, `invalid ${what} at ${issue?.path.join(".")}: ${issue?.message}`);
   }
   return { ok: true, data: parsed.data, body };
+}
+
+/** A refusal at a sidecar door: the answer, and the one `sidecar.rejected` log line every refusal writes. */
+export function sidecarRefusal(request: Request, status: 400 | 401 | 403 | 413 | 422, error: string): Response {
+  log("warn", { event: "sidecar.rejected", pattern: "cdc", path: new URL(request.url).pathname, status, error });
+  return Response.json({ error }, { status });
 }

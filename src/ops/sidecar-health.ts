@@ -1,6 +1,8 @@
 import { Hono } from "hono";
 import { errorText, log, redact } from "../lib/log";
-import { signedJson } from "../ingest/signed-json";
+import { type CdcSourcesEnv, cdcSourceRefusal } from "../ingest/cdc-sources";
+import { sidecarRefusal, signedJson } from "../ingest/signed-json";
+import type { SourceDefinition } from "../sources/define-source";
 import { healthReportSchema } from "./health-report-schema";
 import { DEFAULT_SILENCE_MINUTES } from "./slo";
 
@@ -40,19 +42,25 @@ export function sidecarCondition(
   return { condition: "ok", reason: "streaming" };
 }
 
-interface HealthEnv {
+interface HealthEnv extends CdcSourcesEnv {
   DB: D1Database;
   CDC_INGEST_SECRET?: string;
   CDC_INGEST_SECRET_PREVIOUS?: string;
 }
 
-/** POST /ingest/health — the sidecar's health report, signed like /ingest/cdc with CDC_INGEST_SECRET. */
-export function sidecarHealthRoutes() {
+/**
+ * POST /ingest/health — the sidecar's health report, signed like /ingest/cdc with CDC_INGEST_SECRET,
+ * and like it only for a source in CDC_SOURCES (a report under a vendor's name would show on the
+ * status page as that vendor's).
+ */
+export function sidecarHealthRoutes(find: (name: string) => SourceDefinition | undefined) {
   const app = new Hono<{ Bindings: HealthEnv }>();
   app.post("/ingest/health", async (c) => {
     const gate = await signedJson(c.req.raw, c.env, healthReportSchema, 16 * 1024, "health report");
     if (!gate.ok) return gate.response;
     const r = gate.data;
+    const refusal = cdcSourceRefusal(r.source, c.env, find);
+    if (refusal) return sidecarRefusal(c.req.raw, 403, `refused health report at source: ${refusal}`);
     const now = new Date().toISOString();
     try {
       await c.env.DB.prepare(

@@ -3,6 +3,7 @@ import { enqueueRecords } from "../ingest/enqueue";
 import { sha256Hex } from "../lib/crypto";
 import { errorText, log, redact } from "../lib/log";
 import { type Clock, realClock } from "./clock";
+import { baseUrlOf, prepareRun } from "./configuration";
 import { baseRequest, laterCursor, pageCursor, readCursor } from "./cursor";
 import { DeferRun, fetchPage, type HttpContext, PollFailure, QuotaExhausted, requestUrl } from "./http";
 import { byStream, MalformedPage, parsePage, type RoutedRecord, routedEnvelopes } from "./page-records";
@@ -44,6 +45,9 @@ export interface StepBudget {
   wallMs: number;
 }
 
+/** Where a source's API root is worked out (kept importable from here: the scheduler and the reconciler use it). */
+export { baseUrlOf };
+
 export const DEFAULT_BUDGET: StepBudget = { pages: 50, subrequests: 400, wallMs: 60_000 };
 export const DEFAULT_RETRIES_PER_RUN = 30;
 /** Empty pages in a row that still claim there is more, before we call it a loop. */
@@ -79,18 +83,6 @@ export function findStream(source: PollSource, name: string): PollStream {
   const stream = source.streams?.find((s) => s.name === name);
   if (!stream) throw new Error(`source ${source.name} has no stream ${name}`);
   return stream;
-}
-
-/**
- * The API root of a source. `<SOURCE>_API_BASE` (e.g. `STRIPE_API_BASE`) overrides it for every
- * poll and listing of that source: a regional endpoint, an egress proxy, or a local fake in a soak.
- */
-export function baseUrlOf(source: PollSource, env: Record<string, unknown>): string {
-  const override = env[`${source.name.toUpperCase()}_API_BASE`];
-  const url =
-    typeof override === "string" && override ? override : typeof source.baseUrl === "function" ? source.baseUrl(env) : source.baseUrl;
-  if (!url) throw new PollFailure(`source ${source.name} has no base URL`);
-  return url;
 }
 
 /** The rate gate of a stream: its own cap or its source's, at RATE_FRACTION, shared through the Durable Object. */
@@ -149,27 +141,28 @@ export async function runPollStep(env: PollEnv, source: PollSource, job: PollJob
 
   let state = stored.state;
   let stateText = stored.stateText;
+  const { fail, handOver } = runEndings({ env, source, stream, pattern, runId, clock, current: () => ({ state, stateText }) });
   const budget = { ...DEFAULT_BUDGET, ...deps.budget };
-  const style =
-    pattern === "poll" && stream.cursor?.keyset && stream.cursor.ascending
-      ? keysetStyle(paginationStyle(stream.pagination), stream.cursor.param)
-      : paginationStyle(stream.pagination);
-  const ctx = { pageSize: stream.pageSize ?? 100, env };
-  const first = style.first(baseRequest(stream.path, stream.params, pattern === "poll" ? stream.cursor : undefined, state.cursorFrom), ctx);
-  // A source that is not configured (its base URL needs an unset variable) fails the run, not the job.
-  let baseUrl = "";
-  let unconfigured: string | undefined;
-  try {
-    baseUrl = baseUrlOf(source, env);
-  } catch (err) {
-    if (!(err instanceof PollFailure)) throw err;
-    unconfigured = err.message;
-  }
+  // A source that is not configured (an unset variable, a base URL that is not a URL) fails the run, not the job.
+  const setup = prepareRun(source, env, () => {
+    const style =
+      pattern === "poll" && stream.cursor?.keyset && stream.cursor.ascending
+        ? keysetStyle(paginationStyle(stream.pagination), stream.cursor.param)
+        : paginationStyle(stream.pagination);
+    const ctx = { pageSize: stream.pageSize ?? 100, env };
+    const first = style.first(
+      baseRequest(stream.path, stream.params, pattern === "poll" ? stream.cursor : undefined, state.cursorFrom),
+      ctx,
+    );
+    return { style, ctx, first, baseUrl: baseUrlOf(source, env), gate: deps.gate ?? gateFor(env, source, stream, clock) };
+  });
+  if ("error" in setup) return fail(setup.error);
+  const { style, ctx, first, baseUrl, gate } = setup.value;
   const http: HttpContext = {
     baseUrl,
     env,
     auth: source.auth,
-    gate: deps.gate ?? gateFor(env, source, stream, clock),
+    gate,
     clock,
     budget: { retriesLeft: state.retriesLeft, subrequests: 0 },
     backoff: deps.backoff,
@@ -185,9 +178,6 @@ export async function runPollStep(env: PollEnv, source: PollSource, job: PollJob
   const moveFor = (s: RunState): CursorMove | null =>
     cursorSpec && s.cursorMax !== null && s.cursorMax !== s.cursorStored ? { from: s.cursorStored, to: s.cursorMax } : null;
 
-  const { fail, handOver } = runEndings({ env, source, stream, pattern, runId, clock, current: () => ({ state, stateText }) });
-
-  if (unconfigured !== undefined) return fail(unconfigured);
   for (;;) {
     if (pagesNow >= budget.pages || http.budget.subrequests >= budget.subrequests || clock.now() - started >= budget.wallMs) {
       return handOver();

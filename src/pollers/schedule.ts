@@ -1,12 +1,16 @@
 import { database } from "../db/client";
 import { pollSchedule } from "../db/schema";
+import { InvalidSetting } from "./not-configured";
 import { dueRows, type RunPattern } from "./run-store";
 import { baseUrlOf, newRunId, type PollJob } from "./run-poll";
 import type { PollSource } from "./types";
 import { and, eq } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 
-/** Streams of sources that can be polled here: a base URL that depends on an unset env var means "not configured". */
+/**
+ * Streams of sources that can be polled here: a base URL that depends on an unset env var means
+ * "not configured" (skipped); one that is set but is not a URL is scheduled, so its runs fail saying so.
+ */
 function pollable(sources: readonly PollSource[], env: Record<string, unknown>) {
   return sources
     .filter((source) => configured(source, env))
@@ -16,8 +20,8 @@ function pollable(sources: readonly PollSource[], env: Record<string, unknown>) 
 function configured(source: PollSource, env: Record<string, unknown>): boolean {
   try {
     return !!baseUrlOf(source, env);
-  } catch {
-    return false;
+  } catch (err) {
+    return err instanceof InvalidSetting;
   }
 }
 

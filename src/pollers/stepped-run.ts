@@ -7,8 +7,11 @@ import { sha256Hex } from "../lib/crypto";
 import { log, redact } from "../lib/log";
 import { realClock } from "./clock";
 import { readCursor } from "./cursor";
+import { prepareRun } from "./configuration";
+import { openGate } from "./rate-gate";
 import { DeferRun, fetchPage, type HttpContext, openPage, PollFailure, QuotaExhausted } from "./http";
 import {
+  baseUrlOf,
   DEFAULT_BUDGET,
   DEFAULT_RETRIES_PER_RUN,
   gateFor,
@@ -75,20 +78,18 @@ export async function runSteppedStep(
   let state = stored.state;
   let stateText = stored.stateText;
   const budget = { ...DEFAULT_BUDGET, ...deps.budget };
-  // A source that is not configured (its base URL needs an unset variable) fails the run, not the job.
-  let baseUrl = "";
-  let unconfigured: string | undefined;
-  try {
-    baseUrl = typeof source.baseUrl === "function" ? source.baseUrl(env) : (source.baseUrl ?? "");
-  } catch (err) {
-    if (!(err instanceof PollFailure)) throw err;
-    unconfigured = err.message;
-  }
+  // A source that is not configured (an unset variable, a base URL that is not a URL) fails the run, not the job.
+  const setup = prepareRun(source, env, () => ({
+    baseUrl: baseUrlOf(source, env),
+    gate: deps.gate ?? gateFor(env, source, stream, clock),
+  }));
+  const unconfigured = "error" in setup ? setup.error : undefined;
+  const { baseUrl, gate } = "value" in setup ? setup.value : { baseUrl: "", gate: openGate };
   const http: HttpContext = {
     baseUrl,
     env,
     auth: source.auth,
-    gate: deps.gate ?? gateFor(env, source, stream, clock),
+    gate,
     clock,
     budget: { retriesLeft: state.retriesLeft, subrequests: 0 },
     backoff: deps.backoff,

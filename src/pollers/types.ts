@@ -236,6 +236,8 @@ export interface PollAuth {
   credentials(env: Record<string, unknown>, opts: { fresh: boolean }): Promise<Credentials>;
   /** Whether a 401 is worth one more try with fresh credentials (tokens that expire). */
   refreshable: boolean;
+  /** The variables these credentials need that `env` lacks (checked before a run or a run-now starts). */
+  missing?(env: Record<string, unknown>): string[];
 }
 
 /**

@@ -1,4 +1,4 @@
-import { PollFailure } from "../pollers/http";
+import { NotConfigured } from "../pollers/not-configured";
 import { paginationStyle } from "../pollers/pagination";
 import type { PageRequest, PaginationContext, PaginationSpec, PaginationStyle } from "../pollers/types";
 
@@ -9,7 +9,7 @@ import type { PageRequest, PaginationContext, PaginationSpec, PaginationStyle } 
 export function whenConfigured(anyOf: string[], url: (env: Record<string, unknown>) => string) {
   return (env: Record<string, unknown>): string => {
     if (!anyOf.some((name) => typeof env[name] === "string" && env[name] !== "")) {
-      throw new PollFailure(`not configured: set ${anyOf.join(" or ")}`);
+      throw new NotConfigured(`not configured: set ${anyOf.join(" or ")}`, [anyOf.join(" or ")]);
     }
     return url(env);
   };

@@ -339,4 +339,18 @@ describe("POST /ingest/health (the sidecar's report)", () => {
     expect((await post("{")).status).toBe(400);
     expect(await env.DB.prepare("SELECT slot_lag_bytes FROM sidecar_health").first("slot_lag_bytes")).toBe(4096);
   });
+
+  it.each([
+    ["a vendor source", "stripe", /^refused health report at source: source "stripe" is a vendor source of this Worker/],
+    [
+      "a source not in CDC_SOURCES",
+      "billing_db",
+      /^refused health report at source: source "billing_db" is not declared for the sidecar's door/,
+    ],
+  ])("given a signed report for %s, then 403 and nothing is stored", async (_n, source, error) => {
+    const res = await post(JSON.stringify({ source, slot: "loading_dock", state: "failed", error: "slot dropped" }));
+    expect(res.status).toBe(403);
+    expect(((await res.json()) as { error: string }).error).toMatch(error);
+    expect(await env.DB.prepare("SELECT count(*) AS n FROM sidecar_health").first("n")).toBe(0);
+  });
 });

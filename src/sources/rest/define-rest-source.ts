@@ -1,5 +1,7 @@
+import { NotConfigured } from "../../pollers/not-configured";
 import { defineSource, type SourceDefinition } from "../define-source";
 import { restAuth } from "./auth";
+import { withMissingCheck } from "./auth-settings";
 import { describeIssues, type RestSourceConfig, restSourceConfig } from "./config";
 
 /**
@@ -24,9 +26,9 @@ export function defineRestSource(config: RestSourceConfig): SourceDefinition {
             const value = env[base.env];
             if (typeof value === "string" && value !== "") return value;
             if (base.default) return base.default;
-            throw new Error(`REST source ${c.name}: env var ${base.env} (its base URL) is not set`);
+            throw new NotConfigured(`source ${c.name} is not configured: set ${base.env} (its base URL)`, [base.env]);
           },
-    auth: c.auth ? restAuth(c.auth) : undefined,
+    auth: c.auth ? withMissingCheck(c.auth, restAuth(c.auth)) : undefined,
     rateLimit: c.rateLimit,
     streams: c.streams,
   });
