@@ -303,3 +303,13 @@ export const reconcileLedger = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.source, t.day] })],
 );
+
+/**
+ * The newest refresh token of an OAuth grant whose vendor rotates it (see src/sources/rest/refresh-tokens.ts):
+ * stored, sealed with a key derived from the configured secrets, before the access token it came with is used.
+ */
+export const oauthRefreshTokens = sqliteTable("oauth_refresh_tokens", {
+  grantKey: text("grant_key").primaryKey(),
+  sealed: text("sealed").notNull(),
+  updatedAt: text("updated_at").notNull(),
+});
