@@ -1,5 +1,6 @@
 import { createApp } from "./app";
 import { processFileEvents } from "./files/notifications";
+import { rememberSecrets } from "./lib/log";
 export { RateLimiter } from "./pollers/rate-limiter-do";
 import { processIngestBatch } from "./queue-consumers/ingest-consumer";
 import { processJobsBatch } from "./queue-consumers/jobs-consumer";
@@ -9,11 +10,16 @@ import { isDeadLetterQueue, parkDeadLetters } from "./ops/dlq";
 const app = createApp();
 
 export default {
-  fetch: app.fetch,
+  fetch(request, env, ctx) {
+    rememberSecrets(env as unknown as Record<string, unknown>);
+    return app.fetch(request, env, ctx);
+  },
   async scheduled(controller, env) {
+    rememberSecrets(env as unknown as Record<string, unknown>);
     await handleScheduled(controller, env);
   },
   async queue(batch, env) {
+    rememberSecrets(env as unknown as Record<string, unknown>);
     // Dead-letter queues first: their names start like the queues they serve.
     if (isDeadLetterQueue(batch.queue)) await parkDeadLetters(env, batch);
     else if (batch.queue.startsWith("loading-dock-ingest")) await processIngestBatch(env, batch);

@@ -23,24 +23,94 @@ export function setLogSink(next: Sink | undefined): void {
 }
 
 export function log(level: "info" | "warn" | "error", fields: LogFields): void {
-  sink(JSON.stringify({ level, time: new Date().toISOString(), ...fields }));
+  // Error texts come from anywhere (a driver, a vendor's body): redacted here too, whatever the caller did.
+  const error = typeof fields.error === "string" ? { error: redact(fields.error) } : {};
+  sink(JSON.stringify({ level, time: new Date().toISOString(), ...fields, ...error }));
 }
 
-const SECRET_PATTERNS: RegExp[] = [
-  /(authorization|api[_-]?key|token|secret|password|signature|sig|key)(["'=:\s]+)([^\s"'&,;]+)/gi,
-  /\b(whsec|sk_live|sk_test|rk_live|rk_test|xox[abpr])_[A-Za-z0-9+/=_-]+/g,
-  /\bBearer\s+[A-Za-z0-9._~+/=-]+/gi,
-  /\bBasic\s+[A-Za-z0-9+/=]+/gi,
-];
+/** Names whose values are credentials, in a query, a form, JSON or a header (not pagination tokens). */
+const CREDENTIAL_NAME =
+  /token|secret|passw|pwd|api[_-]?key|apikey|access[_-]?key|private[_-]?key|signature|credential|authorization|cookie/i;
+/** Words that make a credential-like name something else: a page token, a token's type or URL. */
+const NOT_A_CREDENTIAL = new Set(["page", "next", "sync", "continuation", "cursor", "type", "url", "uri", "endpoint", "expires"]);
+/** Short names that are credentials only as query or form parameters (`?key=AIza…`, `&sig=…`). */
+const CREDENTIAL_PARAM = /^(key|sig|auth|password|pass)$/i;
 
-/** Removes anything that looks like a credential from a message meant for logs, errors or runs. */
+/** `nextPageToken`, `token_type`, `X-Amz-Security-Token` → their words, lower case. */
+const wordsOf = (name: string) =>
+  name
+    .replace(/([a-z0-9])([A-Z])/g, "$1 $2")
+    .toLowerCase()
+    .split(/[^a-z0-9]+/);
+
+const isCredentialName = (name: string) => CREDENTIAL_NAME.test(name) && !wordsOf(name).some((w) => NOT_A_CREDENTIAL.has(w));
+
+/** A value that looks like a credential rather than a word: long enough, with a digit, a symbol or mixed case. */
+const looksLikeCredential = (value: string) =>
+  value.length >= 8 && (/[0-9._~+/=-]/.test(value) || (/[A-Z]/.test(value.slice(1)) && /[a-z]/.test(value)));
+
+/** Credential shapes that say what they are by their prefix, wherever they appear. */
+const PREFIXED_SECRETS =
+  /\b(?:(?:whsec|sk_live|sk_test|rk_live|rk_test|shpat|shpss|shpca|shppa)_[A-Za-z0-9+/=_-]+|xox[abeprs]-[A-Za-z0-9-]+|gh[opusr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}|ya29\.[A-Za-z0-9._-]+|1\/\/[A-Za-z0-9_-]{20,}|pat-(?:na|eu|ap)\d-[A-Za-z0-9-]+|AIza[0-9A-Za-z_-]{30,}|AKIA[0-9A-Z]{16}|eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*)/g;
+/** `Authorization: Basic …`, `x-api-key: …`, `Stripe-Signature: …` and the like, as a header line or `name=value`. */
+const HEADER_VALUE =
+  /\b(authorization|proxy-authorization|cookie|set-cookie|api-?key|[a-z0-9-]*-(?:token|key|secret|signature)(?:-[a-z0-9]+)?)(\s*[:=]\s*)((?:Bearer|Basic|Digest|Token|Bot)\s+)?([^\s"';&]+)/gi;
+/** A credential after its scheme word: `Bearer abc.def`, `Basic dXNlcjpwYXNz`. The word stays. */
+const SCHEME_VALUE = /\b(Bearer\s+)([A-Za-z0-9._~+/=-]+)|\b(Basic\s+)([A-Za-z0-9+/=]+)/gi;
+/** `?name=value` / `&name=value` / `name=value` in a query, a form or prose. */
+const PARAM_VALUE = /(^|[?&;\s,(])([A-Za-z0-9_.[\]-]{1,64})=([^&\s"'#,;)]*)/g;
+/** `"name": "value"` in JSON. */
+const JSON_VALUE = /"([^"\\]{1,64})"(\s*:\s*)"((?:[^"\\]|\\.)*)"/g;
+/** The password of a URL's user info: `https://user:password@host`. */
+const URL_PASSWORD = /(\/\/[^/\s:@]+:)([^@\s/]+)@/g;
+
+const REDACTED = "[redacted]";
+const MIN_KNOWN_SECRET = 4;
+
+/** Values of this isolate's env secrets (see rememberSecrets); redact() removes them from every text. */
+const envSecrets = new Set<string>();
+/** Env names that hold credentials: `…_TOKEN`, `…_SECRET`, `…_KEY` (and their `_PREVIOUS`), `ALERT_WEBHOOK_URL`. */
+const SECRET_ENV_NAME = /(^|_)(TOKEN|SECRET|KEY|PASSWORD|PASSPHRASE|CREDENTIALS?)(_PREVIOUS)?$|^ALERT_WEBHOOK_URL$/;
+const MIN_ENV_SECRET = 8;
+const envsSeen = new WeakSet<object>();
+
+/**
+ * Remembers the values of the Worker's secrets (by their names) so that redact() removes them from
+ * any text, whoever calls it and whether or not the caller knew which secrets were in play.
+ */
+export function rememberSecrets(env: Record<string, unknown>): void {
+  if (envsSeen.has(env)) return;
+  envsSeen.add(env);
+  for (const [name, value] of Object.entries(env)) {
+    if (typeof value === "string" && value.length >= MIN_ENV_SECRET && SECRET_ENV_NAME.test(name)) envSecrets.add(value);
+  }
+}
+
+/**
+ * Removes credentials from a message meant for logs, errors or runs: the secrets the caller names
+ * and the Worker's env secrets (rememberSecrets), wherever they appear; values of credential-named
+ * parameters, JSON fields and headers; Bearer/Basic credentials; and credential shapes known by
+ * their prefix. Only the values go: the words around them stay, so an error stays readable.
+ */
 export function redact(text: string, knownSecrets: readonly string[] = []): string {
   let out = text;
-  for (const secret of knownSecrets) {
-    if (secret && secret.length >= 4) out = out.split(secret).join("[redacted]");
-  }
-  out = out.replace(SECRET_PATTERNS[0] as RegExp, "$1$2[redacted]");
-  for (const pattern of SECRET_PATTERNS.slice(1)) out = out.replace(pattern, "[redacted]");
+  const secrets = [...knownSecrets.filter((s) => s && s.length >= MIN_KNOWN_SECRET), ...envSecrets];
+  // Longest first, so a secret that contains another is removed whole.
+  for (const secret of secrets.sort((a, b) => b.length - a.length)) if (out.includes(secret)) out = out.split(secret).join(REDACTED);
+  out = out.replace(PREFIXED_SECRETS, REDACTED);
+  out = out.replace(HEADER_VALUE, (m, name: string, sep: string, scheme: string | undefined, value: string) =>
+    looksLikeCredential(value) ? `${name}${sep}${scheme ?? ""}${REDACTED}` : m,
+  );
+  out = out.replace(SCHEME_VALUE, (m, bearer?: string, token?: string, basic?: string, pair?: string) =>
+    looksLikeCredential((token ?? pair) as string) ? `${bearer ?? basic}${REDACTED}` : m,
+  );
+  out = out.replace(PARAM_VALUE, (m, lead: string, name: string, value: string) =>
+    value && value !== REDACTED && (isCredentialName(name) || CREDENTIAL_PARAM.test(name)) ? `${lead}${name}=${REDACTED}` : m,
+  );
+  out = out.replace(JSON_VALUE, (m, name: string, sep: string, value: string) =>
+    value && value !== REDACTED && isCredentialName(name) ? `"${name}"${sep}"${REDACTED}"` : m,
+  );
+  out = out.replace(URL_PASSWORD, `$1${REDACTED}@`);
   return out;
 }
 
