@@ -2,9 +2,9 @@ import type { BundleRecord } from "../envelope/bundle";
 import { dockId } from "../envelope/dock-id";
 import { envelopeLine, type Pattern } from "../envelope/envelope";
 import type { Span } from "../envelope/json-spans";
-import { sha256Hex } from "../lib/crypto";
 import { isSafeSegment } from "../envelope/raw-keys";
 import { arraySpansAt, scalarTextAt } from "./json-path";
+import { recordVersion } from "./record-version";
 import type { PollStream, RecordMeta, RecordView } from "./types";
 
 /** A page the engine could not read: the run fails here, the cursor stays where it was. */
@@ -74,9 +74,10 @@ export interface RoutedRecord {
 }
 
 /**
- * One envelope per record. The version is the record's updated-at value when the stream has one
- * (so an unchanged record seen by two overlapping runs gets the same `_dock.id`), otherwise a
- * hash of its bytes; a stream's `describe` may name key, version, op and (poll runs) stream itself.
+ * One envelope per record. The version is the vendor's (`describe`'s, else the updated-at cursor
+ * value) with a digest of the record's bytes, or the digest alone (see record-version.ts): an
+ * unchanged record seen by two overlapping runs gets the same `_dock.id`, two states never share
+ * one. A stream's `describe` may name key, version, op and (poll runs) stream itself.
  */
 export async function routedEnvelopes(ctx: EnvelopeContext, text: string, page: ParsedPage): Promise<RoutedRecord[]> {
   const out: RoutedRecord[] = [];
@@ -93,7 +94,7 @@ export async function routedEnvelopes(ctx: EnvelopeContext, text: string, page: 
     }
     const key = meta.key ?? (page.keys[i] as string);
     const cursorValue = ctx.stream.cursor?.kind === "updated_at" ? page.cursorValues[i] : undefined;
-    const version = meta.version ?? cursorValue ?? (await sha256Hex(json)).slice(0, 32);
+    const version = await recordVersion(meta.version ?? cursorValue, json, ctx.stream.uniqueVersion);
     const stream = ctx.pattern === "full_refresh" ? ctx.stream.name : (meta.stream ?? ctx.stream.name);
     if (!isSafeSegment(stream)) throw new MalformedPage(`record ${i}: ${JSON.stringify(stream)} is not a valid stream name`);
     const op = meta.op ?? ctx.stream.op ?? "upsert";

@@ -3,12 +3,12 @@ import type { BundleRecord } from "../envelope/bundle";
 import { dockId } from "../envelope/dock-id";
 import { envelopeLine } from "../envelope/envelope";
 import { enqueueRecords } from "../ingest/enqueue";
-import { sha256Hex } from "../lib/crypto";
 import { log, redact } from "../lib/log";
 import { realClock } from "./clock";
 import { readCursor } from "./cursor";
 import { prepareRun } from "./configuration";
 import { openGate } from "./rate-gate";
+import { recordVersion } from "./record-version";
 import { DeferRun, fetchPage, type HttpContext, openPage, PollFailure, QuotaExhausted } from "./http";
 import {
   baseUrlOf,
@@ -117,7 +117,7 @@ export async function runSteppedStep(
       if (records.length === 0) return;
       const receivedAt = new Date(clock.now()).toISOString();
       const head = { source: source.name, stream: stream.name, pattern: pattern as Pattern, received_at: receivedAt, run_id: runId };
-      const envelopes = await toEnvelopes(source.name, stream.name, pattern, receivedAt, runId, records);
+      const envelopes = await toEnvelopes(source.name, stream, pattern, receivedAt, runId, records);
       if (pattern === "full_refresh") partsUsed += await enqueueSnapshotPage(env, head, runId, state.parts + partsUsed, envelopes);
       else await enqueueRecords(env, head, envelopes);
       emitted += envelopes.length;
@@ -220,7 +220,7 @@ export async function runSteppedStep(
 
 async function toEnvelopes(
   source: string,
-  stream: string,
+  stream: PollStream,
   pattern: "poll" | "full_refresh",
   receivedAt: string,
   runId: string,
@@ -229,10 +229,20 @@ async function toEnvelopes(
   const out: BundleRecord[] = [];
   for (const r of records) {
     const text = "json" in r ? r.json : r.raw;
-    const version = r.version ?? (await sha256Hex(text)).slice(0, 32);
-    const id = await dockId(source, stream, r.key, version);
+    const version = await recordVersion(r.version, text, stream.uniqueVersion);
+    const id = await dockId(source, stream.name, r.key, version);
     const op = r.op ?? (pattern === "full_refresh" ? "snapshot" : "upsert");
-    const meta = { id, source, stream, pattern: pattern as Pattern, key: r.key, version, op, received_at: receivedAt, run_id: runId };
+    const meta = {
+      id,
+      source,
+      stream: stream.name,
+      pattern: pattern as Pattern,
+      key: r.key,
+      version,
+      op,
+      received_at: receivedAt,
+      run_id: runId,
+    };
     const line = "json" in r ? envelopeLine(meta, { json: r.json }) : envelopeLine({ ...meta, error: r.error }, { raw: r.raw });
     out.push({ id, line });
   }

@@ -167,6 +167,12 @@ export interface PollStream {
    * a version that must equal the webhook's). Called once per record; must not throw on odd records.
    */
   describe?: (record: RecordView) => RecordMeta;
+  /**
+   * The version (`describe`'s) is an id the vendor never gives to other content, such as an
+   * immutable event's id: kept as it is, so the record's `_dock.id` equals its webhook's. Otherwise
+   * (a timestamp, a cursor value) the engine adds a digest of the record's bytes (record-version.ts).
+   */
+  uniqueVersion?: boolean;
   /** Refresh the whole stream nightly into a snapshot with a manifest. */
   fullRefresh?: boolean;
   /**
@@ -180,7 +186,7 @@ export interface PollStream {
 /** One record a step hands over: JSON text spliced as is, or text kept raw with the reason it is not JSON. */
 export type StepRecord = {
   key: string;
-  /** Same record, same version, same `_dock.id`; default: a hash of the payload. */
+  /** The vendor's version (a modified time); the engine adds a digest of the payload (record-version.ts), or uses the digest alone. */
   version?: string;
   op?: "upsert" | "delete" | "event" | "snapshot";
 } & ({ json: string } | { raw: string; error: string });
@@ -222,6 +228,12 @@ export type StepResult =
 export interface StreamSteps {
   /** One unit of work from the state the previous step left (undefined at a run's start). */
   step(ctx: StepContext, state: unknown): Promise<StepResult>;
+  /**
+   * The stored cursor from which the next run reads again everything since `at` (an operator's
+   * backfill). Without it a backfill from a time is refused; forgetting the cursor (the next run
+   * starts as a first run) is always possible.
+   */
+  cursorAt?(at: Date): string;
 }
 
 /** What a request needs to prove who we are. `secrets` are redacted from every error and log. */

@@ -1,6 +1,6 @@
 import { createMessageBatch } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { vi } from "vitest";
+import { expect, vi } from "vitest";
 import { unpackMessageBody } from "../../src/envelope/message-body";
 import { setLogSink } from "../../src/lib/log";
 import type { PollEnv } from "../../src/pollers/run-poll";
@@ -167,4 +167,9 @@ export const logLines: string[] = [];
 export function quietLogs(): void {
   logLines.length = 0;
   setLogSink((line) => logLines.push(line));
+}
+
+/** A polled record's `_dock.version`: the vendor's value and 16 hex digits of the record's sha256 (record-version.ts). */
+export function versionWithDigest(vendorVersion: string) {
+  return expect.stringMatching(new RegExp(`^${vendorVersion.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\|[0-9a-f]{16}$`));
 }

@@ -8,7 +8,7 @@ import type { PollSource } from "../../src/pollers/types";
 import { defineGoogleAdsSource } from "../../src/sources/google_ads";
 import { clearTokenCache } from "../../src/sources/rest/auth";
 import { listKeys, readEnvelopes } from "../helpers/raw-zone";
-import { deliverIngest, fakeClock, pollEnv, quietLogs } from "../pollers/helpers";
+import { deliverIngest, fakeClock, pollEnv, quietLogs, versionWithDigest } from "../pollers/helpers";
 import { aCampaignDay, aChangeStatusRow, aResourceExhausted, aSearchAnswer, aTokenAnswer } from "./google-ads-fixtures";
 import { StrictVendor } from "./vendor-http";
 
@@ -285,8 +285,8 @@ describe("google ads: change_status", () => {
     await deliverIngest(env.INGEST);
     const landed = await readEnvelopes(`raw/source=${source.name}/stream=change_status/`);
     expect(landed.map((e) => [e._dock.key, e._dock.op, e._dock.version])).toEqual([
-      [`customers/${A}/adGroups/77`, "upsert", "2026-11-25 07:40:12.120000"],
-      [`customers/${A}/campaigns/11`, "delete", "2026-11-25 07:55:03.000001"],
+      [`customers/${A}/adGroups/77`, "upsert", versionWithDigest("2026-11-25 07:40:12.120000")],
+      [`customers/${A}/campaigns/11`, "delete", versionWithDigest("2026-11-25 07:55:03.000001")],
     ]);
 
     clock.t += 15 * 60_000;

@@ -5,6 +5,7 @@ import { hubspot } from "../../src/sources/hubspot";
 import { HUBSPOT_TOKEN_URL } from "../../src/sources/hubspot/auth";
 import { aHubspotContact, archived, hubspotError, hubspotPage, modifiedAt, searchBody } from "../../src/sources/hubspot/fixtures";
 import { landed, pollEnv, quietLogs, renamed, run, runRow, storedCursor, type TestEnv, VendorMock } from "./support";
+import { versionWithDigest } from "../pollers/helpers";
 
 const API = "https://api.hubapi.com";
 const SEARCH = `${API}/crm/v3/objects/contacts/search`;
@@ -229,8 +230,8 @@ describe("hubspot polling: archived records and auth", () => {
     expect(out).toMatchObject({ status: "succeeded", records: 2 });
     const lines = await landed(env, source);
     expect(lines.map((l) => [l._dock.stream, l._dock.key, l._dock.op, l._dock.version])).toEqual([
-      ["contacts", "901", "delete", "2026-11-24T10:00:00.000Z"],
-      ["contacts", "902", "delete", "2026-11-24T11:00:00.000Z"],
+      ["contacts", "901", "delete", versionWithDigest("2026-11-24T10:00:00.000Z")],
+      ["contacts", "902", "delete", versionWithDigest("2026-11-24T11:00:00.000Z")],
     ]);
   });
 

@@ -3,6 +3,7 @@ import { resetCursor } from "../../src/pollers/cursor";
 import { klaviyo } from "../../src/sources/klaviyo";
 import { aKlaviyoEvent, aKlaviyoProfile, at, klaviyoError, klaviyoPage } from "../../src/sources/klaviyo/fixtures";
 import { landed, pollEnv, quietLogs, renamed, run, storedCursor, VendorMock } from "./support";
+import { versionWithDigest } from "../pollers/helpers";
 
 const API = "https://a.klaviyo.com/api";
 const KEY = "pk_loadingdock0000000000000000000000";
@@ -34,8 +35,8 @@ describe("klaviyo polling", () => {
     expect(await storedCursor(source, "events")).toBe("2026-11-25T07:00:02+00:00");
     const lines = await landed(env, source);
     expect(lines.map((l) => [l._dock.key, l._dock.version])).toEqual([
-      ["e1", "2026-11-25T07:00:01+00:00"],
-      ["e2", "2026-11-25T07:00:02+00:00"],
+      ["e1", versionWithDigest("2026-11-25T07:00:01+00:00")],
+      ["e2", versionWithDigest("2026-11-25T07:00:02+00:00")],
     ]);
   });
 

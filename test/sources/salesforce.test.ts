@@ -14,6 +14,7 @@ import {
   tokenAnswer,
 } from "../../src/sources/salesforce/fixtures";
 import { landed, pollEnv, quietLogs, renamed, run, runRow, storedCursor, VendorMock } from "./support";
+import { versionWithDigest } from "../pollers/helpers";
 
 const INSTANCE = "https://acme.my.salesforce.com";
 const V = `${INSTANCE}/services/data/v62.0`;
@@ -74,8 +75,8 @@ describe("salesforce polling: REST queryAll", () => {
     expect(await storedCursor(source, "account")).toBe("2026-11-25T07:02:00.000Z");
     const lines = await landed(env, source);
     expect(lines.map((l) => [l._dock.key, l._dock.op, l._dock.version])).toEqual([
-      ["001A", "upsert", "2026-11-25T07:01:00.000Z"],
-      ["001B", "delete", "2026-11-25T07:02:00.000Z"],
+      ["001A", "upsert", versionWithDigest("2026-11-25T07:01:00.000Z")],
+      ["001B", "delete", versionWithDigest("2026-11-25T07:02:00.000Z")],
     ]);
     expect(JSON.stringify(lines[0]?.data)).toContain('"attributes":{"type":"Account"');
   });

@@ -24,6 +24,8 @@ export const stripeEvents: PollStream = {
   pagination: list,
   pageSize: 100,
   intervalMinutes: 5,
+  // An event id names one immutable event: no digest, so poll, webhook and reconciliation ids agree.
+  uniqueVersion: true,
   describe: (record) => {
     const r = stripeEventRecord(record.value());
     return { stream: r.stream, key: r.key, version: r.version, op: r.op as RecordOp };
