@@ -18,10 +18,14 @@ const versionKey = (path: string, size: number, mtime: number) => `${path}\n${si
 
 /**
  * JSON lines, appended and fsynced after each landing. A version of a remote file (path, size,
- * mtime) in the ledger is never fetched again; a changed file is a new version.
+ * mtime) in the ledger is never fetched again; a changed file is a new version. A version the
+ * Worker refused is the exception: refusals read back at start are offered once more, so a file
+ * refused for something an operator has since fixed (a size limit, a name rule) is not lost.
  */
 export class SftpLedger {
   private seen = new Map<string, LedgerEntry>();
+  /** Refused versions read back at start: not yet offered again by this process. */
+  private readonly retryRefused = new Set<string>();
 
   constructor(private readonly file: string) {
     mkdirSync(dirname(file), { recursive: true });
@@ -30,7 +34,10 @@ export class SftpLedger {
       if (!line.trim()) continue;
       try {
         const entry = JSON.parse(line) as LedgerEntry;
-        this.seen.set(versionKey(entry.path, entry.size, entry.mtime), entry);
+        const key = versionKey(entry.path, entry.size, entry.mtime);
+        this.seen.set(key, entry);
+        if (entry.status === "refused") this.retryRefused.add(key);
+        else this.retryRefused.delete(key);
       } catch {
         // A torn last line from a crash mid-append: that landing is redone, and the Worker's sha256 check makes it a duplicate.
       }
@@ -38,7 +45,8 @@ export class SftpLedger {
   }
 
   has(path: string, size: number, mtime: number): boolean {
-    return this.seen.has(versionKey(path, size, mtime));
+    const key = versionKey(path, size, mtime);
+    return this.seen.has(key) && !this.retryRefused.has(key);
   }
 
   entries(): LedgerEntry[] {
@@ -53,6 +61,8 @@ export class SftpLedger {
     } finally {
       closeSync(fd);
     }
-    this.seen.set(versionKey(entry.path, entry.size, entry.mtime), entry);
+    const key = versionKey(entry.path, entry.size, entry.mtime);
+    this.seen.set(key, entry);
+    this.retryRefused.delete(key);
   }
 }

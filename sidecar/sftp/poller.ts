@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readdirSync, rmSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { type DropTarget, putDrop } from "./deliver";
@@ -15,7 +15,7 @@ export interface SftpPollerConfig {
   archiveDir?: string;
   drop: DropTarget;
   ledgerPath: string;
-  /** Local directory for downloads in progress (removed after each file). */
+  /** Local directory for downloads in progress (removed after each file), one per poller. */
   stagingDir: string;
   retry?: RetryPolicy;
 }
@@ -28,6 +28,8 @@ export interface PollReport {
   refused: { path: string; error: string }[];
   failed: { path: string; error: string }[];
 }
+
+const DOWNLOAD_SUFFIX = ".download";
 
 /** Uploads in progress by common conventions: hidden files and .part/.tmp/.filepart names. */
 export function isInProgressName(name: string): boolean {
@@ -50,6 +52,20 @@ export class SftpPoller {
     this.ledger = new SftpLedger(config.ledgerPath);
     this.retry = config.retry ?? DEFAULT_RETRY;
     mkdirSync(config.stagingDir, { recursive: true });
+    this.removePartialDownloads();
+  }
+
+  /**
+   * A poller killed mid-download (SIGKILL, power loss) leaves its `.download` file behind; nothing
+   * else would ever remove it. The staging directory is this poller's alone, so at start every
+   * `.download` in it is a leftover. Other files are left alone.
+   */
+  private removePartialDownloads(): void {
+    for (const name of readdirSync(this.config.stagingDir)) {
+      if (!name.endsWith(DOWNLOAD_SUFFIX)) continue;
+      rmSync(join(this.config.stagingDir, name), { force: true });
+      log("warn", { event: "sftp.partial_removed", source: this.config.drop.source, path: name });
+    }
   }
 
   ledgerEntries() {
@@ -105,7 +121,7 @@ export class SftpPoller {
   }
 
   private async land(file: RemoteFile, report: PollReport): Promise<void> {
-    const local = join(this.config.stagingDir, `${randomUUID()}.download`);
+    const local = join(this.config.stagingDir, `${randomUUID()}${DOWNLOAD_SUFFIX}`);
     const source = this.config.drop.source;
     try {
       const { sha256 } = await withRetry(

@@ -77,4 +77,53 @@ describe("partner SFTP end to end", () => {
     expect(poller.ledgerEntries()).toHaveLength(1);
     poller.close();
   }, 120_000);
+
+  it("given a partner file whose name is not ASCII, when the poller runs twice, then the Worker lands it under a percent-encoded key and its rows carry the real name", async () => {
+    const name = "Rückbuchungen März €_2026-11-25.csv";
+    const csv = "id,betrag\n1,-5.00\n";
+    const path = join(sshd.remoteDir, name);
+    writeFileSync(path, csv);
+    utimesSync(path, 1_764_002_000, 1_764_002_000);
+    const local = mkdtempSync(join(tmpdir(), "dock-sftp-e2e-"));
+    const poller = new SftpPoller({
+      target: { host: "127.0.0.1", port: sshd.port, username: sshd.username, privateKey: sshd.userKey, hostKey: sshd.hostKeyLine },
+      remoteDir: sshd.remoteDir,
+      drop: { baseUrl: worker.url, source: "partner", token: TOKEN },
+      ledgerPath: join(local, "ledger.jsonl"),
+      stagingDir: join(local, "staging"),
+      retry: { attempts: 3, baseMs: 50, capMs: 500 },
+    });
+    await poller.pollOnce();
+    const report = await poller.pollOnce();
+    poller.close();
+    expect(report.refused).toEqual([]);
+    const segment = "R%C3%BCckbuchungen M%C3%A4rz %E2%82%AC_2026-11-25.csv";
+    expect(report.landed.find((l) => l.path === path)).toEqual({
+      path,
+      key: expect.stringMatching(new RegExp(`^files/source=partner/\\d{4}-\\d{2}-\\d{2}/${segment.replace(/[.]/g, "\\.")}$`)),
+      status: "landed",
+    });
+    const key = report.landed.find((l) => l.path === path)?.key as string;
+    const keyPath = key.split("/").map(encodeURIComponent).join("/");
+    expect((await admin<Buffer>(`/admin/raw/${keyPath}`)).toString()).toBe(csv);
+
+    const deadline = Date.now() + 60_000;
+    let lines: { _dock: { key: string; file: string }; data: unknown }[] = [];
+    while (lines.length < 1) {
+      if (Date.now() > deadline) throw new Error(`rows did not land:\n${worker.log().slice(-3000)}`);
+      await new Promise((r) => setTimeout(r, 500));
+      const { objects } = await admin<{ objects: { key: string }[] }>("/admin/raw?prefix=raw/source=partner/stream=ruckbuchungen_marz/");
+      lines = [];
+      for (const o of objects) {
+        const text = gunzipSync(await admin<Buffer>(`/admin/raw/${o.key}`)).toString();
+        lines.push(
+          ...text
+            .split("\n")
+            .filter(Boolean)
+            .map((l) => JSON.parse(l)),
+        );
+      }
+    }
+    expect(lines.map((l) => [l._dock.key, l._dock.file, l.data])).toEqual([[`${name}#2`, key, { id: "1", betrag: "-5.00" }]]);
+  }, 120_000);
 });

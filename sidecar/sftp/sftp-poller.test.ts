@@ -1,7 +1,8 @@
+import { spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { appendFileSync, existsSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { fingerprint, HostKeyMismatch } from "./host-key";
 import { SftpPoller, type SftpPollerConfig } from "./poller";
@@ -28,6 +29,7 @@ afterEach(() => {
   for (const p of pollers.splice(0)) p.close();
   for (const f of readdirSync(sshd.remoteDir)) rmSync(join(sshd.remoteDir, f), { recursive: true, force: true });
   sink.received.length = 0;
+  sink.tooLarge.clear();
 });
 
 function poller(over: Partial<SftpPollerConfig> = {}, port = sshd.port): SftpPoller {
@@ -206,6 +208,139 @@ describe("partner SFTP poller against a real OpenSSH server", () => {
     await p.pollOnce();
     expect(p.ledgerEntries()).toEqual([expect.objectContaining({ status: "refused" })]);
     expect(sink.received).toHaveLength(0);
+  });
+
+  it("given a file whose name is not ASCII, when it is stable, then it lands under its real name (the key percent-encoded) instead of being refused", async () => {
+    const name = "Überweisungen März €_2026-11-25.csv";
+    partnerWrites(name, "id,betrag\n1,€5\n", 1_764_001_100);
+    const p = poller();
+    await p.pollOnce();
+    const report = await p.pollOnce();
+    expect(report.refused).toEqual([]);
+    expect(report.landed).toEqual([
+      {
+        path: join(sshd.remoteDir, name),
+        key: "files/source=partner/2026-11-25/%C3%9Cberweisungen M%C3%A4rz %E2%82%AC_2026-11-25.csv",
+        status: "landed",
+      },
+    ]);
+    expect(sink.received.map((r) => [r.name, r.body.toString()])).toEqual([[name, "id,betrag\n1,€5\n"]]);
+    expect(p.ledgerEntries()).toEqual([expect.objectContaining({ path: join(sshd.remoteDir, name), status: "landed" })]);
+  });
+
+  it("given a file the Worker refused, when the poller restarts after the operator fixed the cause, then it is offered once more and lands", async () => {
+    partnerWrites("huge.csv", "id\nhuge\n", 1_764_001_200);
+    partnerWrites("fine.csv", "id\nfine\n", 1_764_001_200);
+    sink.tooLarge.add("huge.csv");
+    const ledgerDir = mkdtempSync(join(tmpdir(), "dock-sftp-ledger-"));
+    const config = { ledgerPath: join(ledgerDir, "ledger.jsonl") };
+    const p1 = poller(config);
+    await p1.pollOnce();
+    const first = await p1.pollOnce();
+    expect(first.refused).toEqual([{ path: join(sshd.remoteDir, "huge.csv"), error: expect.stringContaining("413") }]);
+    await p1.pollOnce();
+    await p1.pollOnce();
+    expect(sink.received.map((r) => r.name)).toEqual(["fine.csv"]);
+
+    sink.tooLarge.clear(); // the operator raised the limit
+    const p2 = poller(config);
+    await p2.pollOnce();
+    const after = await p2.pollOnce();
+    expect(after.landed).toEqual([{ path: join(sshd.remoteDir, "huge.csv"), key: expect.stringContaining("huge.csv"), status: "landed" }]);
+    await p2.pollOnce();
+    expect(sink.received.map((r) => r.name)).toEqual(["fine.csv", "huge.csv"]);
+    expect(
+      p2
+        .ledgerEntries()
+        .map((e) => [e.path.split("/").at(-1), e.status])
+        .sort(),
+    ).toEqual([
+      ["fine.csv", "landed"],
+      ["huge.csv", "landed"],
+    ]);
+  });
+
+  it("given the drop route rejects our token (401), then no file is marked refused, and they land once the token is fixed", async () => {
+    partnerWrites("tokened.csv", "id\ntokened\n", 1_764_001_300);
+    const ledgerDir = mkdtempSync(join(tmpdir(), "dock-sftp-ledger-"));
+    const wrong = poller({
+      ledgerPath: join(ledgerDir, "ledger.jsonl"),
+      drop: { baseUrl: sink.url, source: "partner", token: "stale-token" },
+    });
+    await wrong.pollOnce();
+    const report = await wrong.pollOnce();
+    expect(report.refused).toEqual([]);
+    expect(report.failed).toEqual([{ path: join(sshd.remoteDir, "tokened.csv"), error: expect.stringMatching(/401.*SFTP_FILES_TOKEN/s) }]);
+    expect(wrong.ledgerEntries()).toEqual([]);
+
+    const fixed = poller({ ledgerPath: join(ledgerDir, "ledger.jsonl") });
+    await fixed.pollOnce();
+    expect((await fixed.pollOnce()).landed).toHaveLength(1);
+    expect(sink.received.map((r) => r.name)).toEqual(["tokened.csv"]);
+  });
+
+  it("given a poller killed with SIGKILL in the middle of a download, when it starts again, then the partial download is removed and the file lands once, whole", async () => {
+    const big = randomBytes(8 * 1024 * 1024);
+    partnerWrites("killed.bin.csv", big, 1_764_001_400);
+    const relay = await startRelay(sshd.port);
+    const dir = mkdtempSync(join(tmpdir(), "dock-sftp-killed-"));
+    const staging = join(dir, "staging");
+    mkdirSync(staging);
+    writeFileSync(join(staging, "operator-notes.txt"), "not ours");
+    writeFileSync(join(dir, "id_test"), sshd.userKey);
+    // Every connection hangs after 1 MiB: the listing passes, the download stops part-way.
+    relay.stallEachAfter(1024 * 1024);
+    const root = resolve(import.meta.dirname, "../..");
+    const child = spawn(process.execPath, ["--import", "tsx", join(root, "sidecar/sftp/main.ts")], {
+      cwd: root,
+      env: {
+        PATH: process.env.PATH ?? "",
+        SFTP_HOST: "127.0.0.1",
+        SFTP_PORT: String(relay.port),
+        SFTP_USERNAME: sshd.username,
+        SFTP_PRIVATE_KEY_PATH: join(dir, "id_test"),
+        SFTP_HOST_KEY: sshd.hostKeyLine,
+        SFTP_REMOTE_DIR: sshd.remoteDir,
+        DOCK_URL: sink.url,
+        SFTP_SOURCE: "partner",
+        SFTP_FILES_TOKEN: TOKEN,
+        SFTP_POLL_SECONDS: "0",
+        SFTP_LEDGER_PATH: join(dir, "ledger.jsonl"),
+        SFTP_STAGING_DIR: staging,
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    child.stdout?.on("data", (d) => {
+      output += d;
+    });
+    child.stderr?.on("data", (d) => {
+      output += d;
+    });
+    const exited = new Promise((r) => child.once("exit", r));
+    try {
+      const partials = () => readdirSync(staging).filter((f) => f.endsWith(".download"));
+      const deadline = Date.now() + 30_000;
+      while (!(partials().length === 1 && statSync(join(staging, partials()[0] as string)).size > 0)) {
+        if (Date.now() > deadline || child.exitCode !== null) throw new Error(`no partial download appeared:\n${output}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      child.kill("SIGKILL");
+      await exited;
+      const [partial] = partials();
+      expect(statSync(join(staging, partial as string)).size).toBeLessThan(big.length);
+      expect(sink.received).toHaveLength(0);
+    } finally {
+      if (child.exitCode === null) child.kill("SIGKILL");
+      await relay.stop();
+    }
+
+    const restarted = poller({ ledgerPath: join(dir, "ledger.jsonl"), stagingDir: staging });
+    expect(readdirSync(staging)).toEqual(["operator-notes.txt"]);
+    await restarted.pollOnce();
+    expect((await restarted.pollOnce()).landed).toHaveLength(1);
+    expect(sink.received.map((r) => r.sha256)).toEqual([sha(big)]);
+    expect(readdirSync(staging)).toEqual(["operator-notes.txt"]);
   });
 
   it("given sshd is unreachable, then the poll fails after its retries instead of hanging", async () => {

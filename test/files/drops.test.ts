@@ -50,7 +50,23 @@ describe("PUT /files/:source/:name", () => {
 
   it("given names that climb out, hide or carry control characters, then 400 with the reason and nothing stored", async () => {
     const source = freshSource();
-    for (const name of ["../../etc/passwd", "a/b.csv", "..", ".hidden.csv", "a\\b.csv", "x\u0000.csv", "tab\there.csv", "a..b.csv", ""]) {
+    for (const name of [
+      "../../etc/passwd",
+      "a/b.csv",
+      "..",
+      ".hidden.csv",
+      "a\\b.csv",
+      "x\u0000.csv",
+      "tab\there.csv",
+      "a..b.csv",
+      "",
+      "invoice\u202Egpj.csv", // a right-to-left override that disguises the extension in a listing
+      "zero\u200Bwidth.csv",
+      "line\u2028break.csv",
+      "\uE000private.csv",
+      "-dash-first.csv",
+      "x".repeat(201),
+    ]) {
       const res = await putFile(source, name, csv);
       expect([400, 404, 405], JSON.stringify(name)).toContain(res.status);
       if (res.status === 400) expect(((await res.json()) as { error: string }).error).toMatch(/file name/);
@@ -59,6 +75,32 @@ describe("PUT /files/:source/:name", () => {
     const encoded = await putFile(source, "a/b.csv", csv);
     expect(encoded.status).toBe(400);
     expect(await listKeys(`files/source=${source}/`)).toEqual([]);
+  });
+
+  it("given names with letters beyond ASCII and punctuation a shell would read, then they land under a percent-encoded key and keep their name everywhere else", async () => {
+    const source = freshSource();
+    const today = new Date().toISOString().slice(0, 10);
+    const cases = [
+      { name: "Größe März_2026-11-25.csv", segment: "Gr%C3%B6%C3%9Fe M%C3%A4rz_2026-11-25.csv", stream: "grosse_marz" },
+      { name: "Q3 report #2 & co's 100%.csv", segment: "Q3 report %232 %26 co%27s 100%25.csv", stream: "q3_report_2_co_s_100" },
+      { name: "売上_2026-11.csv", segment: "%E5%A3%B2%E4%B8%8A_2026-11.csv", stream: "file" },
+    ];
+    for (const c of cases) {
+      const res = await putFile(source, c.name, `id,name\n${c.segment.length},${c.name}\n`);
+      const body = (await res.json()) as { key: string; stream: string };
+      expect(res.status, JSON.stringify(body)).toBe(201);
+      expect(body.key).toBe(`files/source=${source}/${today}/${c.segment}`);
+      expect(decodeURIComponent(body.key.split("/").at(-1) ?? "")).toBe(c.name);
+      await waitParsed(body.key);
+    }
+    const ledger = await ledgerRows(source);
+    expect(ledger.map((r) => r.name).sort()).toEqual(cases.map((c) => c.name).sort());
+    const [marz] = await streamEnvelopes(source, "grosse_marz", 1);
+    expect(marz?._dock).toMatchObject({ key: "Größe März_2026-11-25.csv#2" });
+    expect(marz?.data).toEqual({ id: String(cases[0]!.segment.length), name: "Größe März_2026-11-25.csv" });
+    // A later version of the same name lands beside it, encoded the same way.
+    const v2 = (await (await putFile(source, cases[0]!.name, "id\n2\n")).json()) as { key: string };
+    expect(v2.key).toMatch(/\/v=\d{8}T\d{6}Z-[0-9a-f]{8}\/Gr%C3%B6%C3%9Fe M%C3%A4rz_2026-11-25\.csv$/);
   });
 
   it("given no Content-Length or one over the limit, then 411 or 413 before anything is read", async () => {

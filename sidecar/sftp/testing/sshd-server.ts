@@ -142,16 +142,26 @@ export async function startSshd(): Promise<SshdServer> {
   };
 }
 
-/** A TCP relay in front of sshd that can cut the next connection after a number of bytes sent to the client. */
-export async function startRelay(
-  targetPort: number,
-): Promise<{ port: number; cutNextAfter: (bytes: number) => void; connections: () => number; stop: () => Promise<void> }> {
+/**
+ * A TCP relay in front of sshd that can cut the next connection after a number of bytes sent to
+ * the client, or stall every connection from now on there (stop forwarding, keep it open: a
+ * transfer that hangs).
+ */
+export async function startRelay(targetPort: number): Promise<{
+  port: number;
+  cutNextAfter: (bytes: number) => void;
+  stallEachAfter: (bytes: number) => void;
+  connections: () => number;
+  stop: () => Promise<void>;
+}> {
   let cutAfter: number | null = null;
+  let stallAfter: number | null = null;
   let count = 0;
   const sockets = new Set<Socket>();
   const server: Server = createServer((client) => {
     count++;
-    const limit = cutAfter;
+    const stall = cutAfter === null && stallAfter !== null;
+    const limit = cutAfter ?? stallAfter;
     cutAfter = null;
     const upstream = connect(targetPort, "127.0.0.1");
     sockets.add(client);
@@ -160,6 +170,7 @@ export async function startRelay(
     upstream.on("data", (chunk: Buffer) => {
       sent += chunk.length;
       if (limit !== null && sent > limit) {
+        if (stall) return;
         client.destroy();
         upstream.destroy();
         return;
@@ -180,6 +191,9 @@ export async function startRelay(
     port: (server.address() as { port: number }).port,
     cutNextAfter: (bytes) => {
       cutAfter = bytes;
+    },
+    stallEachAfter: (bytes) => {
+      stallAfter = bytes;
     },
     connections: () => count,
     stop: async () => {
