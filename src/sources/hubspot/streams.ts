@@ -13,7 +13,8 @@ export const HUBSPOT_OBJECTS = [
  * Changes through the search API, ascending by modified date, keyset-paged: every page is a new
  * window from the last modified date read, so no row is skipped and no query nears the 10,000-result
  * cap (see search.ts). `updatedAt` on each result is that modified date; it is both the cursor and the
- * version, so one state of a record seen by two overlapping runs is one record.
+ * version (with a digest of the record's bytes beside it), so one state of a record seen by two
+ * overlapping runs is one record, and two states sharing a modified date are two.
  */
 export function hubspotSearchStream(type: string, modified: string): PollStream {
   return {

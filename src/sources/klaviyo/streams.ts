@@ -12,7 +12,7 @@ function changedSince(field: string, limitParam?: string) {
   });
 }
 
-/** Events are immutable: each lands once per id (its `datetime` is the version); pages hold 200, fixed by Klaviyo. */
+/** Events are immutable: each lands once (version: its `datetime` and a digest of its bytes); pages hold 200, fixed by Klaviyo. */
 export const klaviyoEvents: PollStream = {
   name: "events",
   path: "/api/events",
@@ -25,7 +25,7 @@ export const klaviyoEvents: PollStream = {
   intervalMinutes: 15,
 };
 
-/** Profiles by `updated` (the version), 100 a page. Deleted profiles vanish (Klaviyo lists them only in its app): no delete records. */
+/** Profiles by `updated` (the version, with a digest of the bytes: `updated` has whole seconds), 100 a page. Deleted profiles vanish (Klaviyo lists them only in its app): no delete records. */
 export const klaviyoProfiles: PollStream = {
   name: "profiles",
   path: "/api/profiles",

@@ -2,7 +2,7 @@ import { parse } from "csv-parse/sync";
 import { arraySpansAt, scalarTextAt } from "../../pollers/json-path";
 import type { StepRecord } from "../../pollers/types";
 
-/** SystemModstamp as ISO-8601 UTC: REST says `…000+0000`, Bulk CSV says `…000Z`; one instant, one version. */
+/** SystemModstamp as ISO-8601 UTC: REST says `…000+0000`, Bulk CSV says `…000Z`; one instant, one text. */
 export function stamp(value: string | undefined): string | undefined {
   if (!value) return undefined;
   const ms = Date.parse(value);
@@ -23,7 +23,8 @@ function later(a: string | undefined, b: string | undefined): string | undefined
 
 /**
  * The rows of a REST query page (`{"records":[…]}`), each spliced verbatim: key `Id`, version its
- * SystemModstamp, `IsDeleted: true` (queryAll returns deleted rows) a delete.
+ * SystemModstamp (whole seconds: the engine adds a digest of the row's bytes, so two edits within
+ * one second are two versions), `IsDeleted: true` (queryAll returns deleted rows) a delete.
  */
 export function restRecords(text: string): RecordBatch {
   const out: RecordBatch = { records: [] };

@@ -38,8 +38,8 @@ export const STRIPE_BACKFILL_OBJECTS = ["customers", "charges", "invoices", "sub
 /**
  * `GET /v1/<objects>` in full, as a snapshot: run on demand (admin "run now" / backfill), never on a
  * schedule (intervalMinutes 0). Subscriptions need `status=all` (the default hides canceled ones).
- * Version: the object's `updated` time where Stripe has one, otherwise a hash of its bytes (most
- * Stripe objects carry only `created`, which would give two states of one object the same id).
+ * Version: the object's `updated` time where Stripe has one, with a digest of its bytes (`updated`
+ * has whole seconds), otherwise the digest alone (most Stripe objects carry only `created`).
  */
 export function stripeObjectStream(name: (typeof STRIPE_BACKFILL_OBJECTS)[number]): PollStream {
   return {

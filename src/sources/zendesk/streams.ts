@@ -39,8 +39,8 @@ const timeExport: PaginationStyle = {
 
 /**
  * Tickets: deleted tickets stay in the export with `status: "deleted"` and land as deletes. The
- * version is `generated_timestamp` (it changes with every update, where `updated_at` has only
- * seconds), falling back to `updated_at`.
+ * version is `generated_timestamp` (it changes with every update), falling back to `updated_at`;
+ * both are whole seconds, so the engine adds a digest of the record's bytes.
  */
 export const zendeskTickets: PollStream = {
   name: "tickets",
