@@ -72,14 +72,55 @@ describe("database polling and full refresh (real PostgreSQL 15)", () => {
     expect(unique.find((r) => r.dock.key === "8" && r.data?.status === "paid")?.dock).toMatchObject({
       pattern: "poll",
       op: "upsert",
-      version: "2026-11-25 07:20:00+00",
+      version: expect.stringMatching(/^2026-11-25 07:20:00\+00\|[0-9a-f]{16}$/),
     });
-    expect(sink.records.filter((r) => r.dock.key === "9").length).toBe(2);
+    const nines = sink.records.filter((r) => r.dock.key === "9");
+    expect(nines.length).toBe(2);
+    expect(nines[0]?.id).toBe(nines[1]?.id);
 
     // A poll that finds nothing newer leaves the cursor alone.
     await pollTable(db, { ...opts, runId: "poll-3" }, cursors.get("public.orders"));
     expect(cursors.get("public.orders")).toBe("2026-11-25 07:20:00+00");
     sink.failWith = null;
+  });
+
+  it("given a row updated twice within one cursor value, when polled after each update, then both states land under distinct _dock.ids, and an unchanged row polled twice keeps its id", async () => {
+    await db.query(`
+      CREATE TABLE tickets (id int PRIMARY KEY, status text, updated_at timestamptz NOT NULL);
+      INSERT INTO tickets VALUES (1, 'open', '2026-11-25 08:00:00+00'), (2, 'open', '2026-11-25 08:00:00+00');`);
+    const before = sink.records.length;
+    let cursor: string | null = null;
+    const opts = {
+      source: "app_db",
+      table: { schema: "public", name: "tickets" },
+      cursorColumn: "updated_at",
+      overlapSeconds: 60,
+      pageRows: 100,
+      runId: "poll-t1",
+      deliver,
+      saveCursor: (c: string) => {
+        cursor = c;
+      },
+    };
+    await pollTable(db, opts, null);
+    // The same second (an application clock of one-second resolution): only the content differs.
+    await db.query("UPDATE tickets SET status = 'closed' WHERE id = 1");
+    await pollTable(db, { ...opts, runId: "poll-t2" }, cursor);
+    await db.query("UPDATE tickets SET status = 'reopened' WHERE id = 1");
+    await pollTable(db, { ...opts, runId: "poll-t3" }, cursor);
+
+    const got = sink.records.slice(before).filter((r) => r.stream === "public.tickets");
+    // What dedupe keeps: the first record of every _dock.id.
+    const kept = new Map<string, (typeof got)[number]>();
+    for (const r of got) if (!kept.has(r.id)) kept.set(r.id, r);
+    const statesOf = (key: string) => [...kept.values()].filter((r) => r.dock.key === key).map((r) => r.data?.status);
+    expect(statesOf("1")).toEqual(["open", "closed", "reopened"]);
+    for (const r of got) expect(r.dock.version).toMatch(/^2026-11-25 08:00:00\+00\|[0-9a-f]{16}$/);
+    // Row 2 never changed: three polls, one id.
+    const row2 = got.filter((r) => r.dock.key === "2");
+    expect(row2.length).toBe(3);
+    expect(new Set(row2.map((r) => r.id)).size).toBe(1);
+    expect(statesOf("2")).toEqual(["open"]);
   });
 
   it("given a table with tabs, newlines, backslashes, unicode and NULLs, when fully refreshed with COPY TO STDOUT, then every row arrives exactly as Postgres prints it, in contiguous snapshot parts of at most 110 KB", async () => {

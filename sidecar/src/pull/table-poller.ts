@@ -6,6 +6,7 @@ import { cachedIsoClock } from "../clock";
 import { deliveryBody, packStream } from "../delivery/bundle-pack";
 import { quoteIdent } from "../replication/sql-quote";
 import { describeTable, keyText, qualified, rowJson } from "./pull-target";
+import { rowVersion } from "./row-version";
 
 export interface PollOptions {
   source: string;
@@ -26,7 +27,8 @@ const asText = { getTypeParser: () => (value: string) => value };
  * One incremental pull of a table without CDC: rows with `cursor >= saved - overlap`, in
  * `(cursor, primary key)` order, keyset-paged so rows sharing a timestamp are neither skipped
  * nor repeated within a run. The cursor moves only after a page is delivered, never backwards.
- * Rows seen again through the overlap get the same `_dock.id` (version = the cursor value).
+ * Version = the cursor value with a digest of the row (row-version.ts): rows seen again through the
+ * overlap get the same `_dock.id`, two states sharing one cursor value get two.
  * Deleted rows are invisible to polling: use CDC or a full refresh for tables that delete.
  */
 export async function pollTable(
@@ -69,8 +71,9 @@ export async function pollTable(
     if (rows.length === 0) break;
     const out = rows.map((row) => {
       const values = row.slice(0, curIdx);
-      const version = row[curIdx] ?? "";
-      return builder.record(stream, keyText(pkIdx.map((i) => values[i] ?? null)), version, "upsert", {}, rowJson(t.columns, values));
+      const json = rowJson(t.columns, values);
+      const version = rowVersion(row[curIdx] ?? "", json);
+      return builder.record(stream, keyText(pkIdx.map((i) => values[i] ?? null)), version, "upsert", {}, json);
     });
     const head = { source: opts.source, stream, pattern: "poll" as const, received_at: new Date().toISOString(), run_id: opts.runId };
     await opts.deliver(`${opts.runId}-${pages}`, deliveryBody(packStream(head, out)), out.length);
