@@ -1,4 +1,5 @@
 import * as z from "zod";
+import { configurationProblem } from "../pollers/configuration";
 import { resetCursor } from "../pollers/cursor";
 import { newRunId } from "../pollers/run-poll";
 import type { CursorSpec, PollStream } from "../pollers/types";
@@ -20,6 +21,18 @@ export interface ActionEnv {
 }
 
 const fail = (status: ActionResult["status"], error: string): ActionResult => ({ status, body: { error } });
+
+/**
+ * A source that is not configured here is refused before anything is queued or changed, with what
+ * to set (README: "until then it is skipped, never half-run"). Asks what a run asks before its first request.
+ */
+function unconfigured(env: ActionEnv, source: SourceDefinition): ActionResult | null {
+  const problem = configurationProblem(source, env as unknown as Record<string, unknown>);
+  return problem ? { status: 422, body: { error: problem.error, missing: problem.missing } } : null;
+}
+
+/** Streams with an interval are polled; the others are read only as a full refresh (nightly or on demand). */
+const isPolled = (stream: PollStream) => (stream.intervalMinutes ?? 15) > 0;
 
 export function findPollStream(
   find: (name: string) => SourceDefinition | undefined,
@@ -51,7 +64,10 @@ async function sendJob(env: ActionEnv, job: Record<string, unknown>): Promise<Ac
   return null;
 }
 
-/** Run a stream now: one poll (or full refresh) job on JOBS, with a fresh run id. A paused source needs `force`. */
+/**
+ * Run a stream now: one poll job on JOBS (a full refresh only when asked for), with a fresh run id.
+ * Refused: a source that is not configured (422, naming what to set), a paused one without `force`.
+ */
 export async function runNow(
   env: ActionEnv,
   find: (name: string) => SourceDefinition | undefined,
@@ -62,9 +78,18 @@ export async function runNow(
 ): Promise<ActionResult> {
   const found = findPollStream(find, source, stream);
   if ("status" in found) return found;
+  const refused = unconfigured(env, found.source);
+  if (refused) return refused;
   if (!opts.force && (await pausedSources(env.DB)).has(source)) return fail(409, `source ${source} is paused; resume it or pass force`);
-  const kind = opts.pattern ?? ((found.stream.intervalMinutes ?? 15) > 0 ? "poll" : "full_refresh");
-  if (kind === "full_refresh" && !found.stream.fullRefresh && (found.stream.intervalMinutes ?? 15) > 0) {
+  // Never a full refresh unless asked for: it re-reads everything as a snapshot.
+  const kind = opts.pattern ?? "poll";
+  if (kind === "poll" && !isPolled(found.stream)) {
+    return fail(
+      422,
+      `stream ${source}.${stream} is not polled: it is read only as a full refresh; ask for one (pattern "full_refresh", dock run --full-refresh)`,
+    );
+  }
+  if (kind === "full_refresh" && !found.stream.fullRefresh && isPolled(found.stream)) {
     return fail(422, `stream ${source}.${stream} is not declared fullRefresh`);
   }
   const run_id = newRunId(kind, now);
@@ -133,6 +158,8 @@ export async function backfill(
     const result = await reconcileNow(env, find, source, range);
     return result.status === 202 ? { status: 202, body: { ...result.body, how: "reconcile over the range (webhook stream)" } } : result;
   }
+  const refused = unconfigured(env, def);
+  if (refused) return refused;
   if (polled.cursor && polled.cursor.kind !== "updated_at") {
     return fail(
       422,
@@ -145,7 +172,7 @@ export async function backfill(
     await resetCursor(env.DB, source, stream, value, now);
     how = `cursor set to ${value}, then a poll reads from there to now`;
   }
-  const run = await runNow(env, find, source, stream, { force: true }, now);
+  const run = await runNow(env, find, source, stream, { force: true, pattern: isPolled(polled) ? "poll" : "full_refresh" }, now);
   if (run.status !== 202) return run;
   return { status: 202, body: { ...run.body, how, from: range.from, to: range.to ?? null } };
 }

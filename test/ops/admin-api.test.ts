@@ -150,7 +150,7 @@ describe("admin API", () => {
     expect(jobs.sent).toHaveLength(2);
   });
 
-  it("given run-now, then one poll (or full refresh) job goes on JOBS with a fresh run id; an unknown stream is 404", async () => {
+  it("given run-now, then one poll job (a full refresh when asked for) goes on JOBS with a fresh run id; an unknown stream is 404", async () => {
     const res = await call("POST", "/admin/streams/opspoll/items/run", {});
     expect(res.status).toBe(202);
     expect(jobs.sent[0]).toMatchObject({
@@ -159,7 +159,8 @@ describe("admin API", () => {
       stream: "items",
       run_id: expect.stringMatching(/^poll-\d{8}T\d{6}-[0-9a-f]{8}$/),
     });
-    expect((await call("POST", "/admin/streams/opspoll/plans/run", {})).status).toBe(202);
+    expect((await call("POST", "/admin/streams/opspoll/plans/run", {})).status).toBe(422);
+    expect((await call("POST", "/admin/streams/opspoll/plans/run", { pattern: "full_refresh" })).status).toBe(202);
     expect(jobs.sent[1]).toMatchObject({ kind: "full_refresh", source: "opspoll", stream: "plans" });
     expect((await call("POST", "/admin/streams/opspoll/nope/run", {})).status).toBe(404);
     expect((await call("POST", "/admin/streams/opshook/events/run", {})).status).toBe(404);
