@@ -35,7 +35,8 @@ export function buildProgram() {
     .option("--full-refresh", "run a full refresh instead of an incremental poll")
     .option("--force", "run even though the source is paused")
     .action(async (name, o) => {
-      const body = { ...(o.fullRefresh ? { pattern: "full_refresh" } : {}), ...(o.force ? { force: true } : {}) };
+      // Always named: a full refresh re-reads everything as a snapshot, and is never the Worker's guess.
+      const body = { pattern: o.fullRefresh ? "full_refresh" : "poll", ...(o.force ? { force: true } : {}) };
       print(await api(conn(), "POST", `${streamPath(splitStream(name))}/run`, body));
     });
 
