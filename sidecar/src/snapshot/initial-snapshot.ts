@@ -9,7 +9,7 @@ import type { SidecarMetrics } from "../health/metrics";
 import { errorText, log } from "../log";
 import { formatLsn } from "../lsn";
 import { snapshotVersion } from "./snapshot-version";
-import { readState, type SnapshotState, writeState } from "./state-file";
+import { readState, type SnapshotState, type TableState, writeState } from "./state-file";
 import { fetchCursor, openCursor, publicationTables, readChunk, type SnapshotTable } from "./table-copy";
 
 type Deliver = (messageId: string, body: DeliveryBody, records: number) => Promise<void>;
@@ -17,7 +17,8 @@ type Deliver = (messageId: string, body: DeliveryBody, records: number) => Promi
 /**
  * Copies the publication's existing rows as `op: "snapshot"` records. On a new slot it reads
  * inside the slot's exported snapshot, so the copy and the stream meet exactly at the slot's
- * consistent point. Progress (last primary key per table) is saved after each delivered chunk;
+ * consistent point. Rows are keyed like their changes (by the replica identity, table-copy.ts).
+ * Progress (last key per table) is saved after each delivered chunk;
  * a restart continues from there with a fresh snapshot, and the stream's changes since the
  * consistent point make up for anything that moved meanwhile.
  */
@@ -133,8 +134,7 @@ export class InitialSnapshot {
     for (const t of tables) {
       const key = `${t.schema}.${t.name}`;
       const prev = previous[key];
-      // Without a primary key there is no resumable position: such a table starts over.
-      state.tables[key] = prev && (prev.done || t.primaryKey.length > 0) ? prev : { after: null, rows: 0, done: false };
+      state.tables[key] = prev && (prev.done || resumable(prev, t)) ? prev : { after: null, rows: 0, done: false, by: t.pageBy };
     }
     this.state = state;
     this.tables = tables;
@@ -180,18 +180,20 @@ export class InitialSnapshot {
     const stream = streamName(t.schema, t.name);
     const limit = this.config.CDC_SNAPSHOT_CHUNK_ROWS;
     const cursor = `dock_snapshot_${Object.keys(state.tables).indexOf(key)}`;
-    if (t.primaryKey.length === 0) await openCursor(db, t, cursor);
-    const pkIdx = t.primaryKey.map((c) => t.columns.indexOf(c));
+    const keyed = t.pageBy.length > 0;
+    if (!keyed) await openCursor(db, t, cursor);
+    const keyIdx = t.key.map((c) => t.columns.indexOf(c));
+    const pageIdx = t.pageBy.map((c) => t.columns.indexOf(c));
     const version = snapshotVersion(state.lsn ?? "0/0");
     const columnKeys = t.columns.map((c) => `${JSON.stringify(c)}:`);
     while (!this.stopped) {
-      const rows = t.primaryKey.length > 0 ? await readChunk(db, t, ts.after, limit) : await fetchCursor(db, cursor, limit);
+      const rows = keyed ? await readChunk(db, t, ts.after, limit) : await fetchCursor(db, cursor, limit);
       if (rows.length === 0) break;
       const records = rows.map((fetched) => {
         // Keyless tables come with their ctid first: it becomes the key (unique within the snapshot).
-        const row = t.primaryKey.length > 0 ? fetched : fetched.slice(1);
+        const row = keyed ? fetched : fetched.slice(1);
         const json = `{${row.map((v, i) => `${columnKeys[i]}${v === null ? "null" : JSON.stringify(v)}`).join(",")}}`;
-        const values = pkIdx.map((i) => row[i] ?? null);
+        const values = keyIdx.map((i) => row[i] ?? null);
         const k =
           values.length === 1 && typeof values[0] === "string"
             ? values[0]
@@ -209,7 +211,8 @@ export class InitialSnapshot {
       };
       await this.deliver(`${this.runId}-snapshot-${stream}-${ts.rows}`, deliveryBody(packStream(head, records)), records.length);
       const last = rows[rows.length - 1] as (string | null)[];
-      ts.after = t.primaryKey.length > 0 ? pkIdx.map((i) => last[i] as string) : null;
+      ts.after = keyed ? pageIdx.map((i) => last[i] as string) : null;
+      ts.by = t.pageBy;
       ts.rows += rows.length;
       this.metrics.snapshot_rows += rows.length;
       writeState(this.config.CDC_STATE_FILE, state);
@@ -220,4 +223,16 @@ export class InitialSnapshot {
     writeState(this.config.CDC_STATE_FILE, state);
     log("info", { event: "cdc.snapshot_table_done", source: this.config.CDC_SOURCE, stream, records: ts.rows });
   }
+}
+
+/**
+ * Whether a table's saved position can be continued: it has one, and it is a position in the
+ * columns the copy pages by now (a state file written before `by` was saved paged by the primary
+ * key; a table whose replica identity changed since starts over).
+ */
+function resumable(prev: TableState, t: SnapshotTable): boolean {
+  if (t.pageBy.length === 0) return false;
+  if (prev.after === null) return true;
+  const by = prev.by ?? t.primaryKey;
+  return by.length === t.pageBy.length && by.every((c, i) => c === t.pageBy[i]);
 }

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -203,6 +203,134 @@ describe("initial snapshot then stream (real PostgreSQL 15)", () => {
       await sidecar.stop();
       await sink.stop();
     }
+  });
+
+  it("given tables keyed for replication by another index than their primary key (REPLICA IDENTITY USING INDEX) or by a composite primary key declared out of column order, when copied and backfilled, then each copied row has the key its changes and deletes carry", {
+    timeout: 90_000,
+  }, async () => {
+    await cluster.sql(`
+      CREATE TABLE ri_accounts (id int PRIMARY KEY, email text NOT NULL, tenant text NOT NULL, plan text);
+      CREATE UNIQUE INDEX ri_accounts_tenant_email ON ri_accounts (tenant, email);
+      ALTER TABLE ri_accounts REPLICA IDENTITY USING INDEX ri_accounts_tenant_email;
+      INSERT INTO ri_accounts SELECT g, 'u' || g || '@x', 't' || (g % 3), 'free' FROM generate_series(1, 130) g;
+      CREATE TABLE ri_rev (a int, b text, v text, PRIMARY KEY (b, a));
+      INSERT INTO ri_rev SELECT g, 'k' || g, 'v' || g FROM generate_series(1, 60) g;
+      CREATE TABLE ri_late (id int PRIMARY KEY, code text NOT NULL, v text);
+      CREATE UNIQUE INDEX ri_late_code ON ri_late (code);
+      ALTER TABLE ri_late REPLICA IDENTITY USING INDEX ri_late_code;
+      INSERT INTO ri_late SELECT g, 'c' || g, 'v' || g FROM generate_series(1, 40) g;`);
+    const sink = await new WebhookSink().start();
+    const sidecar = new Sidecar(
+      sidecarConfig(cluster, sink, {
+        CDC_SLOT: "ri_index",
+        CDC_PUBLICATION: "ri_index_pub",
+        CDC_TABLES: "public.ri_accounts,public.ri_rev",
+        CDC_SNAPSHOT: "true",
+        CDC_SNAPSHOT_CHUNK_ROWS: "50",
+        CDC_SLOT_CHECK_MS: "300",
+        CDC_STATE_FILE: path.join(mkdtempSync(path.join(tmpdir(), "dock-ri-")), "state.json"),
+      }),
+    );
+    const changes = (stream: string) => sink.unique(stream).filter((r) => r.dock.op !== "snapshot");
+    const copied = (stream: string) => sink.unique(stream).filter((r) => r.dock.op === "snapshot");
+    await sidecar.start();
+    try {
+      await waitFor("the copy done", () => sidecar.metrics.snapshot_done === true, 60_000);
+      await cluster.sql("UPDATE ri_accounts SET plan = 'paid' WHERE id = 7");
+      await cluster.sql("DELETE FROM ri_accounts WHERE id = 8");
+      await cluster.sql("UPDATE ri_rev SET v = 'changed' WHERE a = 5");
+      await cluster.sql("DELETE FROM ri_rev WHERE a = 6");
+      await cluster.sql("ALTER PUBLICATION ri_index_pub ADD TABLE ri_late");
+      await cluster.sql("DELETE FROM ri_late WHERE id = 3");
+      await waitFor("the changes", () => changes("public.ri_accounts").length >= 2 && changes("public.ri_rev").length >= 2);
+      await waitFor(
+        "the backfill and its table's delete",
+        () => copied("public.ri_late").length >= 39 && changes("public.ri_late").length >= 1,
+      );
+    } finally {
+      await sidecar.stop();
+      await sink.stop();
+    }
+
+    // Changes carry the replica-identity columns in column order: email before tenant.
+    expect(changes("public.ri_accounts").map((r) => [r.dock.op, r.dock.key])).toEqual([
+      ["update", '["u7@x","t1"]'],
+      ["delete", '["u8@x","t2"]'],
+    ]);
+    const accounts = copied("public.ri_accounts");
+    expect(accounts.length).toBe(130);
+    const accountKeys = new Map(accounts.map((r) => [r.data?.id, r.dock.key]));
+    expect(new Set(accountKeys.values()).size).toBe(130);
+    expect(accountKeys.get("7")).toBe('["u7@x","t1"]');
+    expect(accountKeys.get("8")).toBe('["u8@x","t2"]');
+
+    expect(changes("public.ri_rev").map((r) => [r.dock.op, r.dock.key])).toEqual([
+      ["update", '["5","k5"]'],
+      ["delete", '["6","k6"]'],
+    ]);
+    const rev = copied("public.ri_rev");
+    expect(rev.length).toBe(60);
+    const revKeys = new Map(rev.map((r) => [r.data?.a, r.dock.key]));
+    expect(revKeys.get("5")).toBe('["5","k5"]');
+    expect(revKeys.get("6")).toBe('["6","k6"]');
+
+    // The backfill of a table that joined while running is keyed the same way (the delete may come before or after its copy).
+    expect(changes("public.ri_late").map((r) => [r.dock.op, r.dock.key])).toEqual([["delete", "c3"]]);
+    const late = copied("public.ri_late");
+    for (const r of late) expect(r.dock.key).toBe(r.data?.code);
+  });
+
+  it("given an unfinished copy of REPLICA IDENTITY USING INDEX tables, when the sidecar restarts, then a position saved in the index's columns is continued and one saved by the primary key (an older state file) starts that table over", {
+    timeout: 60_000,
+  }, async () => {
+    await cluster.sql(`
+      CREATE TABLE rr_legacy (id int PRIMARY KEY, code text NOT NULL, v text);
+      CREATE UNIQUE INDEX rr_legacy_code ON rr_legacy (code);
+      ALTER TABLE rr_legacy REPLICA IDENTITY USING INDEX rr_legacy_code;
+      INSERT INTO rr_legacy SELECT g, 'c' || lpad(g::text, 2, '0'), 'v' || g FROM generate_series(1, 30) g;
+      CREATE TABLE rr_paged (LIKE rr_legacy INCLUDING ALL);
+      ALTER TABLE rr_paged REPLICA IDENTITY USING INDEX rr_paged_code_idx;
+      INSERT INTO rr_paged SELECT * FROM rr_legacy;
+      CREATE PUBLICATION rr_pub FOR TABLE rr_legacy, rr_paged;`);
+    await cluster.sql("SELECT pg_create_logical_replication_slot('rr_resume', 'pgoutput')");
+    const lsn = (await cluster.sql("SELECT pg_current_wal_lsn()::text AS l")).rows[0].l as string;
+    const stateFile = path.join(mkdtempSync(path.join(tmpdir(), "dock-rr-")), "state.json");
+    writeFileSync(
+      stateFile,
+      JSON.stringify({
+        v: 1,
+        slot: "rr_resume",
+        phase: "copying",
+        lsn,
+        tables: {
+          "public.rr_legacy": { after: ["15"], rows: 15, done: false },
+          "public.rr_paged": { after: ["c15"], rows: 15, done: false, by: ["code"] },
+        },
+      }),
+    );
+    const sink = await new WebhookSink().start();
+    const sidecar = new Sidecar(
+      sidecarConfig(cluster, sink, {
+        CDC_SLOT: "rr_resume",
+        CDC_PUBLICATION: "rr_pub",
+        CDC_SNAPSHOT: "true",
+        CDC_SNAPSHOT_CHUNK_ROWS: "7",
+        CDC_STATE_FILE: stateFile,
+      }),
+    );
+    await sidecar.start();
+    try {
+      await waitFor("the copy done", () => sidecar.metrics.snapshot_done === true, 30_000);
+    } finally {
+      await sidecar.stop();
+      await sink.stop();
+    }
+    const codes = (n: number[]) => n.map((g) => `c${String(g).padStart(2, "0")}`);
+    const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+    expect(sink.unique("public.rr_legacy").map((r) => r.dock.key)).toEqual(codes(range(1, 30)));
+    expect(sink.unique("public.rr_paged").map((r) => r.dock.key)).toEqual(codes(range(16, 30)));
+    const state = JSON.parse(readFileSync(stateFile, "utf8"));
+    expect(state.tables["public.rr_paged"]).toMatchObject({ after: ["c30"], rows: 30, done: true, by: ["code"] });
   });
 
   it("given a running sidecar, when a REPLICA IDENTITY FULL table with a primary key joins the publication, then its changes are keyed by the primary key, like its backfill and like the same changes re-read after a restart", {

@@ -2,8 +2,10 @@ import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import * as z from "zod";
 
 const tableState = z.object({
-  /** Primary-key values (text) of the last row delivered; null before the first chunk. */
+  /** Key values (text, in `by` order) of the last row delivered; null before the first chunk. */
   after: z.array(z.string()).nullable(),
+  /** The columns `after` is in: the copy's paging key (absent in older files: the primary key). */
+  by: z.array(z.string()).optional(),
   rows: z.number().int().nonnegative(),
   done: z.boolean(),
 });
