@@ -9,7 +9,6 @@ export interface LineHead {
 
 /** `_dock` opens every envelope line, its identity first and in this order (envelopeLine writes it so). */
 const IDENTITY = ["id", "source", "stream", "pattern", "key", "version"] as const;
-const IDENTITY_KEYS: ReadonlySet<string> = new Set(IDENTITY);
 const OPEN = '{"_dock":';
 
 class LineRefused extends Error {}
@@ -42,21 +41,21 @@ function check(line: string, id: string, head: LineHead): void {
   // The raw writer joins lines with \n: a break inside one would smuggle in a line of its own.
   if (line.indexOf("\n") !== -1 || line.indexOf("\r") !== -1) throw new LineRefused("the line holds a line break");
   if (!line.startsWith(OPEN)) throw new LineRefused('the line does not start with {"_dock":');
-  const values: string[] = [];
   let i = OPEN.length;
-  for (const name of IDENTITY) {
-    const lead = values.length === 0 ? "{" : ",";
-    if (!line.startsWith(`${lead}"${name}":`, i)) {
+  for (let f = 0; f < IDENTITY.length; f++) {
+    if (!line.startsWith(LEADS[f] as string, i)) {
+      const name = IDENTITY[f] as string;
       throw new LineRefused(
         `_dock must begin with ${IDENTITY.map((n) => JSON.stringify(n)).join(", ")}; ${JSON.stringify(name)} is not where it belongs`,
       );
     }
-    i += name.length + 4;
-    if (line.charCodeAt(i) !== QUOTE) throw new LineRefused(`_dock.${name} is not a string right after its key`);
-    i = readString(line, i);
-    values.push(lastString);
+    i += (LEADS[f] as string).length;
+    if (line.charCodeAt(i) !== QUOTE) throw new LineRefused(`_dock.${IDENTITY[f]} is not a string right after its key`);
+    const end = stringEnd(line, i);
+    fields[f] = stringValue(line, i, end);
+    i = end;
   }
-  const [lineId, source, stream, pattern, key, version] = values as [string, string, string, string, string, string];
+  const [lineId, source, stream, pattern, key, version] = fields as [string, string, string, string, string, string];
   if (lineId !== id) throw new LineRefused(`_dock.id ${JSON.stringify(lineId)} is not the record's id ${JSON.stringify(id)}`);
   if (source !== head.source)
     throw new LineRefused(`_dock.source ${JSON.stringify(source)} is not the bundle's source ${JSON.stringify(head.source)}`);
@@ -68,19 +67,32 @@ function check(line: string, id: string, head: LineHead): void {
   if (expected !== id) throw new LineRefused(`_dock.id ${id} is not dockId(source, stream, key, version) = ${expected}`);
 
   // The rest of _dock: no member repeats the identity.
-  i = members(line, i, IDENTITY_KEYS, "_dock");
-  // The rest of the envelope: no second _dock, and nothing after the object.
-  i = members(line, i, TOP_LEVEL, "the envelope");
+  i = members(line, i, IN_DOCK, "_dock");
+  // What follows can hold no second _dock when it spells none, plainly or escaped: nothing to walk.
+  if (line.indexOf("_dock", i) === -1 && line.indexOf("\\u", i) === -1) return;
+  // Otherwise the rest of the envelope is walked: no second _dock, and nothing after the object.
+  i = members(line, i, AT_TOP, "the envelope");
   if (skipWhitespace(line, i) !== line.length) throw new LineRefused("the line goes on after its envelope");
 }
 
-const TOP_LEVEL: ReadonlySet<string> = new Set(["_dock"]);
+/** `{"id":`, `,"source":`, …: what opens each identity member. */
+const LEADS = IDENTITY.map((name, f) => `${f === 0 ? "{" : ","}"${name}":`);
+const fields: string[] = [];
+
+/** Keys an object may not hold again: as names, and as they are written without escapes. */
+interface Taken {
+  names: ReadonlySet<string>;
+  quoted: readonly string[];
+}
+const takenOf = (names: readonly string[]): Taken => ({ names: new Set(names), quoted: names.map((n) => JSON.stringify(n)) });
+const IN_DOCK = takenOf(IDENTITY);
+const AT_TOP = takenOf(["_dock"]);
 
 /**
  * From `i` inside an object after a member, walks its remaining members to just past its `}`,
- * refusing any whose key is in `taken`.
+ * refusing any whose key is taken (compared in place; a key written with escapes is unescaped).
  */
-function members(line: string, i: number, taken: ReadonlySet<string>, what: string): number {
+function members(line: string, i: number, taken: Taken, what: string): number {
   for (;;) {
     i = skipWhitespace(line, i);
     const c = line.charCodeAt(i);
@@ -88,9 +100,17 @@ function members(line: string, i: number, taken: ReadonlySet<string>, what: stri
     if (c !== COMMA) throw new SyntaxError(`expected , or } at ${i}`);
     i = skipWhitespace(line, i + 1);
     if (line.charCodeAt(i) !== QUOTE) throw new SyntaxError(`expected a key at ${i}`);
-    i = readString(line, i);
-    if (taken.has(lastString)) throw new LineRefused(`${what} holds ${JSON.stringify(lastString)} twice`);
-    i = skipWhitespace(line, i);
+    const end = stringEnd(line, i);
+    if (hasBackslash(line, i + 1, end - 1)) {
+      const name = stringValue(line, i, end);
+      if (taken.names.has(name)) throw new LineRefused(`${what} holds ${JSON.stringify(name)} twice`);
+    } else {
+      for (let q = 0; q < taken.quoted.length; q++) {
+        const quoted = taken.quoted[q] as string;
+        if (quoted.length === end - i && line.startsWith(quoted, i)) throw new LineRefused(`${what} holds ${quoted} twice`);
+      }
+    }
+    i = skipWhitespace(line, end);
     if (line.charCodeAt(i) !== COLON) throw new SyntaxError(`expected : at ${i}`);
     i = valueEnd(line, skipWhitespace(line, i + 1));
   }
@@ -105,50 +125,53 @@ const CLOSE_BRACE = 0x7d;
 const OPEN_BRACKET = 0x5b;
 const CLOSE_BRACKET = 0x5d;
 
-/** The string read last by readString, unescaped. */
-let lastString = "";
-
-/** Reads the JSON string whose opening quote is at i into lastString; returns the index after it. */
-function readString(text: string, i: number): number {
-  let escaped = false;
-  for (let j = i + 1; j < text.length; j++) {
-    const c = text.charCodeAt(j);
-    if (c === BACKSLASH) {
-      escaped = true;
-      j++;
-    } else if (c === QUOTE) {
-      // JSON.parse unescapes exactly as a lake engine's parser would, and refuses a bad escape.
-      lastString = escaped ? (JSON.parse(text.slice(i, j + 1)) as string) : text.slice(i + 1, j);
-      return j + 1;
-    }
-  }
-  throw new SyntaxError("unterminated string");
+function hasBackslash(text: string, from: number, to: number): boolean {
+  for (let k = from; k < to; k++) if (text.charCodeAt(k) === BACKSLASH) return true;
+  return false;
 }
 
+/** The string in text[i, end) (its quotes included), unescaped as a lake engine's parser would; a bad escape throws. */
+function stringValue(text: string, i: number, end: number): string {
+  const inner = text.slice(i + 1, end - 1);
+  return inner.indexOf("\\") === -1 ? inner : (JSON.parse(text.slice(i, end)) as string);
+}
+
+/** The index just after the JSON string whose opening quote is at i: the next quote not escaped. */
 function stringEnd(text: string, i: number): number {
-  for (let j = i + 1; j < text.length; j++) {
-    const c = text.charCodeAt(j);
-    if (c === BACKSLASH) j++;
-    else if (c === QUOTE) return j + 1;
+  let from = i + 1;
+  for (;;) {
+    const q = text.indexOf('"', from);
+    if (q === -1) throw new SyntaxError("unterminated string");
+    let b = q - 1;
+    while (text.charCodeAt(b) === BACKSLASH) b--;
+    if ((q - 1 - b) % 2 === 0) return q + 1;
+    from = q + 1;
   }
-  throw new SyntaxError("unterminated string");
 }
+
+/** Closers still expected while walking a value, innermost last (grown when a value nests deeper). */
+let closers = new Uint8Array(256);
 
 /** The index just after the value that starts at i. */
 function valueEnd(text: string, i: number): number {
   const first = text.charCodeAt(i);
   if (first === QUOTE) return stringEnd(text, i);
   if (first === OPEN_BRACE || first === OPEN_BRACKET) {
-    // The closers still expected, innermost last: a } where a ] belongs is refused, as a parser would.
-    const closers: number[] = [];
+    // A } where a ] belongs is refused, as a parser would.
+    let depth = 0;
     for (let j = i; j < text.length; j++) {
       const c = text.charCodeAt(j);
       if (c === QUOTE) j = stringEnd(text, j) - 1;
-      else if (c === OPEN_BRACE) closers.push(CLOSE_BRACE);
-      else if (c === OPEN_BRACKET) closers.push(CLOSE_BRACKET);
-      else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
-        if (closers.pop() !== c) throw new SyntaxError(`unbalanced ${String.fromCharCode(c)} at ${j}`);
-        if (closers.length === 0) return j + 1;
+      else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
+        if (depth === closers.length) {
+          const grown = new Uint8Array(depth * 2);
+          grown.set(closers);
+          closers = grown;
+        }
+        closers[depth++] = c + 2; // { → }, [ → ]
+      } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
+        if (depth === 0 || closers[--depth] !== c) throw new SyntaxError(`unbalanced ${String.fromCharCode(c)} at ${j}`);
+        if (depth === 0) return j + 1;
       }
     }
     throw new SyntaxError("unterminated object or array");
