@@ -53,7 +53,8 @@ export function configurationProblem(source: PollSource, env: Record<string, unk
   try {
     baseUrlOf(source, env);
   } catch (err) {
-    parts.push(errorText(err));
+    const text = errorText(err);
+    parts.push(text.startsWith(`source ${source.name}`) ? text : `source ${source.name}: ${text}`);
     if (err instanceof NotConfigured) missing.push(...err.settings);
   }
   const credentials = (source.auth?.missing?.(env) ?? []).filter((name) => !missing.includes(name));

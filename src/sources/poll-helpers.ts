@@ -15,6 +15,11 @@ export function whenConfigured(anyOf: string[], url: (env: Record<string, unknow
   };
 }
 
+/** Which of these env vars are unset or empty, in the order given. */
+export function unsetVariables(env: Record<string, unknown>, names: readonly string[]): string[] {
+  return names.filter((name) => typeof env[name] !== "string" || env[name] === "");
+}
+
 /** The env var's value, or the default when it is unset or empty. */
 export function envOr(env: Record<string, unknown>, name: string, fallback: string): string {
   const value = env[name];

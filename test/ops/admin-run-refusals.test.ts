@@ -57,6 +57,24 @@ describe("admin run-now and backfill of sources that are not configured, and of 
     expect(jobs.sent).toEqual([expect.objectContaining({ kind: "poll", source: "demo", stream: "items" })]);
   });
 
+  it("given built-in sources with nothing set, when run-now is called, then 422 names the variables each needs", async () => {
+    const ads = await call(
+      "POST",
+      "/admin/streams/google_ads/campaigns/run",
+      { pattern: "full_refresh" },
+      { GOOGLE_ADS_CUSTOMER_IDS: "1" },
+    );
+    expect(ads.status).toBe(422);
+    expect(await ads.json()).toEqual({
+      error: "source google_ads: Google Ads is not configured: set GOOGLE_ADS_DEVELOPER_TOKEN",
+      missing: ["GOOGLE_ADS_DEVELOPER_TOKEN"],
+    });
+    const stripe = await call("POST", "/admin/streams/stripe/events/run", {});
+    expect(stripe.status).toBe(422);
+    expect(await stripe.json()).toEqual({ error: "source stripe: not configured: set STRIPE_API_KEY", missing: ["STRIPE_API_KEY"] });
+    expect(jobs.sent).toEqual([]);
+  });
+
   it("given a source that is not configured, when a backfill is asked for, then 422 and its cursor is not moved", async () => {
     await env.DB.prepare("INSERT INTO cursors VALUES ('demo', 'items', '2026-11-20T00:00:00.000Z', 'r1', '2026-11-20T00:00:00Z')").run();
 

@@ -52,7 +52,7 @@ describe("report sources: the nightly schedule", () => {
 
     expect(run).toEqual({
       status: "failed",
-      error: "Google Ads is not configured: set GOOGLE_ADS_DEVELOPER_TOKEN, GOOGLE_ADS_CUSTOMER_IDS",
+      error: "source google_ads: Google Ads is not configured: set GOOGLE_ADS_DEVELOPER_TOKEN",
     });
     expect(vendor.requests).toHaveLength(0);
   });

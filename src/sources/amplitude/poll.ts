@@ -1,13 +1,13 @@
-import { PollFailure } from "../../pollers/http";
+import { NotConfigured } from "../../pollers/not-configured";
+import { unsetVariables } from "../poll-helpers";
 import type { PollSource } from "../../pollers/types";
 import { restAuth } from "../rest/auth";
 import { exportStream } from "./export-stream";
 
 /** Amplitude's API root; until AMPLITUDE_API_KEY is set the pull is not configured (nothing is scheduled, a stray job fails saying so). */
 function exportBaseUrl(env: Record<string, unknown>): string {
-  if (typeof env.AMPLITUDE_API_KEY !== "string" || env.AMPLITUDE_API_KEY === "") {
-    throw new PollFailure("the Export API pull is not configured: set AMPLITUDE_API_KEY, AMPLITUDE_SECRET_KEY");
-  }
+  const unset = unsetVariables(env, ["AMPLITUDE_API_KEY", "AMPLITUDE_SECRET_KEY"]);
+  if (unset.includes("AMPLITUDE_API_KEY")) throw new NotConfigured(`the Export API pull is not configured: set ${unset.join(", ")}`, unset);
   return env.AMPLITUDE_REGION === "eu" ? "https://analytics.eu.amplitude.com" : "https://amplitude.com";
 }
 

@@ -1,4 +1,5 @@
-import { PollFailure } from "../../pollers/http";
+import { NotConfigured } from "../../pollers/not-configured";
+import { unsetVariables } from "../poll-helpers";
 import { defineSource } from "../define-source";
 import { googleAdsAuth } from "./auth";
 import { changeStatusStream } from "./change-status-stream";
@@ -11,9 +12,8 @@ export const DEFAULT_API_VERSION = "v21";
 
 /** Configured once the developer token and customer ids are set; until then nothing is scheduled and a stray job fails saying so. */
 function apiRoot(env: Record<string, unknown>): string {
-  if (!env.GOOGLE_ADS_DEVELOPER_TOKEN || !env.GOOGLE_ADS_CUSTOMER_IDS) {
-    throw new PollFailure("Google Ads is not configured: set GOOGLE_ADS_DEVELOPER_TOKEN, GOOGLE_ADS_CUSTOMER_IDS");
-  }
+  const unset = unsetVariables(env, ["GOOGLE_ADS_DEVELOPER_TOKEN", "GOOGLE_ADS_CUSTOMER_IDS"]);
+  if (unset.length > 0) throw new NotConfigured(`Google Ads is not configured: set ${unset.join(", ")}`, unset);
   const version =
     typeof env.GOOGLE_ADS_API_VERSION === "string" && /^v\d+$/.test(env.GOOGLE_ADS_API_VERSION)
       ? env.GOOGLE_ADS_API_VERSION

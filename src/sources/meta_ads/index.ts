@@ -1,4 +1,5 @@
-import { PollFailure } from "../../pollers/http";
+import { NotConfigured } from "../../pollers/not-configured";
+import { unsetVariables } from "../poll-helpers";
 import { defineSource } from "../define-source";
 import { restAuth } from "../rest/auth";
 import { DEFAULT_INSIGHTS, type InsightsReport } from "./insights";
@@ -10,9 +11,8 @@ export const DEFAULT_GRAPH_VERSION = "v24.0";
 
 /** Configured once the token and ad accounts are set; until then nothing is scheduled and a stray job fails saying so. */
 function graphRoot(env: Record<string, unknown>): string {
-  if (!env.META_ADS_ACCESS_TOKEN || !env.META_ADS_ACCOUNT_IDS) {
-    throw new PollFailure("Meta Ads is not configured: set META_ADS_ACCESS_TOKEN, META_ADS_ACCOUNT_IDS");
-  }
+  const unset = unsetVariables(env, ["META_ADS_ACCESS_TOKEN", "META_ADS_ACCOUNT_IDS"]);
+  if (unset.length > 0) throw new NotConfigured(`Meta Ads is not configured: set ${unset.join(", ")}`, unset);
   const v =
     typeof env.META_ADS_API_VERSION === "string" && /^v\d+\.\d+$/.test(env.META_ADS_API_VERSION)
       ? env.META_ADS_API_VERSION
