@@ -1,6 +1,7 @@
 import * as z from "zod";
 import { configurationProblem } from "../pollers/configuration";
 import { resetCursor } from "../pollers/cursor";
+import { endLiveRuns } from "../pollers/run-store";
 import { newRunId } from "../pollers/run-poll";
 import type { CursorSpec, PollStream } from "../pollers/types";
 import { jobSchema } from "../queue-consumers/jobs-consumer";
@@ -118,12 +119,21 @@ export async function setCursor(
 ): Promise<ActionResult> {
   const found = findPollStream(find, source, stream);
   if ("status" in found) return found;
-  if (!found.stream.cursor) return fail(422, `stream ${source}.${stream} has no cursor: every poll reads it whole`);
+  const stepped = !!found.stream.steps;
+  if (!found.stream.cursor && !stepped) return fail(422, `stream ${source}.${stream} has no cursor: every poll reads it whole`);
+  if (stepped && cursor !== null) {
+    return fail(
+      422,
+      `stream ${source}.${stream} is stepped: its cursor is its own text; forget it (cursor null, the next run starts as a first run) or backfill from a time`,
+    );
+  }
   const before = await env.DB.prepare("SELECT cursor FROM cursors WHERE source = ?1 AND stream = ?2")
     .bind(source, stream)
     .first<{ cursor: string }>();
+  // A live run would carry on from its own saved position (and cursor): it ends, the next run starts afresh.
+  const ended = await endLiveRuns(env.DB, source, stream, `superseded: an operator ${cursor === null ? "reset" : "set"} the cursor`, now);
   await resetCursor(env.DB, source, stream, cursor, now);
-  return { status: 200, body: { source, stream, cursor_before: before?.cursor ?? null, cursor } };
+  return { status: 200, body: { source, stream, cursor_before: before?.cursor ?? null, cursor, runs_ended: ended } };
 }
 
 /** A time as the stream's cursor writes it (updated_at cursors only). */
@@ -160,6 +170,7 @@ export async function backfill(
   }
   const refused = unconfigured(env, def);
   if (refused) return refused;
+  if (polled.steps) return backfillStepped(env, find, source, polled, range, now);
   if (polled.cursor && polled.cursor.kind !== "updated_at") {
     return fail(
       422,
@@ -173,6 +184,39 @@ export async function backfill(
     how = `cursor set to ${value}, then a poll reads from there to now`;
   }
   const run = await runNow(env, find, source, stream, { force: true, pattern: isPolled(polled) ? "poll" : "full_refresh" }, now);
+  if (run.status !== 202) return run;
+  return { status: 202, body: { ...run.body, how, from: range.from, to: range.to ?? null } };
+}
+
+/**
+ * A stepped stream (report jobs, Bulk loads, hourly exports): the stream says which cursor reads
+ * again from `from` (`steps.cursorAt`), any live run ends, and a run is queued. A stream with no
+ * such cursor but a full refresh gets that; otherwise the operator is told to reset it.
+ */
+async function backfillStepped(
+  env: ActionEnv,
+  find: (name: string) => SourceDefinition | undefined,
+  source: string,
+  stream: PollStream,
+  range: { from: string; to?: string },
+  now: Date,
+): Promise<ActionResult> {
+  const cursorAt = stream.steps?.cursorAt;
+  let how: string;
+  if (cursorAt) {
+    const value = cursorAt(new Date(range.from));
+    await endLiveRuns(env.DB, source, stream.name, "superseded: an operator backfilled the stream", now);
+    await resetCursor(env.DB, source, stream.name, value, now);
+    how = `cursor set to ${value}, then a run reads from there to now`;
+  } else if (stream.fullRefresh) {
+    how = "a full refresh (the stream reads its own window whole)";
+  } else {
+    return fail(
+      422,
+      `stream ${source}.${stream.name} cannot start at a time: forget its cursor (DELETE …/cursor) to read it again from the start`,
+    );
+  }
+  const run = await runNow(env, find, source, stream.name, { force: true, pattern: cursorAt ? "poll" : "full_refresh" }, now);
   if (run.status !== 202) return run;
   return { status: 202, body: { ...run.body, how, from: range.from, to: range.to ?? null } };
 }

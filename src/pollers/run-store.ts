@@ -1,4 +1,4 @@
-import { and, eq, isNull, lt, or, sql } from "drizzle-orm";
+import { and, eq, isNotNull, isNull, lt, or, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import { database } from "../db/client";
 import { cursors, pollSchedule, runs } from "../db/schema";
@@ -132,8 +132,10 @@ export async function checkpoint(
       .where(and(eq(runs.id, scope.runId), eq(runs.status, "running"), eq(runs.state, prevStateText))),
     db.update(pollSchedule).set({ heartbeatAt: now.toISOString() }).where(scheduleHeldBy(scope)),
   ];
-  if (moveCursor) statements.push(cursorWrite(db, scope, moveCursor, now));
-  const [result] = (await db.batch(statements as [BatchItem<"sqlite">, ...BatchItem<"sqlite">[]])) as unknown as [D1Result];
+  // First, while the run's row still shows the state this invocation loaded (see cursorWrite).
+  if (moveCursor) statements.unshift(cursorWrite(db, scope, prevStateText, moveCursor, now));
+  const results = (await db.batch(statements as [BatchItem<"sqlite">, ...BatchItem<"sqlite">[]])) as unknown as D1Result[];
+  const result = results[moveCursor ? 1 : 0] as D1Result;
   return { ok: (result.meta.changes ?? 0) > 0, stateText };
 }
 
@@ -162,7 +164,7 @@ export async function finishRun(
       })
       .where(and(eq(runs.id, scope.runId), eq(runs.status, "running"), eq(runs.state, prevStateText))),
   ];
-  if (outcome.moveCursor) statements.push(cursorWrite(db, scope, outcome.moveCursor, now));
+  if (outcome.moveCursor) statements.unshift(cursorWrite(db, scope, prevStateText, outcome.moveCursor, now));
   statements.push(
     db
       .update(pollSchedule)
@@ -176,7 +178,8 @@ export async function finishRun(
       })
       .where(scheduleHeldBy(scope)),
   );
-  const [result] = (await db.batch(statements as [BatchItem<"sqlite">, ...BatchItem<"sqlite">[]])) as unknown as [D1Result];
+  const results = (await db.batch(statements as [BatchItem<"sqlite">, ...BatchItem<"sqlite">[]])) as unknown as D1Result[];
+  const result = results[outcome.moveCursor ? 1 : 0] as D1Result;
   return (result.meta.changes ?? 0) > 0;
 }
 
@@ -198,17 +201,50 @@ export interface CursorMove {
 /**
  * Writes the new cursor only over the value this run last knew: an admin reset in the meantime wins.
  * A missing row is created; the value is never lower than what the run started from (laterCursor).
+ * Only while the run is live and holds the state this invocation loaded: a run an operator ended
+ * (a reset) or a superseded invocation writes nothing, so a forgotten cursor is not created again.
  */
-function cursorWrite(db: ReturnType<typeof database>, scope: Scope, move: CursorMove, now: Date) {
-  const value = move.to;
+function cursorWrite(db: ReturnType<typeof database>, scope: Scope, prevStateText: string, move: CursorMove, now: Date) {
+  const at = now.toISOString();
+  // The column order of the table: source, stream, cursor, run_id, updated_at.
   return db
     .insert(cursors)
-    .values({ source: scope.source, stream: scope.stream, cursor: value, runId: scope.runId, updatedAt: now.toISOString() })
+    .select(
+      sql`SELECT ${scope.source}, ${scope.stream}, ${move.to}, ${scope.runId}, ${at}
+        WHERE EXISTS (SELECT 1 FROM runs WHERE id = ${scope.runId} AND status = 'running' AND state = ${prevStateText})`,
+    )
     .onConflictDoUpdate({
       target: [cursors.source, cursors.stream],
-      set: { cursor: value, runId: scope.runId, updatedAt: now.toISOString() },
+      set: { cursor: move.to, runId: scope.runId, updatedAt: at },
       setWhere: move.from === null ? sql`0` : eq(cursors.cursor, move.from),
     });
+}
+
+/**
+ * An operator's reset of a stream: its live runs end as failed with `reason` and its schedule row is
+ * free, so the next run starts from the cursor as it is now, not from a run's saved step state; the
+ * ended run's next checkpoint finds its row changed and stops (superseded) without writing a cursor.
+ */
+export async function endLiveRuns(d1: D1Database, source: string, stream: string, reason: string, now: Date): Promise<string[]> {
+  const db = database(d1);
+  const live = await db
+    .select({ id: runs.id })
+    .from(runs)
+    .where(and(eq(runs.source, source), eq(runs.stream, stream), eq(runs.status, "running")))
+    .all();
+  if (live.length === 0) return [];
+  const at = now.toISOString();
+  await db.batch([
+    db
+      .update(runs)
+      .set({ status: "failed", finishedAt: at, error: reason })
+      .where(and(eq(runs.source, source), eq(runs.stream, stream), eq(runs.status, "running"))),
+    db
+      .update(pollSchedule)
+      .set({ activeRunId: null, lastStatus: "failed", lastFinishedAt: at, lastError: reason })
+      .where(and(eq(pollSchedule.source, source), eq(pollSchedule.stream, stream), isNotNull(pollSchedule.activeRunId))),
+  ]);
+  return live.map((r) => r.id);
 }
 
 /** Poll rows that are due: not running (or running but dead), next_due_at passed. */

@@ -1,5 +1,5 @@
 import type { PollStream, StepContext, StepRecord, StepResult } from "../../pollers/types";
-import { addHours, type Hour, hoursBetween, isHour, lastCompleteHour } from "./export-hours";
+import { addHours, type Hour, hourOf, hoursBetween, isHour, lastCompleteHour } from "./export-hours";
 import { CorruptArchive, type ExportLine, ZipJsonLines } from "./zip-lines";
 
 /** Records handed to INGEST at a time while an archive streams (well under a queue message's worth). */
@@ -70,6 +70,8 @@ export function exportStream(settings: ExportSettings = DEFAULT_EXPORT): PollStr
     pagination: { style: "none" },
     intervalMinutes: 60,
     steps: {
+      // The cursor is the last hour exported: the hour before `at`'s, so `at`'s hour is exported again.
+      cursorAt: (at) => addHours(hourOf(at.getTime()), -1),
       step: async (ctx, raw) => {
         const s = settingsFrom(ctx.env, settings);
         const prior = raw as ExportState | undefined;

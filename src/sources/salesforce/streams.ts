@@ -46,6 +46,8 @@ export function salesforceObjectStream(object: string, opts: { bulkFirstLoad?: b
     pagination: { style: "none" },
     intervalMinutes: 15,
     steps: {
+      // The cursor is a SystemModstamp: the next REST run asks from it (minus the lookback).
+      cursorAt: (at) => at.toISOString(),
       async step(ctx, raw): Promise<StepResult> {
         try {
           return await objectStep(ctx, raw as State, object, bulkFirstLoad);
