@@ -351,7 +351,7 @@ describe("POST /ingest/cdc writes only the sidecars' own sources, under ids that
         { id: JSON.parse(stripeLine)._dock.id, line: stripeLine },
         '_dock.source "stripe" is not the bundle\'s source "app_db"',
       ],
-      ["a line that is not JSON", { id: good.id, line: `${good.line.slice(0, 60)}` }, "the line is not one JSON envelope"],
+      ["a line cut short", { id: good.id, line: `${good.line.slice(0, 60)}` }, "the line does not end with the } of its envelope"],
       ["a line without _dock", { id: good.id, line: '{"data":{}}' }, 'the line does not start with {"_dock":'],
     ];
     for (const [what, record, reason] of cases) {

@@ -115,11 +115,20 @@ describe("lineIdentityError (a prepared envelope line checked against its record
         /_dock\.source is not a string right after its key/,
       ],
       ["a version that is a number", line.replace('"version":"0/16B3748"', '"version":16'), /_dock\.version is not a string/],
-      ["an unterminated line", line.slice(0, -3), /not one JSON envelope/],
-      ["a data value that closes the wrong bracket", line.replace('{"id":"42",', '{"id":["42"},'), /not one JSON envelope/],
+      ["an unterminated line", line.slice(0, -3), /does not end with the \} of its envelope/],
+      [
+        "an unterminated string in _dock",
+        `${line.slice(0, line.indexOf(',"op":'))},"op":"x}`,
+        /not one JSON envelope: unterminated string/,
+      ],
+      [
+        "a second _dock after a value that closes the wrong bracket",
+        line.replace('{"id":"42",', '{"id":["42"},"_dock":{},'),
+        /not one JSON envelope: unbalanced/,
+      ],
       ["a bad escape in the key", line.replace('"key":"42"', '"key":"4\\x2"'), /not one JSON envelope/],
     ];
-    for (const [what, hostile, error] of cases) expect(lineIdentityError(hostile, id, head), what).toMatch(error);
+    for (const [what, hostile, error] of cases) expect(String(lineIdentityError(hostile, id, head)), what).toMatch(error);
   });
 
   it("given thousands of random mutations of a line, then whatever it accepts and a parser reads is one envelope carrying exactly the identity checked", async () => {

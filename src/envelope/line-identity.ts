@@ -23,8 +23,10 @@ class LineRefused extends Error {}
  * the id must be dockId(source, stream, key, version) — so a forged id cannot stand in for another
  * record's and make dedupe drop the genuine one.
  *
- * Reads the line once, without JSON.parse (a whole-line parse cost more than the digest): it
- * expects text a JSON parser accepts, and anything it cannot place is refused, not guessed.
+ * Reads `_dock` only, without JSON.parse (a whole-line parse costs more than the digest), and the
+ * payload after it only when that spells `_dock` (plainly or escaped): the payload's own syntax is
+ * the producer's (the sidecar's encoders are held to envelopeLine's output by their tests). A line
+ * accepted here is therefore either unreadable or read with exactly the identity checked.
  */
 export function lineIdentityError(line: string, id: string, head: LineHead): string | null {
   try {
@@ -41,6 +43,7 @@ function check(line: string, id: string, head: LineHead): void {
   // The raw writer joins lines with \n: a break inside one would smuggle in a line of its own.
   if (line.indexOf("\n") !== -1 || line.indexOf("\r") !== -1) throw new LineRefused("the line holds a line break");
   if (!line.startsWith(OPEN)) throw new LineRefused('the line does not start with {"_dock":');
+  if (line.charCodeAt(line.length - 1) !== CLOSE_BRACE) throw new LineRefused("the line does not end with the } of its envelope");
   let i = OPEN.length;
   for (let f = 0; f < IDENTITY.length; f++) {
     if (!line.startsWith(LEADS[f] as string, i)) {
