@@ -11,7 +11,15 @@ import { anIntercomContact, anIntercomConversation, searchAnswer } from "../../s
 import { aKlaviyoEvent, aKlaviyoProfile, at, klaviyoPage } from "../../src/sources/klaviyo/fixtures";
 import { sources } from "../../src/sources/registry";
 import { clearTokenCache } from "../../src/sources/rest/auth";
-import { aSalesforceAccount, describeBody, modified, queryPage, tokenAnswer } from "../../src/sources/salesforce/fixtures";
+import {
+  aSalesforceAccount,
+  bulkCsv,
+  bulkJob,
+  describeBody,
+  modified,
+  queryPage,
+  tokenAnswer,
+} from "../../src/sources/salesforce/fixtures";
 import { aStripeCustomer, aStripeEvent, STRIPE_T0, stripeList } from "../../src/sources/stripe/fixtures";
 import { aZendeskOrganization, aZendeskTicket, cursorExportPage, timeExportPage, ZENDESK_T0 } from "../../src/sources/zendesk/fixtures";
 import { readEnvelopes } from "../helpers/raw-zone";
@@ -55,6 +63,8 @@ interface Case {
   lands: { stream: string; key: string };
   /** A cursor stored before every run (a stepped stream that re-reads a range only from one). */
   cursorBeforeRun?: string;
+  /** The run's kind when not the stream's own (a full refresh of a polled stream). */
+  kind?: "poll" | "full_refresh";
 }
 
 /**
@@ -255,6 +265,42 @@ function salesforceCase(stream: PollStream): Case {
   };
 }
 
+/** A Salesforce object read by a Bulk API 2.0 queryAll job (a first load or a full refresh): CSV rows. */
+function salesforceBulkCase(stream: PollStream): Case {
+  const object = stream.path.replace("/sobjects/", "");
+  const v = "/services/data/v62.0";
+  const rest = salesforceCase(stream);
+  const job = "750000000000IDE";
+  return {
+    ...rest,
+    record: (state) =>
+      JSON.stringify({
+        Id: "001000000000000IDE",
+        Name: `${object} ${state}`,
+        IsDeleted: "false",
+        SystemModstamp: "2026-11-25T07:00:00.000Z",
+      }),
+    answer: (req, records) => {
+      if (req.method === "POST" && req.url.pathname === `${v}/jobs/query`) return json(bulkJob(job, "UploadComplete"));
+      if (req.method === "GET" && req.url.pathname === `${v}/jobs/query/${job}`) return json(bulkJob(job, "JobComplete"));
+      if (req.method === "GET" && req.url.pathname === `${v}/jobs/query/${job}/results`) {
+        const rows = records.map((r) => JSON.parse(r) as Record<string, string>);
+        const header = Object.keys(rows[0] ?? {});
+        return {
+          body: bulkCsv(
+            header,
+            rows.map((r) => header.map((h) => r[h] ?? "")),
+          ),
+          headers: { "sforce-locator": "null", "content-type": "text/csv" },
+        };
+      }
+      return rest.answer(req, records);
+    },
+    cursorBeforeRun: undefined,
+    kind: "full_refresh",
+  };
+}
+
 // ---------------------------------------------------------------- amplitude (stepped)
 
 function amplitudeCase(): Case {
@@ -396,6 +442,11 @@ const DRIVERS: Record<string, (stream: PollStream) => Case> = {
   demo: demoCase,
 };
 
+/** Other ways a stream reads the same records: Salesforce's Bulk API (first loads, full refreshes) besides REST. */
+function variants(p: { source: PollSource; stream: PollStream; id: string }) {
+  return p.source.name === "salesforce" ? [{ ...p, id: `${p.id} (Bulk API 2.0, full refresh)`, c: salesforceBulkCase(p.stream) }] : [];
+}
+
 /** Every (source, stream) the registry polls. */
 const POLLED = sources.flatMap((source) =>
   (source.streams ?? []).map((stream) => ({ source, stream, id: `${source.name}.${stream.name}` })),
@@ -451,7 +502,7 @@ async function pollOnce(
 ): Promise<StepOutcome> {
   vendor.records = records;
   if (c.cursorBeforeRun) await resetCursor(workerEnv.DB, source.name, stream.name, c.cursorBeforeRun);
-  const kind = stream.fullRefresh ? "full_refresh" : "poll";
+  const kind = c.kind ?? (stream.fullRefresh ? "full_refresh" : "poll");
   const runId = `${kind === "poll" ? "poll" : "fr"}-identity-${++counter}`;
   let out: StepOutcome | undefined;
   for (let step = 0; step < 20; step++) {
@@ -483,49 +534,50 @@ describe("record identity: every poll stream of the registry", () => {
     expect(DRIVEN.length).toBeGreaterThan(0);
   });
 
-  describe.each(DRIVEN)("$id", ({ source: registered, stream }) => {
-    const c = DRIVERS[registered.name]?.(stream) as Case;
+  describe.each(DRIVEN.flatMap((p) => [{ ...p, c: DRIVERS[p.source.name]?.(p.stream) as Case }, ...variants(p)]))(
+    "$id",
+    ({ source: registered, stream, c }) => {
+      it("given a record changed twice within one second of its version field, when polled after each change, then both states land under two _dock.ids", async () => {
+        expect(c.record("a")).not.toBe(c.record("b"));
+        const source = fresh(registered);
+        const vendor = new FakeVendor(`https://${source.name.replace(/_/g, "-")}.vendor-fake.test`, c);
+        vendor.install();
+        const env = pollEnv(c.env(vendor.origin, source.name));
+        const clock = fakeClock(NOW);
 
-    it("given a record changed twice within one second of its version field, when polled after each change, then both states land under two _dock.ids", async () => {
-      expect(c.record("a")).not.toBe(c.record("b"));
-      const source = fresh(registered);
-      const vendor = new FakeVendor(`https://${source.name.replace(/_/g, "-")}.vendor-fake.test`, c);
-      vendor.install();
-      const env = pollEnv(c.env(vendor.origin, source.name));
-      const clock = fakeClock(NOW);
+        const first = await pollOnce(env, source, stream, c, vendor, clock, [c.record("a")]);
+        const second = await pollOnce(env, source, stream, c, vendor, clock, [c.record("b")]);
 
-      const first = await pollOnce(env, source, stream, c, vendor, clock, [c.record("a")]);
-      const second = await pollOnce(env, source, stream, c, vendor, clock, [c.record("b")]);
+        expect(vendor.unexpected).toEqual([]);
+        expect([...vendor.hosts]).toEqual([vendor.origin]);
+        expect([first.status, first.error, second.status, second.error]).toEqual(["succeeded", undefined, "succeeded", undefined]);
+        const lines = await landedFor(env, source, c);
+        expect(new Set(lines.map((l) => l._dock.id)).size).toBe(2);
+        expect(lines.map((l) => JSON.stringify(l.data)).sort()).toEqual(
+          [c.record("a"), c.record("b")].map((r) => JSON.stringify(JSON.parse(r))).sort(),
+        );
+      });
 
-      expect(vendor.unexpected).toEqual([]);
-      expect([...vendor.hosts]).toEqual([vendor.origin]);
-      expect([first.status, first.error, second.status, second.error]).toEqual(["succeeded", undefined, "succeeded", undefined]);
-      const lines = await landedFor(env, source, c);
-      expect(new Set(lines.map((l) => l._dock.id)).size).toBe(2);
-      expect(lines.map((l) => JSON.stringify(l.data)).sort()).toEqual(
-        [c.record("a"), c.record("b")].map((r) => JSON.stringify(JSON.parse(r))).sort(),
-      );
-    });
+      it("given an unchanged record, when polled twice, then it lands once (a snapshot stream: once per snapshot, under one _dock.id)", async () => {
+        const source = fresh(registered);
+        const vendor = new FakeVendor(`https://${source.name.replace(/_/g, "-")}.vendor-fake.test`, c);
+        vendor.install();
+        const env = pollEnv(c.env(vendor.origin, source.name));
+        const clock = fakeClock(NOW);
 
-    it("given an unchanged record, when polled twice, then it lands once (a snapshot stream: once per snapshot, under one _dock.id)", async () => {
-      const source = fresh(registered);
-      const vendor = new FakeVendor(`https://${source.name.replace(/_/g, "-")}.vendor-fake.test`, c);
-      vendor.install();
-      const env = pollEnv(c.env(vendor.origin, source.name));
-      const clock = fakeClock(NOW);
+        const first = await pollOnce(env, source, stream, c, vendor, clock, [c.record("a")]);
+        const second = await pollOnce(env, source, stream, c, vendor, clock, [c.record("a")]);
 
-      const first = await pollOnce(env, source, stream, c, vendor, clock, [c.record("a")]);
-      const second = await pollOnce(env, source, stream, c, vendor, clock, [c.record("a")]);
-
-      expect(vendor.unexpected).toEqual([]);
-      expect([...vendor.hosts]).toEqual([vendor.origin]);
-      expect([first.status, first.error, second.status, second.error]).toEqual(["succeeded", undefined, "succeeded", undefined]);
-      const lines = await landedFor(env, source, c);
-      expect(lines).toHaveLength(stream.fullRefresh ? 2 : 1);
-      expect(new Set(lines.map((l) => l._dock.id)).size).toBe(1);
-      expect(JSON.stringify(lines[0]?.data)).toBe(JSON.stringify(JSON.parse(c.record("a"))));
-    });
-  });
+        expect(vendor.unexpected).toEqual([]);
+        expect([...vendor.hosts]).toEqual([vendor.origin]);
+        expect([first.status, first.error, second.status, second.error]).toEqual(["succeeded", undefined, "succeeded", undefined]);
+        const lines = await landedFor(env, source, c);
+        expect(lines).toHaveLength((c.kind ?? (stream.fullRefresh ? "full_refresh" : "poll")) === "full_refresh" ? 2 : 1);
+        expect(new Set(lines.map((l) => l._dock.id)).size).toBe(1);
+        expect(JSON.stringify(lines[0]?.data)).toBe(JSON.stringify(JSON.parse(c.record("a"))));
+      });
+    },
+  );
 });
 
 describe("record identity: reconciliation meets the poll", () => {
