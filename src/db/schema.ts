@@ -313,3 +313,10 @@ export const oauthRefreshTokens = sqliteTable("oauth_refresh_tokens", {
   sealed: text("sealed").notNull(),
   updatedAt: text("updated_at").notNull(),
 });
+
+/** Admin-token attempts per client not yet proven right, for throttling wrong tokens (src/admin/throttle.ts). */
+export const authAttempts = sqliteTable("auth_attempts", {
+  client: text("client").primaryKey(),
+  attempts: integer("attempts").notNull(),
+  windowStart: integer("window_start").notNull(),
+});

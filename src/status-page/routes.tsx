@@ -3,6 +3,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { listRuns } from "../admin/actions";
 import { timingSafeEqualText } from "../lib/crypto";
+import { countTokenAttempt, tryAgainIn } from "../admin/throttle";
 import { type AuditVariables, auditTrail } from "../ops/audit";
 import { fleetStatus, type RunSummary } from "../ops/fleet";
 import { reconciliationStatus } from "../reconcile/status";
@@ -24,16 +25,33 @@ const SECURITY_HEADERS = {
   "cache-control": "no-store",
 };
 
-/** The admin token from the session cookie or a Bearer header; the cookie is only honoured on these GET pages. */
-function authorized(c: PageContext): boolean {
-  const token = c.env.ADMIN_TOKEN as string;
-  const bearer = /^Bearer (\S+)$/.exec(c.req.header("authorization") ?? "")?.[1];
-  const presented = bearer ?? getCookie(c, SESSION_COOKIE);
-  return !!presented && timingSafeEqualText(presented, token);
+type Verdict = { ok: true } | { ok: false; retryAfterSeconds: number };
+
+/**
+ * Checks a presented admin token, counted against the client's allowance of attempts (a client
+ * over it is refused whatever it presents: src/admin/throttle.ts). Nothing presented is no attempt.
+ */
+async function checkToken(c: PageContext, presented: string | undefined): Promise<Verdict> {
+  if (!presented) return { ok: false, retryAfterSeconds: 0 };
+  const attempt = await countTokenAttempt(c.env.DB, c.req.raw);
+  if (attempt.retryAfterSeconds) return { ok: false, retryAfterSeconds: attempt.retryAfterSeconds };
+  if (!timingSafeEqualText(presented, c.env.ADMIN_TOKEN as string)) return { ok: false, retryAfterSeconds: 0 };
+  await attempt.succeeded();
+  return { ok: true };
 }
 
-function page(c: PageContext, html: string | Promise<string>, status: 200 | 401 | 404 = 200) {
-  return c.html(html, status, SECURITY_HEADERS);
+/** The admin token from the session cookie or a Bearer header; the cookie is only honoured on these GET pages. */
+function authorized(c: PageContext): Promise<Verdict> {
+  const bearer = /^Bearer (\S+)$/.exec(c.req.header("authorization") ?? "")?.[1];
+  return checkToken(c, bearer ?? getCookie(c, SESSION_COOKIE));
+}
+
+function page(c: PageContext, html: string | Promise<string>, status: 200 | 401 | 404 | 429 = 200, retryAfterSeconds = 0) {
+  return c.html(html, status, retryAfterSeconds ? { ...SECURITY_HEADERS, "retry-after": String(retryAfterSeconds) } : SECURITY_HEADERS);
+}
+
+function throttled(c: PageContext, retryAfterSeconds: number) {
+  return page(c, (<LoginPage error={tryAgainIn(retryAfterSeconds)} />) as unknown as string, 429, retryAfterSeconds);
 }
 
 /**
@@ -50,7 +68,9 @@ export function statusPageRoutes(sources: readonly SourceDefinition[]) {
   for (const path of ["/", "/streams/*", "/login", "/logout"]) app.use(path, enabled, auditTrail());
 
   app.get("/", async (c) => {
-    if (!authorized(c)) {
+    const verdict = await authorized(c);
+    if (!verdict.ok && verdict.retryAfterSeconds) return throttled(c, verdict.retryAfterSeconds);
+    if (!verdict.ok) {
       // Showing the login form is not an admin call: anyone may load it, so it is not audited.
       c.set("auditSkip", true);
       return page(c, (<LoginPage />) as unknown as string);
@@ -62,7 +82,7 @@ export function statusPageRoutes(sources: readonly SourceDefinition[]) {
   });
 
   app.get("/streams/:source/:stream", async (c) => {
-    if (!authorized(c)) return c.redirect("/", 303);
+    if (!(await authorized(c)).ok) return c.redirect("/", 303);
     c.set("auditAction", "view stream page");
     const now = new Date();
     const { source, stream } = c.req.param();
@@ -84,9 +104,9 @@ export function statusPageRoutes(sources: readonly SourceDefinition[]) {
     c.set("auditAction", "log in");
     const form = await c.req.parseBody();
     const token = typeof form.token === "string" ? form.token : "";
-    if (!token || !timingSafeEqualText(token, c.env.ADMIN_TOKEN as string)) {
-      return page(c, (<LoginPage error="That token is not the admin token." />) as unknown as string, 401);
-    }
+    const verdict = await checkToken(c, token);
+    if (!verdict.ok && verdict.retryAfterSeconds) return throttled(c, verdict.retryAfterSeconds);
+    if (!verdict.ok) return page(c, (<LoginPage error="That token is not the admin token." />) as unknown as string, 401);
     setCookie(c, SESSION_COOKIE, token, { httpOnly: true, secure: true, sameSite: "Strict", path: "/", maxAge: 12 * 3600 });
     return c.redirect("/", 303);
   });
