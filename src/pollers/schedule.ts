@@ -4,6 +4,7 @@ import { InvalidSetting } from "./not-configured";
 import { dueRows, type RunPattern } from "./run-store";
 import { baseUrlOf, newRunId, type PollJob } from "./run-poll";
 import type { PollSource } from "./types";
+import { failUnconfiguredStreams } from "./unconfigured-streams";
 import { and, eq } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 
@@ -27,7 +28,8 @@ function configured(source: PollSource, env: Record<string, unknown>): boolean {
 
 /**
  * The tick's work: every stream with an interval gets a schedule row (due at once when new), and
- * every due stream that no live run holds gets one poll job. The row's due time moves forward
+ * every due stream that no live run holds gets one poll job. A scheduled stream whose source is no
+ * longer configured gets a failed run saying what to set (failUnconfiguredStreams). The row's due time moves forward
  * here, so overlapping ticks do not send twice; the job's run claims the stream for itself.
  */
 export async function duePollJobs(
@@ -37,6 +39,7 @@ export async function duePollJobs(
   now: Date,
 ): Promise<PollJob[]> {
   const db = database(d1);
+  await failUnconfiguredStreams(d1, sources, env, (source) => configured(source, env), now);
   const streams = pollable(sources, env).filter(({ stream }) => (stream.intervalMinutes ?? 15) > 0);
   if (streams.length === 0) return [];
   const nowIso = now.toISOString();

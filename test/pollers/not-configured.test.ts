@@ -115,6 +115,39 @@ describe("a source that is not configured fails the run, not the job", () => {
     expect(page).toContain("set DEMO_VENDOR_URL (its base URL)");
   });
 
+  it("given scheduled streams whose source's variables are then removed, when the tick runs, then each gets one failed run saying what to set, shown on the status; a second tick adds none; configured again, they run when due", async () => {
+    const configured = pollEnv({ DEMO_VENDOR_URL: "http://demo.vendor.test", DEMO_VENDOR_TOKEN: DEMO_TOKEN });
+    const t0 = new Date("2026-11-25T09:00:00Z");
+    const first = await duePollJobs(workerEnv.DB, sources, configured, t0);
+    expect(first.filter((j) => j.source === "demo").map((j) => j.stream)).toEqual(["items", "customers", "orders"]);
+    const demoRuns = () =>
+      workerEnv.DB.prepare("SELECT stream, pattern, status, error FROM runs WHERE source = 'demo' ORDER BY stream").all<{
+        stream: string;
+        pattern: string;
+        status: string;
+        error: string;
+      }>();
+
+    const unset = pollEnv();
+    const later = new Date(t0.getTime() + 10 * 60_000);
+    expect(await duePollJobs(workerEnv.DB, sources, unset, later)).toEqual([]);
+    const error = "source demo is not configured: set DEMO_VENDOR_URL (its base URL); its credentials need DEMO_VENDOR_TOKEN";
+    expect((await demoRuns()).results).toEqual(
+      ["customers", "items", "orders"].map((stream) => ({ stream, pattern: "poll", status: "failed", error })),
+    );
+    const status = await streamStatus(workerEnv.DB, sources, later);
+    expect(status.streams.find((s) => s.source === "demo" && s.stream === "items")).toMatchObject({
+      state: "failing",
+      reason: `1 failed run(s) in a row: ${error}`,
+    });
+
+    await duePollJobs(workerEnv.DB, sources, unset, new Date(later.getTime() + 10 * 60_000));
+    expect((await demoRuns()).results).toHaveLength(3);
+
+    const again = await duePollJobs(workerEnv.DB, sources, configured, new Date(later.getTime() + 20 * 60_000));
+    expect(again.filter((j) => j.source === "demo").map((j) => j.stream)).toEqual(["items", "customers", "orders"]);
+  });
+
   it("given the base URL set but its credential unset, when a run starts, then it fails naming the credential before any request", async () => {
     const fetch = watchFetch();
     const env = pollEnv({ DEMO_VENDOR_URL: "http://demo.vendor.test" });
