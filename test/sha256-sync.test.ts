@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { sha256HexSync } from "../src/lib/sha256-sync";
+import { sha256HexSync, sha256StartsWithHex } from "../src/lib/sha256-sync";
 import { seeded } from "../src/lib/seeded";
 
 const reference = (text: string) => createHash("sha256").update(text).digest("hex");
@@ -34,5 +34,19 @@ describe("sha256HexSync", () => {
 
   it("given a digit count, then it gives that many leading digits (dockId's 32)", () => {
     expect(sha256HexSync("stripe\ncharges\nch_123\nevt_9", 32)).toBe("6236316f4e6777edb22fae5d34748ff6");
+  });
+
+  it("given a hex prefix, then sha256StartsWithHex says whether the digest begins with it, digit for digit", () => {
+    const id = "6236316f4e6777edb22fae5d34748ff6";
+    const text = "stripe\ncharges\nch_123\nevt_9";
+    expect(sha256StartsWithHex(text, id)).toBe(true);
+    expect(sha256StartsWithHex(text, reference(text))).toBe(true);
+    expect(sha256StartsWithHex(text, "")).toBe(true);
+    for (let k = 0; k < id.length; k++) {
+      const off = id.slice(0, k) + (id[k] === "0" ? "1" : "0") + id.slice(k + 1);
+      expect(sha256StartsWithHex(text, off), off).toBe(false);
+    }
+    expect(sha256StartsWithHex(text, id.toUpperCase())).toBe(false);
+    expect(sha256StartsWithHex(text, `${reference(text)}0`)).toBe(false);
   });
 });

@@ -1,4 +1,4 @@
-import { sha256HexSync } from "../lib/sha256-sync";
+import { sha256HexSync, sha256StartsWithHex } from "../lib/sha256-sync";
 
 /** What a bundle says its lines are: each line's `_dock` must say the same. */
 export interface LineHead {
@@ -54,20 +54,19 @@ function check(line: string, id: string, head: LineHead): void {
     }
     i += (LEADS[f] as string).length;
     if (line.charCodeAt(i) !== QUOTE) throw new LineRefused(`_dock.${IDENTITY[f]} is not a string right after its key`);
-    const end = stringEnd(line, i);
-    fields[f] = stringValue(line, i, end);
-    i = end;
+    starts[f] = i;
+    i = stringEnd(line, i);
+    ends[f] = i;
   }
-  const [lineId, source, stream, pattern, key, version] = fields as [string, string, string, string, string, string];
-  if (lineId !== id) throw new LineRefused(`_dock.id ${JSON.stringify(lineId)} is not the record's id ${JSON.stringify(id)}`);
-  if (source !== head.source)
-    throw new LineRefused(`_dock.source ${JSON.stringify(source)} is not the bundle's source ${JSON.stringify(head.source)}`);
-  if (stream !== head.stream)
-    throw new LineRefused(`_dock.stream ${JSON.stringify(stream)} is not the bundle's stream ${JSON.stringify(head.stream)}`);
-  if (pattern !== head.pattern)
-    throw new LineRefused(`_dock.pattern ${JSON.stringify(pattern)} is not the bundle's pattern ${JSON.stringify(head.pattern)}`);
-  const expected = sha256HexSync(`${source}\n${stream}\n${key}\n${version}`, 32);
-  if (expected !== id) throw new LineRefused(`_dock.id ${id} is not dockId(source, stream, key, version) = ${expected}`);
+  // Compared in place where the line writes them plainly (no slice per record).
+  if (!fieldIs(line, ID, id))
+    throw new LineRefused(`_dock.id ${JSON.stringify(field(line, ID))} is not the record's id ${JSON.stringify(id)}`);
+  sameAsBundle(line, SOURCE, head.source);
+  sameAsBundle(line, STREAM, head.stream);
+  sameAsBundle(line, PATTERN, head.pattern);
+  const hashed = `${head.source}\n${head.stream}\n${field(line, KEY)}\n${field(line, VERSION)}`;
+  if (!sha256StartsWithHex(hashed, id))
+    throw new LineRefused(`_dock.id ${id} is not dockId(source, stream, key, version) = ${sha256HexSync(hashed, 32)}`);
 
   // The rest of _dock: no member repeats the identity.
   i = members(line, i, IN_DOCK, "_dock");
@@ -78,9 +77,50 @@ function check(line: string, id: string, head: LineHead): void {
   if (skipWhitespace(line, i) !== line.length) throw new LineRefused("the line goes on after its envelope");
 }
 
+/**
+ * The key and version of an envelope line written by envelopeLine (or accepted by lineIdentityError):
+ * read from `_dock`'s leading members without parsing the line; null when the line does not open so.
+ */
+export function lineKeyVersion(line: string): { key: string; version: string } | null {
+  if (!line.startsWith(OPEN)) return null;
+  let i = OPEN.length;
+  const values: string[] = [];
+  for (let f = 0; f < IDENTITY.length; f++) {
+    const lead = LEADS[f] as string;
+    if (!line.startsWith(lead, i) || line.charCodeAt(i + lead.length) !== QUOTE) return null;
+    i += lead.length;
+    const end = stringEnd(line, i);
+    values.push(stringValue(line, i, end));
+    i = end;
+  }
+  return { key: values[4] as string, version: values[5] as string };
+}
+
 /** `{"id":`, `,"source":`, …: what opens each identity member. */
 const LEADS = IDENTITY.map((name, f) => `${f === 0 ? "{" : ","}"${name}":`);
-const fields: string[] = [];
+const [ID, SOURCE, STREAM, PATTERN, KEY, VERSION] = [0, 1, 2, 3, 4, 5] as const;
+/** Where each identity string of the line being checked sits, its quotes included. */
+const starts = new Int32Array(IDENTITY.length);
+const ends = new Int32Array(IDENTITY.length);
+
+/** Identity field `f` of the line, unescaped. */
+function field(line: string, f: number): string {
+  return stringValue(line, starts[f] as number, ends[f] as number);
+}
+
+function sameAsBundle(line: string, f: number, expected: string): void {
+  if (fieldIs(line, f, expected)) return;
+  const name = IDENTITY[f] as string;
+  throw new LineRefused(`_dock.${name} ${JSON.stringify(field(line, f))} is not the bundle's ${name} ${JSON.stringify(expected)}`);
+}
+
+/** Whether identity field `f` of the line is `expected`: in place when written plainly, else unescaped. */
+function fieldIs(line: string, f: number, expected: string): boolean {
+  const start = (starts[f] as number) + 1;
+  const end = (ends[f] as number) - 1;
+  if (end - start === expected.length && line.startsWith(expected, start)) return true;
+  return hasBackslash(line, start, end) && field(line, f) === expected;
+}
 
 /** Keys an object may not hold again: as names, and as they are written without escapes. */
 interface Taken {

@@ -23,6 +23,30 @@ let buf = new Uint8Array(1024);
 
 /** The first `hexDigits` (a multiple of 8, at most 64) hex digits of sha256 of the UTF-8 of `text`. */
 export function sha256HexSync(text: string, hexDigits = 64): string {
+  digest(text);
+  let out = "";
+  for (let i = 0; i < hexDigits >>> 3; i++) {
+    const v = h[i] as number;
+    out += (HEX[v >>> 24] as string) + HEX[(v >>> 16) & 255] + HEX[(v >>> 8) & 255] + HEX[v & 255];
+  }
+  return out;
+}
+
+const DIGITS = "0123456789abcdef";
+
+/** Whether sha256 of the UTF-8 of `text` begins with the lowercase hex `hex` (at most 64 digits); no string is built. */
+export function sha256StartsWithHex(text: string, hex: string): boolean {
+  if (hex.length > 64) return false;
+  digest(text);
+  for (let k = 0; k < hex.length; k++) {
+    const nibble = ((h[k >>> 3] as number) >>> (28 - 4 * (k & 7))) & 15;
+    if (DIGITS.charCodeAt(nibble) !== hex.charCodeAt(k)) return false;
+  }
+  return true;
+}
+
+/** sha256 of the UTF-8 of `text` into `h`. */
+function digest(text: string): void {
   // UTF-8 takes at most 3 bytes per UTF-16 unit; room for the padding besides.
   if (text.length * 3 + 72 > buf.length) buf = new Uint8Array(text.length * 3 + 72);
   const n = encoder.encodeInto(text, buf).written;
@@ -41,12 +65,6 @@ export function sha256HexSync(text: string, hexDigits = 64): string {
   buf[total - 1] = bitsLow;
   h.set(INIT);
   for (let at = 0; at < total; at += 64) compress(buf, at);
-  let out = "";
-  for (let i = 0; i < hexDigits >>> 3; i++) {
-    const v = h[i] as number;
-    out += (HEX[v >>> 24] as string) + HEX[(v >>> 16) & 255] + HEX[(v >>> 8) & 255] + HEX[v & 255];
-  }
-  return out;
 }
 
 function compress(b: Uint8Array, at: number): void {
