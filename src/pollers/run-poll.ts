@@ -3,12 +3,11 @@ import { enqueueRecords } from "../ingest/enqueue";
 import { sha256Hex } from "../lib/crypto";
 import { errorText, log, redact } from "../lib/log";
 import { type Clock, realClock } from "./clock";
-import { baseUrlOf, prepareRun } from "./configuration";
-import { baseRequest, laterCursor, pageCursor, readCursor } from "./cursor";
-import { DeferRun, fetchPage, type HttpContext, PollFailure, QuotaExhausted, requestUrl } from "./http";
-import { byStream, MalformedPage, parsePage, type RoutedRecord, routedEnvelopes } from "./page-records";
-import { PaginationError, paginationStyle } from "./pagination";
-import { keysetStyle } from "./keyset";
+import { baseUrlOf } from "./configuration";
+import { laterCursor, readCursor } from "./cursor";
+import type { HttpContext } from "./http";
+import { byStream } from "./page-records";
+import { planPages, readPage } from "./read-page";
 import { localGate, openGate, parseFraction, type RateGate, slotIntervalMs } from "./rate-gate";
 import type { RateLimiter } from "./rate-limiter-do";
 import type { BackoffOptions } from "./retry";
@@ -16,7 +15,7 @@ import { runEndings } from "./run-endings";
 import { type CursorMove, checkpoint, claimStream, finishRun, insertRun, loadRun, type RunPattern, type RunState } from "./run-store";
 import { enqueueManifest, enqueueSnapshotPage } from "./snapshot";
 import { runSteppedStep } from "./stepped-run";
-import type { PageResponse, PollSource, PollStream } from "./types";
+import type { PollSource, PollStream } from "./types";
 
 export interface PollEnv {
   DB: D1Database;
@@ -144,20 +143,10 @@ export async function runPollStep(env: PollEnv, source: PollSource, job: PollJob
   const { fail, handOver } = runEndings({ env, source, stream, pattern, runId, clock, current: () => ({ state, stateText }) });
   const budget = { ...DEFAULT_BUDGET, ...deps.budget };
   // A source that is not configured (an unset variable, a base URL that is not a URL) fails the run, not the job.
-  const setup = prepareRun(source, env, () => {
-    const style =
-      pattern === "poll" && stream.cursor?.keyset && stream.cursor.ascending
-        ? keysetStyle(paginationStyle(stream.pagination), stream.cursor.param)
-        : paginationStyle(stream.pagination);
-    const ctx = { pageSize: stream.pageSize ?? 100, env };
-    const first = style.first(
-      baseRequest(stream.path, stream.params, pattern === "poll" ? stream.cursor : undefined, state.cursorFrom),
-      ctx,
-    );
-    return { style, ctx, first, baseUrl: baseUrlOf(source, env), gate: deps.gate ?? gateFor(env, source, stream, clock) };
-  });
+  const setup = planPages(env, source, stream, pattern, state.cursorFrom, () => deps.gate ?? gateFor(env, source, stream, clock));
   if ("error" in setup) return fail(setup.error);
-  const { style, ctx, first, baseUrl, gate } = setup.value;
+  const plan = setup.value;
+  const { baseUrl, gate } = plan;
   const http: HttpContext = {
     baseUrl,
     env,
@@ -182,52 +171,28 @@ export async function runPollStep(env: PollEnv, source: PollSource, job: PollJob
     if (pagesNow >= budget.pages || http.budget.subrequests >= budget.subrequests || clock.now() - started >= budget.wallMs) {
       return handOver();
     }
-    const request = state.next ? style.apply(first, state.next) : first;
-    const position = `page ${state.pages + 1} (${request.method ?? "GET"} ${redact(requestUrl(baseUrl, request).toString())})`;
-    let text: string;
-    let headers: Headers;
-    try {
-      ({ text, headers } = await fetchPage(http, request));
-    } catch (err) {
-      if (err instanceof DeferRun) {
-        const saved = await checkpoint(
-          env.DB,
-          scope,
-          stateText,
-          { ...state, retriesLeft: http.budget.retriesLeft },
-          new Date(clock.now()),
-          null,
-        );
-        if (!saved.ok) return { status: "superseded", runId, pages: state.pages, records: state.records };
-        state = { ...state, retriesLeft: http.budget.retriesLeft };
-        stateText = saved.stateText;
-        return handOver(err.delayMs);
-      }
-      if (err instanceof QuotaExhausted) return fail(`${position}: quota spent, paused: ${err.message}`, "paused");
-      if (err instanceof PollFailure) return fail(`${position}: ${err.message}`);
-      throw err;
+    const read = await readPage({ http, plan, source, stream, pattern, runId, clock, next: state.next, pageNumber: state.pages + 1 });
+    if (read.kind === "deferred") {
+      const saved = await checkpoint(
+        env.DB,
+        scope,
+        stateText,
+        { ...state, retriesLeft: http.budget.retriesLeft },
+        new Date(clock.now()),
+        null,
+      );
+      if (!saved.ok) return { status: "superseded", runId, pages: state.pages, records: state.records };
+      state = { ...state, retriesLeft: http.budget.retriesLeft };
+      stateText = saved.stateText;
+      return handOver(read.delayMs);
     }
-
-    let parsed: ReturnType<typeof parsePage>;
-    try {
-      parsed = parsePage(stream, text, position);
-    } catch (err) {
-      if (err instanceof MalformedPage) return fail(err.message);
-      throw err;
-    }
+    if (read.kind === "failed") return fail(read.error, read.status);
+    const { position, text, parsed, routed, receivedAt, pageMax } = read;
     const pageHash = await sha256Hex(text);
     if (state.lastPageHash === pageHash && parsed.spans.length > 0) {
       return fail(`${position}: the vendor sent the previous page again; stopping rather than looping`);
     }
 
-    const receivedAt = new Date(clock.now()).toISOString();
-    let routed: RoutedRecord[];
-    try {
-      routed = await routedEnvelopes({ source: source.name, stream, pattern: pattern as Pattern, receivedAt, runId }, text, parsed);
-    } catch (err) {
-      if (err instanceof MalformedPage) return fail(`${position}: ${err.message}`);
-      throw err;
-    }
     const envelopes = routed.map((r) => r.record);
     const head = { source: source.name, stream: stream.name, pattern: pattern as Pattern, received_at: receivedAt, run_id: runId };
     let parts = 0;
@@ -235,18 +200,6 @@ export async function runPollStep(env: PollEnv, source: PollSource, job: PollJob
     else for (const [name, records] of byStream(routed)) await enqueueRecords(env, { ...head, stream: name }, records);
     pagesNow++;
 
-    const pageMax = cursorSpec ? pageCursor(cursorSpec, parsed.cursorValues, parsed.json) : null;
-    const response: PageResponse = {
-      status: 200,
-      headers,
-      text,
-      json: parsed.json,
-      count: parsed.spans.length,
-      firstKey: parsed.keys[0],
-      lastKey: parsed.keys[parsed.keys.length - 1],
-      firstCursor: parsed.cursorValues[0],
-      maxCursor: pageMax ?? undefined,
-    };
     const nextState: RunState = {
       ...state,
       pages: state.pages + 1,
@@ -257,16 +210,11 @@ export async function runPollStep(env: PollEnv, source: PollSource, job: PollJob
       cursorMax: cursorSpec ? laterCursor(cursorSpec, state.cursorMax, pageMax) : null,
       emptyStreak: parsed.spans.length === 0 ? state.emptyStreak + 1 : 0,
     };
-    let next: ReturnType<typeof style.next>;
-    try {
-      next = style.next(response, request, ctx);
-    } catch (err) {
-      if (err instanceof PaginationError) {
-        state = nextState;
-        return fail(`${position}: ${err.message}`);
-      }
-      throw err;
+    if ("error" in read.next) {
+      state = nextState;
+      return fail(read.next.error);
     }
+    const next = read.next.page;
 
     if (next === null) {
       state = { ...nextState, next: undefined };
