@@ -1,5 +1,6 @@
 import { createServer, type Server } from "node:http";
 import { Webhook } from "standardwebhooks";
+import { lineIdentityError } from "../../../src/envelope/line-identity";
 
 export const TEST_SECRET = "whsec_dGVzdC1jZGMtaW5nZXN0LXNlY3JldC0zMmJ5dGVzIQ==";
 
@@ -13,7 +14,8 @@ export interface SinkRecord {
 
 /**
  * Stands in for the Worker's POST /ingest/cdc: verifies the Standard Webhooks signature with the
- * `standardwebhooks` package, checks the delivery's shape, records every accepted record, and
+ * `standardwebhooks` package, checks the delivery's shape and every line as the Worker does
+ * (src/envelope/line-identity.ts), records every accepted record, and
  * can be told to fail requests (503) or to stall.
  */
 export class WebhookSink {
@@ -97,8 +99,10 @@ export class WebhookSink {
     for (const b of parsed.bundles) {
       if (b.kind !== "bundle" || !Array.isArray(b.records)) throw new Error("bad bundle");
       for (const r of b.records) {
+        // The Worker's own check of a prepared line (its id is dockId of its source, stream, key and version).
+        const refused = lineIdentityError(r.line, r.id, b);
+        if (refused) throw new Error(`the Worker would refuse this line: ${refused}`);
         const env = JSON.parse(r.line) as { _dock: Record<string, unknown>; data?: Record<string, string | null> };
-        if (env._dock.id !== r.id || env._dock.stream !== b.stream) throw new Error("record id or stream does not match its bundle");
         into.push({ id: r.id, line: r.line, stream: b.stream, dock: env._dock, data: env.data });
       }
     }
