@@ -7,6 +7,7 @@ import { setPaused } from "../ops/controls";
 import { listDeadLetters, redriveDeadLetters } from "../ops/dlq";
 import { fleetStatus } from "../ops/fleet";
 import { setStreamSlo, sloBody } from "../ops/slo-store";
+import type { PollEnv } from "../pollers/run-poll";
 import { statusPageRoutes } from "../status-page/routes";
 import type { SourceDefinition } from "../sources/define-source";
 import { findSource as registryFind, sources as registrySources } from "../sources/registry";
@@ -23,6 +24,7 @@ import {
   setCursor,
 } from "./actions";
 import { adminAuth } from "./auth";
+import { testRead, testReadBody } from "./test-read";
 import { streamStatus } from "./status";
 
 interface AdminEnv {
@@ -116,6 +118,19 @@ export function adminRoutes(
     const b = await body(c, backfillBody);
     if (b instanceof Response) return b;
     return answer(c, "backfill", await backfill(c.env, find, name.data.source, name.data.stream, b));
+  });
+
+  // One page, read as a run reads it and answered instead of landed (docs/polling.md, `dock test-read`).
+  app.post("/admin/streams/:source/:stream/test-read", async (c) => {
+    const name = streamName.safeParse(c.req.param());
+    if (!name.success) return c.json({ error: "invalid source or stream name" }, 400);
+    const b = await body(c, testReadBody);
+    if (b instanceof Response) return b;
+    const out = await testRead(c.env as unknown as PollEnv, find, name.data.source, name.data.stream, b);
+    c.set("auditAction", "test read");
+    // The audit keeps what was read, never the records.
+    if (out.status === 200) c.set("auditParams", { records: out.body.records, request: out.body.request, next: out.body.next });
+    return c.json(out.body, out.status);
   });
 
   app.put("/admin/streams/:source/:stream/slo", async (c) => {
