@@ -5,6 +5,11 @@ import { join } from "node:path";
 export function loadDevVars(root = process.cwd()) {
   const file = join(root, ".dev.vars");
   if (!existsSync(file)) copyFileSync(join(root, ".dev.vars.example"), file);
+  return readVarsFile(file);
+}
+
+/** Reads a .dev.vars-style file (NAME=value lines) as a plain object. */
+export function readVarsFile(file) {
   const vars = {};
   for (const line of readFileSync(file, "utf8").split("\n")) {
     const m = /^\s*([A-Z0-9_]+)\s*=\s*(.*)\s*$/.exec(line);
