@@ -73,6 +73,25 @@ describe("dock status table", () => {
     expect(out).toContain("dead letters: ingest 2");
   });
 
+  it("given sources that are not configured, then one in the table says what to set and the others are counted by name", () => {
+    const out = statusTable(
+      {
+        ok: false,
+        problems: ["b.s is failing: source b is not configured: set B_URL"],
+        streams: [stream("b", "failing")],
+        dlq: {},
+        sidecars: [],
+        not_configured: [
+          { source: "b", error: "source b is not configured: set B_URL; its credentials need B_TOKEN", missing: ["B_URL", "B_TOKEN"] },
+          { source: "x", error: "source x: its webhooks are refused (404) until X_WEBHOOK_SECRET is set", missing: ["X_WEBHOOK_SECRET"] },
+        ],
+      },
+      { now },
+    );
+    expect(out).toContain("\nnot configured: b — set B_URL, B_TOKEN");
+    expect(out).toContain("1 other source(s) not configured here: x (");
+  });
+
   it("given hourly counts, then 28 characters with the peak as the tallest bar and empty hours as dots", () => {
     const counts = new Array(168).fill(0);
     counts[167] = 10;

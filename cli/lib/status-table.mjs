@@ -61,5 +61,22 @@ export function statusTable(status, { colour = false, now = Date.now() } = {}) {
   const dlq = Object.entries(status.dlq ?? {}).map(([q, n]) => `${q} ${n}`);
   if (dlq.length) out.push("", `dead letters: ${dlq.join(", ")}`);
   for (const s of status.sidecars ?? []) out.push(`sidecar ${s.source}/${s.slot}: ${s.condition} (${s.reason})`);
+  out.push(...notConfiguredLines(status, streams));
   return out.join("\n");
+}
+
+/**
+ * Sources that cannot run here: those with streams in the table in full (what to set), the rest
+ * (registry sources this deployment does not use) as a count, so the table stays readable.
+ */
+function notConfiguredLines(status, streams) {
+  const listed = new Set(streams.map((s) => s.source));
+  const shown = (status.not_configured ?? []).filter((n) => listed.has(n.source));
+  const others = (status.not_configured ?? []).filter((n) => !listed.has(n.source));
+  const lines = shown.map((n) => `not configured: ${n.source} — ${n.missing.length ? `set ${n.missing.join(", ")}` : n.error}`);
+  if (others.length)
+    lines.push(
+      `${others.length} other source(s) not configured here: ${others.map((n) => n.source).join(", ")} (dock status --json: not_configured says what to set)`,
+    );
+  return lines.length ? ["", ...lines] : [];
 }

@@ -25,6 +25,7 @@ import {
 } from "./actions";
 import { adminAuth } from "./auth";
 import { testRead, testReadBody } from "./test-read";
+import { statusJsonSchema } from "../ops/status-schema";
 import { streamStatus } from "./status";
 
 interface AdminEnv {
@@ -75,9 +76,16 @@ export function adminRoutes(
   app.use("/admin/*", auditTrail(), adminAuth());
   app.use("/status", auditTrail(), adminAuth());
 
-  app.get("/status", async (c) => c.json(await streamStatus(c.env.DB, sources)));
+  app.use("/status/schema", auditTrail(), adminAuth());
 
-  app.get("/admin/health", async (c) => c.json(await fleetStatus(c.env.DB, sources)));
+  app.get("/status", async (c) => c.json(await streamStatus(c.env.DB, sources, new Date(), c.env as unknown as Record<string, unknown>)));
+
+  // The JSON Schema of GET /status, generated from the zod schemas the answer is built and tested against.
+  app.get("/status/schema", (c) => c.json(statusJsonSchema()));
+
+  app.get("/admin/health", async (c) =>
+    c.json(await fleetStatus(c.env.DB, sources, new Date(), c.env as unknown as Record<string, unknown>)),
+  );
 
   app.get("/admin/runs", async (c) => {
     const q = runsQuery.safeParse(c.req.query());

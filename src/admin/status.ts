@@ -4,29 +4,40 @@ import { runs, streamStats } from "../db/schema";
 import { fleetStatus } from "../ops/fleet";
 import { reconciliationStatus } from "../reconcile/status";
 import type { SourceDefinition } from "../sources/define-source";
-
-export interface StreamStatus {
-  source: string;
-  stream: string;
-  records: number;
-  objects: number;
-  bytes: number;
-  first_received_at: string;
-  last_received_at: string;
-  last_written_at: string;
-}
+import type { StatusResponse } from "../ops/status-schema";
 
 /**
- * What every stream has brought so far, and when it last did — plus the freshness answer
- * (`ok`, `problems`, `streams` with their state, `sidecars`, `dlq`, `gaps`; see src/ops/fleet.ts).
+ * GET /status: what every stream has brought so far, and when it last did — plus the freshness
+ * answer (`ok`, `problems`, `streams` with their state, `sidecars`, `dlq`, `gaps`, `not_configured`;
+ * see src/ops/fleet.ts). Its shape is src/ops/status-schema.ts: snake_case, no internal state.
  */
-export async function streamStatus(d1: D1Database, sources: readonly SourceDefinition[] = [], now = new Date()) {
+export async function streamStatus(
+  d1: D1Database,
+  sources: readonly SourceDefinition[] = [],
+  now = new Date(),
+  env?: Record<string, unknown>,
+): Promise<StatusResponse> {
   const db = database(d1);
   const [streams, recentRuns] = await db.batch([
     db.select().from(streamStats).orderBy(asc(streamStats.source), asc(streamStats.stream)),
-    db.select().from(runs).orderBy(desc(runs.startedAt)).limit(20),
+    // What an operator reads of a run; its state (page tokens, job ids) and cursors stay inside.
+    db
+      .select({
+        id: runs.id,
+        source: runs.source,
+        stream: runs.stream,
+        pattern: runs.pattern,
+        status: runs.status,
+        started_at: runs.startedAt,
+        finished_at: runs.finishedAt,
+        records: runs.records,
+        error: runs.error,
+      })
+      .from(runs)
+      .orderBy(desc(runs.startedAt))
+      .limit(20),
   ]);
-  const bySource = new Map<string, { source: string; records: number; last_received_at: string; streams: StreamStatus[] }>();
+  const bySource = new Map<string, StatusResponse["sources"][number]>();
   for (const s of streams) {
     const entry = bySource.get(s.source) ?? { source: s.source, records: 0, last_received_at: "", streams: [] };
     entry.records += s.records;
@@ -43,7 +54,7 @@ export async function streamStatus(d1: D1Database, sources: readonly SourceDefin
     });
     bySource.set(s.source, entry);
   }
-  const fleet = await fleetStatus(d1, sources, now);
+  const fleet = await fleetStatus(d1, sources, now, env);
   // Reconciliation: per webhook source, the watermark, the last run and the completeness ledger per day.
   const reconciliation = await reconciliationStatus(d1, sources, now);
   return { ...fleet, generated_at: now.toISOString(), sources: [...bySource.values()], recent_runs: recentRuns, reconciliation };

@@ -1,60 +1,15 @@
 import type { SourceDefinition } from "../sources/define-source";
-import { type ReconciliationGap, reconciliationGaps } from "./gaps";
+import { reconciliationGaps } from "./gaps";
+import { notConfiguredSources } from "./not-configured-sources";
 import { type FreshnessPattern, defaultSlo, type Slo } from "./slo";
-import { isUsuallyBusy, judgeStream, type StreamFacts, type StreamState } from "./states";
+import { isUsuallyBusy, judgeStream, type StreamFacts } from "./states";
 import { type SidecarReport, sidecarCondition } from "./sidecar-health";
+import type { FleetStatus, RunSummary, SidecarHealthView, StreamHealth } from "./status-schema";
 
 export const HOURS = 7 * 24;
 const RUNS_PER_STREAM = 20;
 
-export interface RunSummary {
-  id: string;
-  status: string;
-  pattern: string;
-  started_at: string;
-  finished_at: string | null;
-  records: number;
-  error: string | null;
-}
-
-export interface StreamHealth {
-  source: string;
-  stream: string;
-  pattern: FreshnessPattern;
-  state: StreamState;
-  reason: string;
-  lag_seconds: number | null;
-  slo_seconds: number;
-  slo_origin: Slo["origin"];
-  zero_record_runs: number;
-  paused: boolean;
-  records_total: number;
-  last_received_at: string | null;
-  last_run: RunSummary | null;
-  last_success_at: string | null;
-  /** Records of the recent finished runs, newest first. */
-  run_records: number[];
-  /** Parked dead letters of this stream (INGEST bundles name their stream). */
-  dlq: number;
-  /** Records written per hour over the last 7 days, oldest first; the last entry is the current hour. */
-  records_per_hour: number[];
-}
-
-export interface SidecarHealthView extends SidecarReport {
-  condition: "ok" | "slot-lag" | "silent" | "failing";
-  reason: string;
-}
-
-export interface FleetStatus {
-  ok: boolean;
-  generated_at: string;
-  problems: string[];
-  streams: StreamHealth[];
-  sidecars: SidecarHealthView[];
-  /** Open (parked, not re-driven) dead letters per queue. */
-  dlq: Record<string, number>;
-  gaps: ReconciliationGap[];
-}
+export type { FleetStatus, NotConfiguredSource, RunSummary, SidecarHealthView, StreamHealth } from "./status-schema";
 
 type Row = Record<string, unknown>;
 const key = (source: string, stream: string) => `${source}\n${stream}`;
@@ -85,9 +40,15 @@ function patternOf(
 
 /**
  * "Is everything fine?" — one D1 batch, judged per stream. Used by GET /status, the status page,
- * the CLI and the alerts, so they can never disagree.
+ * the CLI and the alerts, so they can never disagree. Given the Worker's env, it also says which
+ * sources cannot run here and what to set (`not_configured`).
  */
-export async function fleetStatus(d1: D1Database, sources: readonly SourceDefinition[], now = new Date()): Promise<FleetStatus> {
+export async function fleetStatus(
+  d1: D1Database,
+  sources: readonly SourceDefinition[],
+  now = new Date(),
+  env?: Record<string, unknown>,
+): Promise<FleetStatus> {
   const since30d = new Date(now.getTime() - 30 * 86_400_000).toISOString();
   const hourStart = new Date(Math.floor(now.getTime() / 3_600_000) * 3_600_000);
   const firstHour = hourStart.getTime() - (HOURS - 1) * 3_600_000;
@@ -189,6 +150,7 @@ export async function fleetStatus(d1: D1Database, sources: readonly SourceDefini
       paused: paused.has(source),
       lastReceivedAt,
       recentRuns: finished.map((r) => ({ status: r.status, records: r.records, finishedAt: r.finished_at, error: r.error })),
+      liveRunError: runList[0]?.status === "running" ? runList[0].error : null,
       usuallyBusy: isUsuallyBusy(counts.filter((c) => c > 0).length, observed),
       sidecar: pattern === "cdc" ? (sidecarRows.find((s) => s.source === source) ?? null) : null,
     };
@@ -214,7 +176,7 @@ export async function fleetStatus(d1: D1Database, sources: readonly SourceDefini
     });
   }
 
-  const sidecarViews = sidecarRows.map((s) => ({ ...s, ...sidecarCondition(s, now) }));
+  const sidecarViews = sidecarRows.map((s) => sidecarView(s, now));
   const gaps = await reconciliationGaps(d1);
   const problems = [
     ...streams.filter((s) => s.state !== "fresh" && s.state !== "paused").map((s) => `${s.source}.${s.stream} is ${s.state}: ${s.reason}`),
@@ -232,6 +194,23 @@ export async function fleetStatus(d1: D1Database, sources: readonly SourceDefini
     sidecars: sidecarViews,
     dlq,
     gaps,
+    not_configured: env ? notConfiguredSources(sources, env) : [],
+  };
+}
+
+function sidecarView(s: SidecarReport, now: Date): SidecarHealthView {
+  return {
+    source: s.source,
+    slot: s.slot,
+    ...sidecarCondition(s, now),
+    state: s.state,
+    slot_lag_bytes: s.slotLagBytes,
+    wal_status: s.walStatus,
+    safe_wal_size: s.safeWalSize,
+    heartbeat_at: s.heartbeatAt,
+    durable_lsn: s.durableLsn,
+    error: s.error,
+    reported_at: s.reportedAt,
   };
 }
 

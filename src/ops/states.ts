@@ -17,6 +17,8 @@ export interface StreamFacts {
   lastReceivedAt: string | null;
   /** Finished runs, newest first (poll, full refresh, file). */
   recentRuns: { status: string; records: number; finishedAt: string | null; error: string | null }[];
+  /** The error the live (running) run's last job attempt failed with, while the queue retries it; null when none. */
+  liveRunError?: string | null;
   /** Webhook streams: whether the stream usually brings records (see isUsuallyBusy). */
   usuallyBusy: boolean;
   /** CDC: the sidecar's last health report for the stream's source, if any. */
@@ -61,9 +63,17 @@ function zeroRecordStreak(f: StreamFacts): boolean {
 
 /**
  * The state of one stream, in priority order: paused, failing, zero-record, stale, late, fresh.
- * Pure: the same facts and clock give the same answer, which is what the tests pin down.
+ * Pure: the same facts and clock give the same answer, which is what the tests pin down. A live run
+ * whose job keeps failing changes no state (its lag does), but its error leads the reason: it is
+ * why the stream is stuck, and nothing else on the stream says so until the run is abandoned.
  */
 export function judgeStream(f: StreamFacts, now: Date): Judgement {
+  const j = judgeByFacts(f, now);
+  if (!f.liveRunError || j.state === "paused" || j.state === "failing") return j;
+  return { ...j, reason: `the running run's job keeps failing and is being retried: ${f.liveRunError}; ${j.reason}` };
+}
+
+function judgeByFacts(f: StreamFacts, now: Date): Judgement {
   const sloSeconds = f.slo.maxSilenceMinutes * 60;
   const ref = referenceTime(f);
   const lagSeconds = seconds(now, ref.at);

@@ -74,7 +74,12 @@ export async function claimStream(
   if (row?.activeRunId) {
     await db
       .update(runs)
-      .set({ status: "failed", finishedAt: nowIso, error: `abandoned: no heartbeat since ${row.heartbeatAt}` })
+      // The error its last job attempt noted (see noteJobFailure) is why it stopped: it stays in the reason.
+      .set({
+        status: "failed",
+        finishedAt: nowIso,
+        error: sql`${`abandoned: no heartbeat since ${row.heartbeatAt}`} || coalesce('; ' || ${runs.error}, '')`,
+      })
       .where(and(eq(runs.id, row.activeRunId), eq(runs.status, "running")))
       .run();
   }

@@ -7,6 +7,7 @@ import { errorText, log } from "../lib/log";
 import { fullRefreshJobSchema, pollJobHandler, pollJobSchema } from "../pollers/jobs";
 import { reconcileJobHandler, reconcileJobSchema } from "../reconcile/jobs";
 import { findSource } from "../sources/registry";
+import { clearJobFailure, noteJobFailure } from "./job-failures";
 import { retryDelaySeconds } from "./retry-delay";
 
 export const jobSchema = z.discriminatedUnion("kind", [
@@ -69,8 +70,10 @@ async function processJob(env: JobsEnv, message: Message<unknown>): Promise<void
   try {
     await (handlers[job.kind] as Handler<typeof job.kind>)(env, job);
     message.ack();
+    await clearJobFailure(env.DB, job, message.attempts);
   } catch (err) {
     log("error", { event: "job.failed", job: job.kind, error: errorText(err), attempts: message.attempts });
     message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
+    await noteJobFailure(env.DB, job, message.attempts, errorText(err));
   }
 }

@@ -193,11 +193,11 @@ export function OverviewPage(props: { fleet: FleetStatus; now: Date; reconciliat
                   <td>
                     {s.source} / {s.slot}
                   </td>
-                  <td>{s.slotLagBytes === null ? "–" : `${s.slotLagBytes} B`}</td>
-                  <td>{s.walStatus ?? "–"}</td>
-                  <td>{s.safeWalSize === null ? "–" : `${s.safeWalSize} B`}</td>
-                  <td>{ago(s.heartbeatAt, now)}</td>
-                  <td>{ago(s.reportedAt, now)}</td>
+                  <td>{s.slot_lag_bytes === null ? "–" : `${s.slot_lag_bytes} B`}</td>
+                  <td>{s.wal_status ?? "–"}</td>
+                  <td>{s.safe_wal_size === null ? "–" : `${s.safe_wal_size} B`}</td>
+                  <td>{ago(s.heartbeat_at, now)}</td>
+                  <td>{ago(s.reported_at, now)}</td>
                 </tr>
               ))}
             </tbody>

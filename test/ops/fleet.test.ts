@@ -108,7 +108,7 @@ describe("fleet status (is everything fine?)", () => {
       .run();
     const fleet = await fleetStatus(env.DB, [], NOW);
     expect(fleet.streams[0]).toMatchObject({ source: "app_db", stream: "public.orders", pattern: "cdc", state: "fresh", dlq: 1 });
-    expect(fleet.sidecars[0]).toMatchObject({ slot: "loading_dock", condition: "ok", slotLagBytes: 2048 });
+    expect(fleet.sidecars[0]).toMatchObject({ slot: "loading_dock", condition: "ok", slot_lag_bytes: 2048 });
     expect(fleet.dlq.ingest).toBe(1);
     expect(fleet.ok).toBe(false);
     expect(fleet.problems).toContain("1 message(s) parked from the ingest queue's DLQ");
