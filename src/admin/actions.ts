@@ -7,7 +7,7 @@ import type { CursorSpec, PollStream } from "../pollers/types";
 import { jobSchema } from "../queue-consumers/jobs-consumer";
 import type { SourceDefinition } from "../sources/define-source";
 import { pausedSources } from "../ops/controls";
-import { isListing } from "../reconcile/types";
+import { isReconcilable } from "../reconcile/types";
 import { requestedWindow, WindowRefused } from "../reconcile/window";
 
 /** An admin call's answer: an HTTP status and a JSON body (the route turns it into a response). */
@@ -240,7 +240,8 @@ export async function reconcileNow(
 ): Promise<ActionResult> {
   const def = find(source);
   if (!def?.webhook) return fail(404, `no webhook source named ${JSON.stringify(source)}`);
-  if (!isListing(def.reconcile)) return fail(422, `${source} is not reconcilable: ${def.reconcile?.unsupported ?? "no listing declared"}`);
+  if (!isReconcilable(def.reconcile))
+    return fail(422, `${source} is not reconcilable: ${def.reconcile?.unsupported ?? "no listing declared"}`);
   if (range.from) {
     try {
       requestedWindow(source, def.reconcile, range.from, range.to, now.getTime());

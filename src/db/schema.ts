@@ -273,7 +273,7 @@ export const reconcileEvents = sqliteTable(
     source: text("source").notNull(),
     eventId: text("event_id").notNull(),
     occurredAt: text("occurred_at").notNull(),
-    outcome: text("outcome", { enum: ["webhook", "reconcile", "missing"] }).notNull(),
+    outcome: text("outcome", { enum: ["webhook", "held", "reconcile", "missing"] }).notNull(),
     runId: text("run_id").notNull(),
   },
   (t) => [primaryKey({ columns: [t.source, t.eventId] }), index("reconcile_events_time").on(t.source, t.occurredAt)],
@@ -300,8 +300,33 @@ export const reconcileLedger = sqliteTable(
     status: text("status").notNull(),
     detail: text("detail"),
     updatedAt: text("updated_at").notNull(),
+    /** `event`: listed events vs webhook receipts; `record`: listed objects vs the versions held (object_versions). */
+    unit: text("unit", { enum: ["event", "record"] })
+      .notNull()
+      .default("event"),
   },
   (t) => [primaryKey({ columns: [t.source, t.day] })],
+);
+
+/**
+ * The per-object high-water mark of record-level reconciliation: for each object of a source's
+ * tracked object streams, the newest version the raw writer wrote (any pattern), kept in the same
+ * batch as the rest of the writer's ledger. `version_ms` is the version's time (the source's
+ * `versionTime`), which orders versions of one object; one row per object, replaced only by a newer
+ * one. WITHOUT ROWID (migration 0007): the primary key is the only B-tree.
+ */
+export const objectVersions = sqliteTable(
+  "object_versions",
+  {
+    source: text("source").notNull(),
+    stream: text("stream").notNull(),
+    key: text("key").notNull(),
+    versionMs: integer("version_ms").notNull(),
+    version: text("version").notNull(),
+    pattern: text("pattern").notNull(),
+    writtenAt: text("written_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.source, t.stream, t.key] })],
 );
 
 /**

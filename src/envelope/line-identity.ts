@@ -16,12 +16,12 @@ class LineRefused extends Error {}
 /**
  * Why an envelope line prepared by someone else (a sidecar) may not be written as record `id` of a
  * bundle of `head`, or null when it may. The raw zone keeps the line as it came, and a lake engine
- * reads its `_dock`, so the line must be exactly one envelope: one JSON object on one line, opening
- * with `_dock` whose id, source, stream, pattern, key and version come first (as envelopeLine writes
+ * reads its `_dock`, so the line must be one envelope on one line (no line break), opening with
+ * `_dock` whose id, source, stream, pattern, key and version come first (as envelopeLine writes
  * them), none of them repeated further on (whichever copy an engine kept, it reads the one checked),
- * no second `_dock`; the id must be the record's, the source, stream and pattern the bundle's, and
- * the id must be dockId(source, stream, key, version) — so a forged id cannot stand in for another
- * record's and make dedupe drop the genuine one.
+ * and no second `_dock`; the id must be the record's, the source, stream and pattern the bundle's,
+ * and the id must be dockId(source, stream, key, version) — so a forged id cannot stand in for
+ * another record's and make dedupe drop the genuine one.
  *
  * Reads `_dock` only, without JSON.parse (a whole-line parse costs more than the digest), and the
  * payload after it only when that spells `_dock` (plainly or escaped): the payload's own syntax is

@@ -6,6 +6,11 @@ import { retryDelaySeconds } from "./retry-delay";
 import { resolveMessages } from "./resolve-messages";
 import { writeBundles } from "./raw-writer";
 import { writeSnapshotManifest } from "./snapshot-manifest";
+import { trackedObjectsFrom } from "../reconcile/objects";
+import { sources } from "../sources/registry";
+
+/** Sources whose object streams keep a high-water mark (record-level reconciliation). */
+const tracked = trackedObjectsFrom(sources);
 
 export interface IngestConsumerEnv {
   DB: D1Database;
@@ -30,6 +35,7 @@ export async function processIngestBatch(env: IngestConsumerEnv, batch: MessageB
     }
     const summary = await writeBundles(env, bundles, {
       retentionHours: Number(env.DEDUPE_RETENTION_HOURS ?? "96"),
+      tracked,
     });
     if (manifests.length === 0) batch.ackAll();
     else for (const m of messages) m.ack();

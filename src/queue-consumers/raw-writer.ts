@@ -1,11 +1,22 @@
 import type { RecordBundle } from "../envelope/bundle";
 import { rawObjectKey, snapshotPartKey } from "../envelope/raw-keys";
+import { lineKeyVersion } from "../envelope/line-identity";
 import { sha256Hex } from "../lib/crypto";
+import {
+  heldStatement,
+  type MarkRow,
+  type ObjectRef,
+  objectRefKey,
+  raiseMarksStatement,
+  type TrackedObjectsOf,
+} from "../reconcile/objects";
 import { gzip } from "./gzip";
 
 export interface WriterOptions {
   retentionHours: number;
   now?: Date;
+  /** Sources whose object streams keep a high-water mark (object_versions); none when absent. */
+  tracked?: TrackedObjectsOf;
 }
 
 export interface WrittenObject {
@@ -21,12 +32,21 @@ export interface WriteSummary {
   objects: WrittenObject[];
   written: number;
   duplicates: number;
+  /** Of the duplicates: late webhooks of objects reconciliation had already recovered at their version or newer. */
+  covered: number;
 }
 
 interface Pending {
   bundle: RecordBundle;
   dedupeKey: string;
   record?: RecordBundle["records"][number];
+  /** The objects its records are versions of (tracked streams only), with each version's time. */
+  marks: Mark[];
+}
+
+interface Mark extends ObjectRef {
+  version: string;
+  ms: number;
 }
 
 /**
@@ -45,23 +65,35 @@ export async function writeBundles(
   const pending: Pending[] = [];
   for (const bundle of bundles) {
     if (bundle.dedupe === "bundle" || bundle.snapshot) {
-      pending.push({ bundle, dedupeKey: `bundle:${await bundleKey(bundle)}` });
+      pending.push({ bundle, dedupeKey: `bundle:${await bundleKey(bundle)}`, marks: marksOf(bundle, bundle.records, options.tracked) });
     } else {
-      for (const record of bundle.records) pending.push({ bundle, dedupeKey: record.id, record });
+      for (const record of bundle.records) {
+        pending.push({ bundle, dedupeKey: record.id, record, marks: marksOf(bundle, [record], options.tracked) });
+      }
     }
   }
 
-  const seen = await seenKeys(env.DB, [...new Set(pending.map((p) => p.dedupeKey))]);
+  // A webhook of a tracked object may be covered by what reconciliation recovered: its mark is read with the dedupe keys.
+  const webhookObjects = pending.filter((p) => p.bundle.pattern === "webhook" && p.marks.length > 0);
+  const { seen, held } = await readBefore(env.DB, [...new Set(pending.map((p) => p.dedupeKey))], webhookObjects);
   const groups = new Map<string, { bundle: RecordBundle; lines: string[]; ids: string[]; receipts: Pending[] }>();
   const fresh: string[] = [];
+  const marks: MarkRow[] = [];
   let duplicates = 0;
+  let covered = 0;
   for (const p of pending) {
     if (seen.has(p.dedupeKey)) {
       duplicates += p.record ? 1 : p.bundle.records.length;
       continue;
     }
+    if (p.bundle.pattern === "webhook" && p.marks.length > 0 && p.marks.every((m) => isCovered(held, p.bundle.source, m))) {
+      duplicates += p.record ? 1 : p.bundle.records.length;
+      covered += p.record ? 1 : p.bundle.records.length;
+      continue;
+    }
     seen.add(p.dedupeKey);
     fresh.push(p.dedupeKey);
+    for (const m of p.marks) marks.push([p.bundle.source, m.stream, m.key, m.ms, m.version, p.bundle.pattern]);
     const b = p.bundle;
     const groupKey = b.snapshot
       ? `${b.source}\n${b.stream}\nsnapshot\n${b.snapshot.run_id}\n${b.snapshot.part}`
@@ -108,6 +140,7 @@ export async function writeBundles(
 
   await recordWrites(env.DB, {
     dedupe: fresh,
+    marks,
     receipts: [...groups.values()].flatMap((g) => g.receipts),
     objects,
     bundles: groups,
@@ -115,7 +148,33 @@ export async function writeBundles(
     retentionHours: options.retentionHours,
   });
   const written = objects.reduce((n, o) => n + o.records, 0);
-  return { objects, written, duplicates };
+  return { objects, written, duplicates, covered };
+}
+
+/** The high-water-mark rows a bundle's records make: tracked streams only, versions with a time only. */
+function marksOf(bundle: RecordBundle, records: RecordBundle["records"], tracked: TrackedObjectsOf | undefined): Mark[] {
+  const spec = tracked?.(bundle.source);
+  if (!spec?.streams.includes(bundle.stream)) return [];
+  const out: Mark[] = [];
+  for (const r of records) {
+    const identity = lineKeyVersion(r.line);
+    if (!identity) continue;
+    const ms = spec.versionTime(identity.version);
+    if (ms !== null && Number.isFinite(ms))
+      out.push({ stream: bundle.stream, key: identity.key, version: identity.version, ms: Math.trunc(ms) });
+  }
+  return out;
+}
+
+/**
+ * A late webhook is covered when reconciliation already wrote its object at the version the webhook
+ * describes or a newer one: the state it announces is held, so it lands nothing new (as a late
+ * webhook of an event-level source is dropped by the reconciled record's dedupe key). Only marks
+ * set by `reconcile` cover: beside polls, webhooks land as they always did.
+ */
+function isCovered(held: Map<string, { versionMs: number; pattern: string }>, source: string, m: Mark): boolean {
+  const h = held.get(`${source}\n${objectRefKey(m)}`);
+  return h !== undefined && h.pattern === "reconcile" && h.versionMs >= m.ms;
 }
 
 function partitionTime(receivedAt: string, fallback: Date): Date {
@@ -133,19 +192,38 @@ async function bundleKey(bundle: RecordBundle): Promise<string> {
  * so a batch is a handful of statements however many records it holds, far from D1's limit of 100
  * bound parameters. The tables are the drizzle ones in src/db/schema.ts (a test checks the columns).
  */
-async function seenKeys(d1: D1Database, keys: string[]): Promise<Set<string>> {
-  if (keys.length === 0) return new Set();
-  const { results } = await d1
-    .prepare("SELECT id FROM dedupe_keys WHERE id IN (SELECT value FROM json_each(?1))")
-    .bind(JSON.stringify(keys))
-    .all<{ id: string }>();
-  return new Set(results.map((r) => r.id));
+async function readBefore(
+  d1: D1Database,
+  keys: string[],
+  webhookObjects: Pending[],
+): Promise<{ seen: Set<string>; held: Map<string, { versionMs: number; pattern: string }> }> {
+  const statements: D1PreparedStatement[] = [];
+  if (keys.length > 0) {
+    statements.push(d1.prepare("SELECT id FROM dedupe_keys WHERE id IN (SELECT value FROM json_each(?1))").bind(JSON.stringify(keys)));
+  }
+  const bySource = new Map<string, ObjectRef[]>();
+  for (const p of webhookObjects) bySource.set(p.bundle.source, [...(bySource.get(p.bundle.source) ?? []), ...p.marks]);
+  const sources = [...bySource.keys()];
+  for (const source of sources) statements.push(heldStatement(d1, source, bySource.get(source) as ObjectRef[]));
+  const seen = new Set<string>();
+  const held = new Map<string, { versionMs: number; pattern: string }>();
+  if (statements.length === 0) return { seen, held };
+  const results = await d1.batch(statements);
+  const offset = keys.length > 0 ? 1 : 0;
+  if (offset) for (const r of (results[0]?.results ?? []) as { id: string }[]) seen.add(r.id);
+  sources.forEach((source, i) => {
+    for (const r of (results[offset + i]?.results ?? []) as { stream: string; key: string; version_ms: number; pattern: string }[]) {
+      held.set(`${source}\n${r.stream}\n${r.key}`, { versionMs: r.version_ms, pattern: r.pattern });
+    }
+  });
+  return { seen, held };
 }
 
 async function recordWrites(
   d1: D1Database,
   w: {
     dedupe: string[];
+    marks: MarkRow[];
     receipts: Pending[];
     objects: WrittenObject[];
     bundles: Map<string, { bundle: RecordBundle; lines: string[] }>;
@@ -163,6 +241,7 @@ async function recordWrites(
         .bind(JSON.stringify(w.dedupe), expiresAt),
     );
   }
+  if (w.marks.length > 0) statements.push(raiseMarksStatement(d1, w.marks, nowIso));
   if (w.receipts.length > 0) {
     const rows = w.receipts.map((p) => [
       p.bundle.source,

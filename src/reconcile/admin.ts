@@ -1,6 +1,6 @@
 import type { SourceDefinition } from "../sources/define-source";
 import { type ReconcileDeps, type ReconcileEnv, type ReconcileOutcome, runReconcileStep } from "./run-reconcile";
-import { isListing } from "./types";
+import { isReconcilable } from "./types";
 import { requestedWindow, WindowRefused } from "./window";
 
 export type ReconcileNowResult = { status: 200 | 202; body: ReconcileOutcome } | { status: 400 | 404 | 409 | 422; body: { error: string } };
@@ -20,7 +20,7 @@ export async function reconcileSourceNow(
   const source = find(name);
   if (!source?.webhook) return { status: 404, body: { error: `no webhook source named ${JSON.stringify(name.slice(0, 64))}` } };
   const spec = source.reconcile;
-  if (!isListing(spec))
+  if (!isReconcilable(spec))
     return { status: 422, body: { error: `${source.name} is not reconcilable: ${spec?.unsupported ?? "no listing declared"}` } };
   if (!range.from) return { status: 400, body: { error: "from is required (ISO-8601); to defaults to now" } };
   try {

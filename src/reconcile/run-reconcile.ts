@@ -102,7 +102,7 @@ export async function runReconcileStep(
   const fields = { source: source.name, pattern: "reconcile", run_id: runId };
   const spec = source.reconcile;
   if (!isListing(spec)) {
-    const reason = spec?.unsupported ?? "the source declares no way to list its vendor's events";
+    const reason = spec && "unsupported" in spec ? spec.unsupported : "the source declares no way to list its vendor's events";
     await recordNotReconcilable(env.DB, source.name, reason, runId, now());
     log("info", { event: "reconcile.not_reconcilable", ...fields, error: reason });
     return { ...empty, status: "not_reconcilable", error: reason };

@@ -1,5 +1,5 @@
 import type { SourceDefinition } from "../sources/define-source";
-import { isListing } from "./types";
+import { isReconcilable } from "./types";
 
 const LEDGER_DAYS = 14;
 
@@ -69,8 +69,8 @@ export async function reconciliationStatus(
       const spec = s.reconcile;
       return {
         source: s.name,
-        reconcilable: isListing(spec),
-        ...(isListing(spec) ? { history_days: spec.historyDays } : { reason: spec?.unsupported ?? "no listing declared" }),
+        reconcilable: isReconcilable(spec),
+        ...(isReconcilable(spec) ? { history_days: spec.historyDays } : { reason: spec?.unsupported ?? "no listing declared" }),
         reconciled_to: st?.reconciled_to ?? null,
         last_run_id: st?.last_run_id ?? null,
         last_status: st?.last_status ?? null,

@@ -1,5 +1,6 @@
 import type { HttpResult } from "../pollers/http";
-import type { PageRequest, PollAuth, RateLimitSpec } from "../pollers/types";
+import type { PageRequest, PollAuth, PollStream, RateLimitSpec } from "../pollers/types";
+import type { TrackedObjects } from "./objects";
 import type { WebhookRecord } from "../webhooks/types";
 
 /**
@@ -7,7 +8,7 @@ import type { WebhookRecord } from "../webhooks/types";
  * happened, or the honest statement that it cannot be listed (the ledger then says
  * "not reconcilable", never complete). Nothing here names a vendor; sources fill it in.
  */
-export type ReconcileSpec = ReconcileListing | { unsupported: string };
+export type ReconcileSpec = ReconcileListing | RecordListing | { unsupported: string };
 
 /** A closed time range, ISO-8601 UTC, that the vendor is asked about. */
 export interface ReconcileWindow {
@@ -15,7 +16,8 @@ export interface ReconcileWindow {
   to: string;
 }
 
-export interface ReconcileListing {
+/** When and how a listing is asked: shared by event-level and record-level listings. */
+export interface ListingTiming {
   /** How long the vendor keeps what its listing returns; windows reaching further back are refused. */
   historyDays: number;
   /** How long after an event its webhook may still be on its way (retries in flight): not asked about yet. */
@@ -30,6 +32,10 @@ export interface ReconcileListing {
   rateLimit?: RateLimitSpec;
   /** Names of the Worker variables the listing reads (a repo, a hook id): checked before a run starts. */
   config?: readonly string[];
+}
+
+/** Event level: the vendor lists the events its webhooks delivered, by the webhook's own event id. */
+export interface ReconcileListing extends ListingTiming {
   /**
    * One page of what the vendor says happened in `window`, from `page` (null for the first page).
    * A malformed page throws: the run fails with the page's position and the window stays unreconciled.
@@ -71,6 +77,36 @@ export interface ListContext {
   config: Readonly<Record<string, string>>;
 }
 
+/**
+ * Record level: the vendor lists the *objects* changed in a window. For each listed object the
+ * raw zone must hold that object (same source, stream, key) at the listed version or a newer one,
+ * by any pattern; one that is not held is sent to INGEST as `reconcile`, built by the poll engine
+ * from the listing exactly as a poll of that version would be (same key, version, `_dock.id`).
+ * A source adds it with data only: the poll streams that list, and how its versions are timed.
+ */
+export interface RecordListing extends ListingTiming {
+  /**
+   * The poll stream definitions that list objects (the source's own, so identity cannot diverge).
+   * A stream with an ascending `updated_at` cursor is asked from the window's start and read until
+   * a record is newer than its end; any other stream is read in full and its records kept when
+   * their version's time falls in the window (archives without a time filter).
+   */
+  listings: readonly PollStream[];
+  /** The object streams the listed records are filed under, and how a version's time is read. */
+  objects: TrackedObjects;
+}
+
+export type Listing = ReconcileListing | RecordListing;
+
 export function isListing(spec: ReconcileSpec | undefined): spec is ReconcileListing {
   return spec !== undefined && "list" in spec;
+}
+
+export function isRecordListing(spec: ReconcileSpec | undefined): spec is RecordListing {
+  return spec !== undefined && "listings" in spec;
+}
+
+/** Either kind of listing: the source can be reconciled. */
+export function isReconcilable(spec: ReconcileSpec | undefined): spec is Listing {
+  return isListing(spec) || isRecordListing(spec);
 }

@@ -1,4 +1,4 @@
-import type { ReconcileListing, ReconcileWindow } from "./types";
+import type { ListingTiming, ReconcileWindow } from "./types";
 
 export const DAY_MS = 86_400_000;
 /** The nightly window stays this far inside the vendor's history, so its oldest page still exists when we reach it. */
@@ -24,7 +24,7 @@ export interface WindowPlan {
  * source was down longer than can be recovered: that range is reported, and the window starts
  * where the history does.
  */
-export function nightlyWindow(spec: ReconcileListing, watermark: string | null, nowMs: number): WindowPlan {
+export function nightlyWindow(spec: ListingTiming, watermark: string | null, nowMs: number): WindowPlan {
   const end = nowMs - spec.settleSeconds * 1000;
   const horizon = nowMs - spec.historyDays * DAY_MS + HISTORY_MARGIN_MS;
   const mark = watermark ? Date.parse(watermark) : Number.NaN;
@@ -44,13 +44,7 @@ function parseTime(name: string, value: string): number {
  * A window asked for by an operator. Refused when reversed, or when it reaches back further than
  * the vendor keeps its listing: what is older cannot be listed, so a run could only pretend.
  */
-export function requestedWindow(
-  source: string,
-  spec: ReconcileListing,
-  from: string,
-  to: string | undefined,
-  nowMs: number,
-): ReconcileWindow {
+export function requestedWindow(source: string, spec: ListingTiming, from: string, to: string | undefined, nowMs: number): ReconcileWindow {
   const fromMs = parseTime("from", from);
   const toMs = Math.min(to === undefined || to === "" ? nowMs : parseTime("to", to), nowMs);
   if (fromMs >= toMs) throw new WindowRefused(`the window ${iso(fromMs)} .. ${iso(toMs)} is empty or reversed`);
