@@ -7,6 +7,7 @@ import { rawPull } from "../scripts/raw-pull.mjs";
 import { api, connection, devVars, splitStream, streamPath } from "./lib/client.mjs";
 import { scaffoldSource } from "./lib/new-source.mjs";
 import { statusTable } from "./lib/status-table.mjs";
+import { testRead, testReadSummary } from "./lib/test-read.mjs";
 import { sendTestWebhook } from "./lib/test-webhooks.mjs";
 
 const print = (value) => process.stdout.write(`${typeof value === "string" ? value : JSON.stringify(value, null, 2)}\n`);
@@ -38,6 +39,21 @@ export function buildProgram() {
       // Always named: a full refresh re-reads everything as a snapshot, and is never the Worker's guess.
       const body = { pattern: o.fullRefresh ? "full_refresh" : "poll", ...(o.force ? { force: true } : {}) };
       print(await api(conn(), "POST", `${streamPath(splitStream(name))}/run`, body));
+    });
+
+  program
+    .command("test-read <stream>")
+    .description("read one page of <source>.<stream> as a run would and print what would land (JSONL on stdout); writes nothing")
+    .option("--next <json>", "read the page after an earlier test read (the JSON it printed as next page)")
+    .option("--cursor <value>", "read from this cursor value instead of the stored one")
+    .option("--from-start", "read as if no cursor were stored")
+    .option("--full-refresh", "read it as a full refresh (snapshot rows)")
+    .option("--json", "print the Worker's whole answer as JSON")
+    .action(async (name, o) => {
+      const r = await testRead(conn(), name, o);
+      if (o.json) return print(r);
+      for (const line of r.lines) process.stdout.write(`${line}\n`);
+      process.stderr.write(`${testReadSummary(r, name)}\n`);
     });
 
   program
