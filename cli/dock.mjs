@@ -159,6 +159,31 @@ export function buildProgram() {
     });
 
   program
+    .command("query <sql>")
+    .description(
+      "run DuckDB SQL over the raw zone (view raw: partitions, _dock fields, data); pulls new objects into a local copy first",
+    )
+    .option("--latest", "raw keeps one row per (source, stream, key): the newest by received_at, then version")
+    .option("--distinct", "raw keeps one row per _dock.id (its first landing)")
+    .addOption(new Option("--format <format>", "how to print the result").choices(["table", "csv", "json"]).default("table"))
+    .option("--dir <dir>", "query a folder holding raw/ as it is (e.g. one `raw pull` filled); pulls nothing")
+    .option("--s3", "pull from the bucket through R2's S3 API (R2_ACCESS_KEY_ID, R2_SECRET_ACCESS_KEY) instead of the admin API")
+    .option("--bucket <name>", "the bucket for --s3 (default: DOCK_R2_BUCKET, else the RAW bucket in wrangler.toml)")
+    .option("--account-id <id>", "the Cloudflare account for --s3 (default: CLOUDFLARE_ACCOUNT_ID)")
+    .option("--s3-endpoint <url>", "another S3 endpoint for --s3 (default: R2_S3_ENDPOINT, else the account's R2 endpoint)")
+    .option("--cache <dir>", "where the local copy lives (default .dock/lake/<Worker or bucket>)")
+    .option("--no-pull", "query the local copy as it is, without pulling")
+    .option("--prefix <prefix>", "pull only keys under this prefix", "raw/")
+    .action(async (sql, o) => {
+      if (o.latest && o.distinct) throw new Error("--latest and --distinct pick different views: give one");
+      const { lakeCopy } = await import("./lib/lake-copy.mjs");
+      const { queryLake, formatCsv, formatJsonLines, formatTable } = await import("./lib/query.mjs");
+      const dir = await lakeCopy(o, conn);
+      const result = await queryLake({ dir, sql, view: o.latest ? "latest" : o.distinct ? "distinct" : "all" });
+      print(o.format === "csv" ? formatCsv(result) : o.format === "json" ? formatJsonLines(result) : formatTable(result));
+    });
+
+  program
     .command("new-source <name>")
     .description("scaffold src/sources/<name>/ (definition, fixture builder, test) and add it to the registry")
     .option("--root <dir>", "the checkout to scaffold into", ".")

@@ -3,4 +3,4 @@ export function rawPull(options: {
   url: string;
   token: string | undefined;
   prefix?: string;
-}): Promise<{ pulled: number; skipped: number; root: string }>;
+}): Promise<{ pulled: number; skipped: number; root: string; keys: string[] }>;

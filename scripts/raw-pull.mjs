@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // Copies the raw zone (local `wrangler dev` or a deployed Worker) into a folder with the same keys,
-// so DuckDB reads it with hive_partitioning. Usage: npm run raw:pull -- ./lake [--url URL] [--prefix raw/]
+// so DuckDB reads it with hive_partitioning (`dock query --dir` does).
+// Usage: npm run raw:pull -- ./lake [--url URL] [--prefix raw/]
 import { mkdirSync, statSync, writeFileSync } from "node:fs";
-import { dirname, join, resolve, sep } from "node:path";
+import { dirname, resolve, sep } from "node:path";
 import { loadDevVars } from "./dev-vars.mjs";
 
 export async function rawPull({ dir, url, token, prefix = "raw/" }) {
@@ -10,12 +11,14 @@ export async function rawPull({ dir, url, token, prefix = "raw/" }) {
   let cursor = null;
   let pulled = 0;
   let skipped = 0;
+  const keys = [];
   do {
     const q = new URLSearchParams({ prefix, ...(cursor ? { cursor } : {}) });
     const res = await fetch(`${url}/admin/raw?${q}`, { headers: { authorization: `Bearer ${token}` } });
     if (!res.ok) throw new Error(`listing ${prefix} failed: HTTP ${res.status}`);
     const page = await res.json();
     for (const object of page.objects) {
+      keys.push(object.key);
       const target = resolve(root, object.key);
       if (!target.startsWith(root + sep)) throw new Error(`refusing a key outside the folder: ${object.key}`);
       try {
@@ -34,7 +37,7 @@ export async function rawPull({ dir, url, token, prefix = "raw/" }) {
     }
     cursor = page.cursor;
   } while (cursor);
-  return { pulled, skipped, root };
+  return { pulled, skipped, root, keys };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
@@ -49,7 +52,5 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const dir = args[0] ?? "./lake";
   const { pulled, skipped, root } = await rawPull({ dir, url, token, prefix });
   console.log(`pulled ${pulled} objects (${skipped} already there) into ${root}`);
-  console.log(
-    `read them: duckdb -c "SELECT _dock.source, _dock.stream, count(*) FROM read_json_auto('${join(root, "raw", "**", "*.jsonl.gz")}', hive_partitioning=true) GROUP BY ALL"`,
-  );
+  console.log(`read them: npm run dock -- query --dir ${root} "SELECT source, stream, count(*) FROM raw GROUP BY ALL"`);
 }
