@@ -32,6 +32,20 @@ describe("SFTP poller settings from the environment", () => {
     expect(config.target.privateKey.toString()).toContain("OPENSSH PRIVATE KEY");
   });
 
+  it("given no ledger or staging setting, then both are under sftp-<source>/ in the state directory (DOCK_STATE_DIR, else systemd's STATE_DIRECTORY)", () => {
+    expect(configFromEnv({ ...full, DOCK_STATE_DIR: "/var/lib/dock" })).toMatchObject({
+      ledgerPath: "/var/lib/dock/sftp-partner/ledger.jsonl",
+      stagingDir: "/var/lib/dock/sftp-partner/staging",
+    });
+    expect(configFromEnv({ ...full, STATE_DIRECTORY: "/var/lib/loading-dock" }).ledgerPath).toBe(
+      "/var/lib/loading-dock/sftp-partner/ledger.jsonl",
+    );
+    expect(configFromEnv({ ...full, SFTP_LEDGER_PATH: "/srv/l.jsonl", SFTP_STAGING_DIR: "/srv/s" })).toMatchObject({
+      ledgerPath: "/srv/l.jsonl",
+      stagingDir: "/srv/s",
+    });
+  });
+
   it("given a missing required setting, then it fails naming it (the host key pin included)", () => {
     for (const name of ["SFTP_HOST", "SFTP_HOST_KEY", "SFTP_FILES_TOKEN", "DOCK_URL", "SFTP_REMOTE_DIR"]) {
       const env: Record<string, string | undefined> = { ...full, [name]: undefined };

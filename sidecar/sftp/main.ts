@@ -1,4 +1,6 @@
 import { readFileSync } from "node:fs";
+import path from "node:path";
+import { movedStateProblem, stateDirOf, stateDirProblem } from "../src/startup/state-dir";
 import { HostKeyMismatch } from "./host-key";
 import { errorText, log, registerSecrets } from "./log";
 import { SftpPoller, type SftpPollerConfig } from "./poller";
@@ -11,6 +13,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv): SftpPollerConfig & { poll
     return v;
   };
   const token = need("SFTP_FILES_TOKEN");
+  const source = need("SFTP_SOURCE");
   const passphrase = env.SFTP_PRIVATE_KEY_PASSPHRASE;
   registerSecrets([token, passphrase ?? ""]);
   return {
@@ -24,16 +27,33 @@ export function configFromEnv(env: NodeJS.ProcessEnv): SftpPollerConfig & { poll
     },
     remoteDir: need("SFTP_REMOTE_DIR"),
     ...(env.SFTP_ARCHIVE_DIR ? { archiveDir: env.SFTP_ARCHIVE_DIR } : {}),
-    drop: { baseUrl: need("DOCK_URL"), source: need("SFTP_SOURCE"), token },
-    ledgerPath: env.SFTP_LEDGER_PATH ?? "./data/sftp-ledger.jsonl",
-    stagingDir: env.SFTP_STAGING_DIR ?? "./data/sftp-staging",
+    drop: { baseUrl: need("DOCK_URL"), source, token },
+    // Unset: under sftp-<source>/ in the state directory (DOCK_STATE_DIR; see sidecar/README.md).
+    ledgerPath: path.resolve(env.SFTP_LEDGER_PATH ?? path.join(stateDirOf(env), `sftp-${source}`, "ledger.jsonl")),
+    stagingDir: path.resolve(env.SFTP_STAGING_DIR ?? path.join(stateDirOf(env), `sftp-${source}`, "staging")),
     pollSeconds: Number(env.SFTP_POLL_SECONDS ?? 300),
   };
 }
 
-/** `tsx sidecar/sftp/main.ts`: poll forever; a host key mismatch stops the process (exit 2). */
+/**
+ * `node sidecar/dist/sftp.mjs`: poll forever; a missing setting, an unwritable state directory or
+ * a host key mismatch stops the process (exit 2).
+ */
 async function main(): Promise<void> {
-  const config = configFromEnv(process.env);
+  let config: ReturnType<typeof configFromEnv>;
+  try {
+    config = configFromEnv(process.env);
+  } catch (err) {
+    log("error", { event: "sftp.config_invalid", error: errorText(err) });
+    process.exit(2);
+  }
+  const problems = [
+    stateDirProblem(path.dirname(config.ledgerPath)),
+    stateDirProblem(config.stagingDir),
+    process.env.SFTP_LEDGER_PATH ? null : movedStateProblem(config.ledgerPath, "data/sftp-ledger.jsonl", "SFTP_LEDGER_PATH"),
+  ].filter((p): p is string => p !== null);
+  for (const error of problems) log("error", { event: "sftp.start_refused", source: config.drop.source, error });
+  if (problems.length > 0) process.exit(2);
   const poller = new SftpPoller(config);
   for (;;) {
     try {

@@ -24,6 +24,20 @@ describe("loadConfig", () => {
     });
   });
 
+  it("given no CDC_STATE_FILE, when loaded, then the state file is cdc-<source>-<slot>.json in DOCK_STATE_DIR, else systemd's STATE_DIRECTORY, else ./.dock-state", () => {
+    expect(loadConfig({ ...base, DOCK_STATE_DIR: "/var/lib/dock", CDC_SLOT: "s1" })).toMatchObject({
+      DOCK_STATE_DIR: "/var/lib/dock",
+      CDC_STATE_FILE: "/var/lib/dock/cdc-app_db-s1.json",
+    });
+    expect(loadConfig({ ...base, STATE_DIRECTORY: "/var/lib/loading-dock" }).CDC_STATE_FILE).toBe(
+      "/var/lib/loading-dock/cdc-app_db-loading_dock.json",
+    );
+    expect(loadConfig(base).CDC_STATE_FILE).toBe(path.resolve(".dock-state", "cdc-app_db-loading_dock.json"));
+    expect(loadConfig({ ...base, DOCK_STATE_DIR: "/var/lib/dock", CDC_STATE_FILE: "/srv/state.json" }).CDC_STATE_FILE).toBe(
+      "/srv/state.json",
+    );
+  });
+
   it("given bad values, when loaded, then a ConfigError names each setting and never echoes the secret", () => {
     const secret = "whsec_!!not-base64!!";
     let err: unknown;

@@ -1,5 +1,7 @@
 import { readFileSync } from "node:fs";
+import path from "node:path";
 import * as z from "zod";
+import { stateDirOf } from "./startup/state-dir";
 
 const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
 const bool = (def: boolean) =>
@@ -50,11 +52,25 @@ export const configSchema = z.object({
   CDC_HEALTH_PORT: int(9187),
   CDC_SNAPSHOT: bool(true),
   CDC_SNAPSHOT_CHUNK_ROWS: int(10_000, 1),
-  CDC_STATE_FILE: z.string().default("./cdc-state.json"),
+  /** Where state is kept (see startup/state-dir.ts); resolved by loadConfig. */
+  DOCK_STATE_DIR: z.string().optional(),
+  /** Snapshot progress; unset: `cdc-<source>-<slot>.json` in the state directory. */
+  CDC_STATE_FILE: z.string().optional(),
   CDC_SHUTDOWN_TIMEOUT_MS: int(30_000, 100),
+  /** How long the start-up checks wait for an unreachable Worker or Postgres before giving up. */
+  CDC_STARTUP_WAIT_MS: int(15_000, 0),
 });
 
-export type SidecarConfig = z.infer<typeof configSchema>;
+export type SidecarConfig = Omit<z.infer<typeof configSchema>, "DOCK_STATE_DIR" | "CDC_STATE_FILE"> & {
+  /** Absolute. */
+  DOCK_STATE_DIR: string;
+  CDC_STATE_FILE: string;
+};
+
+/** The snapshot state file's name in the state directory when CDC_STATE_FILE is unset. */
+export function defaultStateFileName(source: string, slot: string): string {
+  return `cdc-${source}-${slot}.json`;
+}
 
 export class ConfigError extends Error {
   override name = "ConfigError";
@@ -80,5 +96,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): SidecarConfig 
     const lines = result.error.issues.map((i) => `${i.message} (setting ${i.path.join(".")})`);
     throw new ConfigError(`invalid configuration:\n  ${lines.join("\n  ")}`);
   }
-  return result.data;
+  const dir = stateDirOf(env, result.data.DOCK_STATE_DIR);
+  return {
+    ...result.data,
+    DOCK_STATE_DIR: dir,
+    CDC_STATE_FILE: path.resolve(
+      result.data.CDC_STATE_FILE ?? path.join(dir, defaultStateFileName(result.data.CDC_SOURCE, result.data.CDC_SLOT)),
+    ),
+  };
 }

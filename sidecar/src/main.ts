@@ -6,6 +6,8 @@ import { emptyMetrics, type SidecarMetrics } from "./health/metrics";
 import { errorText, log, registerSecrets } from "./log";
 import { ReplicationReleased, SlotInvalidated } from "./replication/slot-setup";
 import { Sidecar } from "./sidecar";
+import { cdcStartProblems } from "./startup/cdc-start-checks";
+import { startupExitCode } from "./startup/problem";
 import { backoffMs } from "./delivery/backoff";
 
 /** Errors a restart cannot fix: the process exits and an operator has to act. */
@@ -22,6 +24,16 @@ async function main(): Promise<number> {
     return 2;
   }
   registerSecrets([config.CDC_INGEST_SECRET, config.PGPASSWORD ?? ""]);
+  const problems = await cdcStartProblems(config, process.env);
+  for (const p of problems) log("error", { event: "cdc.start_refused", source: config.CDC_SOURCE, error: p.message });
+  if (problems.length > 0) return startupExitCode(problems);
+  log("info", {
+    event: "cdc.start_checked",
+    source: config.CDC_SOURCE,
+    worker_url: config.WORKER_URL,
+    state_file: config.CDC_STATE_FILE,
+    health: config.CDC_HEALTH_PORT > 0 ? `http://${config.CDC_HEALTH_HOST}:${config.CDC_HEALTH_PORT}/healthz` : "off",
+  });
   let current: Sidecar | null = null;
   let lastMetrics: SidecarMetrics = emptyMetrics(config.CDC_SLOT, config.CDC_SOURCE);
   let server: Server | null = null;

@@ -1,3 +1,4 @@
+import { readFile } from "node:fs/promises";
 import { Worker } from "node:worker_threads";
 import { StreamRecords } from "../delivery/bundle-pack";
 import { ByteWriter } from "../delivery/byte-writer";
@@ -25,6 +26,8 @@ export interface EncodeResult {
 
 const NEWLINE = 0x0a;
 const THREAD = new URL("./copy-encode-thread.ts", import.meta.url);
+/** Set by sidecar/build.mjs: the thread's prebuilt bundle, next to the built entry point. */
+declare const DOCK_BUILT_THREAD_SCRIPT: string | undefined;
 
 /**
  * Encodes COPY rows into delivery records on worker threads, so that reading the table (this
@@ -32,7 +35,7 @@ const THREAD = new URL("./copy-encode-thread.ts", import.meta.url);
  * about `batchRows`; batches come back to `onBatch` in the order they were read, which is what
  * numbers snapshot parts consecutively. Buffers travel between the threads instead of being
  * copied: an input buffer comes back with its result, an output buffer is handed back through
- * `recycle` once its delivery is answered. The threads run their code bundled (see threadScript).
+ * `recycle` once its delivery is answered. The threads run their code bundled (see threadScript; the built sidecar ships the bundle).
  */
 export class ParallelCopyEncoder {
   private readonly workers: Worker[];
@@ -49,6 +52,7 @@ export class ParallelCopyEncoder {
 
   /** The threads' code: `start` waits for it, so it can be begun early (it may need bundling). */
   static script(): Promise<string> {
+    if (typeof DOCK_BUILT_THREAD_SCRIPT === "string") return readFile(new URL(DOCK_BUILT_THREAD_SCRIPT, import.meta.url), "utf8");
     return threadScript(THREAD);
   }
 

@@ -2,7 +2,6 @@ import { createHash, randomUUID } from "node:crypto";
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { build, version } from "esbuild";
 
 /** Where bundled thread scripts are kept: under the project's node_modules, writable only by whoever installed it. */
 export const THREAD_CACHE = fileURLToPath(new URL("../../../node_modules/.cache/loading-dock/", import.meta.url));
@@ -20,13 +19,15 @@ interface Cached {
  * already being read. The bundle is made once by esbuild and cached with the list of files in it
  * and a digest of the bytes esbuild read: a later run whose files are unchanged starts its threads
  * in about 50 ms, and an edited file is bundled again. A cache that cannot be written only costs
- * the bundling next time.
+ * the bundling next time. This is the source tree's way (esbuild is a devDependency, loaded only
+ * here); the built sidecar (sidecar/build.mjs) ships the thread's bundle and never calls this.
  */
 export async function threadScript(entry: URL, cacheDir = THREAD_CACHE): Promise<string> {
   const entryPath = fileURLToPath(entry);
   const file = path.join(cacheDir, `${createHash("sha256").update(entryPath).digest("hex").slice(0, 16)}.json`);
+  const { build, version } = await import("esbuild");
   const cached = readCached(file);
-  if (cached && digestOf(cached.inputs) === cached.digest) return cached.script;
+  if (cached && digestOf(cached.inputs, version) === cached.digest) return cached.script;
 
   // esbuild reads the files through this plugin, so the digest is of exactly the bytes bundled.
   const read = new Map<string, Buffer>();
@@ -54,7 +55,7 @@ export async function threadScript(entry: URL, cacheDir = THREAD_CACHE): Promise
   const script = out.outputFiles[0]?.text;
   if (script === undefined) throw new Error(`esbuild made nothing of ${entryPath}`);
   const inputs = [...read.keys()].sort();
-  const digest = digestOf(inputs, (p) => read.get(p) as Buffer);
+  const digest = digestOf(inputs, version, (p) => read.get(p) as Buffer);
   try {
     mkdirSync(cacheDir, { recursive: true });
     const temp = `${file}.${randomUUID()}.tmp`;
@@ -76,7 +77,7 @@ function readCached(file: string): Cached | null {
 }
 
 /** The content of every input, in order; a file gone changes it as an edit does. */
-function digestOf(inputs: string[], contentOf: (file: string) => Buffer = readFileSync): string {
+function digestOf(inputs: string[], version: string, contentOf: (file: string) => Buffer = readFileSync): string {
   const h = createHash("sha256").update(`esbuild ${version}\0`);
   for (const p of inputs) {
     h.update(p);
