@@ -1,12 +1,15 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
+import { promisify } from "node:util";
 import { gunzipSync } from "node:zlib";
 import { afterAll, describe, expect, it } from "vitest";
 import { type Proc, processTree, survivors } from "./processes";
 import { rawPull } from "./raw-pull.mjs";
+
+const execFileP = promisify(execFile);
 
 async function freePort(): Promise<number> {
   return new Promise((resolve) => {
@@ -77,7 +80,7 @@ describe("npm start (the local stack and its demo)", () => {
     rmSync(lake, { recursive: true, force: true });
   });
 
-  it("given the default ports (8787, 9229, 8788) taken, when started, then the Worker, inspector and demo vendor come up on others, the demo lands, every hint names the ports used, and raw pull at the printed URL copies the raw zone with its Hive keys; when stopped with SIGINT (Ctrl-C), no process it started survives", async () => {
+  it("given the default ports (8787, 9229, 8788) taken, when started, then the Worker, inspector and demo vendor come up on others, the demo lands, every hint names the ports used, and raw pull and dock query at the printed URL copy and count the raw zone; when stopped with SIGINT (Ctrl-C), no process it started survives", async () => {
     for (const port of [8787, 9229, 8788]) {
       const server = await occupy(port);
       if (server) held.push(server);
@@ -123,6 +126,42 @@ describe("npm start (the local stack and its demo)", () => {
     );
     expect(lines.length).toBeGreaterThanOrEqual(6);
     for (const line of lines) expect(Object.keys(JSON.parse(line))).toEqual(["_dock", "data"]);
+
+    // The query hint as printed: dock query pulls into its copy and counts every line in it.
+    const cache = join(lake, "query-copy");
+    const query = hints.match(/npm run dock -- (--url \S+) query "([^"]+)"/);
+    expect(query?.[1]).toBe(`--url ${base}`);
+    const { stdout } = await execFileP(process.execPath, [
+      "cli/dock.mjs",
+      "--url",
+      base,
+      "query",
+      "--cache",
+      cache,
+      "--format",
+      "csv",
+      "SELECT count(*) AS n FROM raw",
+    ]);
+    const copied = files(cache).filter((f) => f.endsWith(".jsonl.gz"));
+    const copiedLines = copied.flatMap((key) =>
+      gunzipSync(readFileSync(join(cache, key)))
+        .toString("utf8")
+        .trim()
+        .split("\n"),
+    );
+    expect(copied.length).toBeGreaterThanOrEqual(pulled.length);
+    expect(stdout).toBe(`n\n${copiedLines.length}\n`);
+    const grouped = await execFileP(process.execPath, [
+      "cli/dock.mjs",
+      "--url",
+      base,
+      "query",
+      "--no-pull",
+      "--cache",
+      cache,
+      query?.[2] as string,
+    ]);
+    expect(grouped.stdout).toMatch(/stripe\s+charges\s+\d+/);
 
     const tree = processTree(started.child.pid as number);
     expect(tree.some((p) => p.command.includes("workerd"))).toBe(true);

@@ -1,18 +1,26 @@
+import { COMMON_FIELDS, type CommonField, LOG_EVENTS, type LogEvent } from "./log-events";
+
 /**
- * One JSON line per event, with the same fields everywhere, so Workers Logs can filter on them.
- * Callers pass facts, never secrets: error texts go through redact() first.
+ * One JSON line per event, with the same fields everywhere, so Workers Logs can filter on them:
+ * `level`, `time`, `event`, then the common fields `source`, `stream`, `pattern`, `run_id`,
+ * `records`, `ms`, `error` on every line — null where the event has none — then its own fields.
+ * Callers pass facts, never secrets: error texts go through redact() here whatever the caller did.
  */
-export interface LogFields {
-  event: string;
-  source?: string;
-  stream?: string;
-  pattern?: string;
-  run_id?: string;
-  records?: number;
-  ms?: number;
-  error?: string;
-  [extra: string]: string | number | boolean | null | undefined;
+interface CommonValues {
+  source: string;
+  stream: string;
+  pattern: string;
+  run_id: string;
+  records: number;
+  ms: number;
+  error: string;
 }
+type Extra = { [extra: string]: string | number | boolean | null | undefined };
+/** An event's fields: the common fields it always has (src/lib/log-events.ts) required, the others optional. */
+type FieldsOf<E extends LogEvent> = { event: E } & { [K in (typeof LOG_EVENTS)[E][number]]: CommonValues[K] } & {
+  [K in CommonField]?: CommonValues[K] | null;
+} & Extra;
+export type LogFields = { [E in LogEvent]: FieldsOf<E> }[LogEvent];
 
 type Sink = (line: string) => void;
 let sink: Sink = (line) => console.log(line);
@@ -23,10 +31,37 @@ export function setLogSink(next: Sink | undefined): void {
 }
 
 export function log(level: "info" | "warn" | "error", fields: LogFields): void {
-  // Error texts come from anywhere (a driver, a vendor's body): redacted here too, whatever the caller did.
-  const error = typeof fields.error === "string" ? { error: redact(fields.error) } : {};
-  sink(JSON.stringify({ level, time: new Date().toISOString(), ...fields, ...error }));
+  write(level, fields);
 }
+
+/** The run a stepped stream's own events belong to (they name the vendor's steps: src/sources/*). */
+export interface StepRun {
+  source: string;
+  stream: string;
+  pattern: string;
+  run_id: string;
+}
+
+/**
+ * What a stepped stream logs through its context (`ctx.log`): its own event names, with its run's
+ * source, stream, pattern and run_id always, whatever its fields say.
+ */
+export function logStep(level: "info" | "warn" | "error", event: string, run: StepRun, fields: Record<string, unknown> = {}): void {
+  write(level, { ...fields, event, ...run });
+}
+
+function write(level: "info" | "warn" | "error", fields: Record<string, unknown>): void {
+  const { event, ...rest } = fields;
+  const common: Record<string, unknown> = {};
+  for (const k of COMMON_FIELDS) common[k] = rest[k] ?? null;
+  // Error texts come from anywhere (a driver, a vendor's body): redacted here too, whatever the caller did.
+  if (typeof common.error === "string") common.error = redact(common.error);
+  // The common fields first and always (null when not given), the event's own after them.
+  sink(JSON.stringify({ level, time: new Date().toISOString(), event, ...common, ...rest, ...common }));
+}
+
+/** For tests: the events log() accepts and the common fields each always carries. */
+export const loggedEvents: Readonly<Record<string, readonly CommonField[]>> = LOG_EVENTS;
 
 /** Names whose values are credentials, in a query, a form, JSON or a header (not pagination tokens). */
 const CREDENTIAL_NAME =

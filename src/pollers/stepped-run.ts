@@ -3,7 +3,7 @@ import type { BundleRecord } from "../envelope/bundle";
 import { dockId } from "../envelope/dock-id";
 import { envelopeLine } from "../envelope/envelope";
 import { enqueueRecords } from "../ingest/enqueue";
-import { log, redact } from "../lib/log";
+import { log, logStep, redact } from "../lib/log";
 import { realClock } from "./clock";
 import { readCursor } from "./cursor";
 import { prepareRun } from "./configuration";
@@ -122,7 +122,7 @@ export async function runSteppedStep(
       else await enqueueRecords(env, head, envelopes);
       emitted += envelopes.length;
     },
-    log: (level, event, extra = {}) => log(level, { event, ...fields, ...extra }),
+    log: (level, event, extra = {}) => logStep(level, event, fields, extra),
   };
 
   const { fail, handOver } = runEndings({ env, source, stream, pattern, runId, clock, current: () => ({ state, stateText }) });

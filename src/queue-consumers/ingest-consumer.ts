@@ -88,7 +88,7 @@ async function handleManifest(env: IngestConsumerEnv, message: Message<unknown>)
       message.retry({ delaySeconds });
       return;
     }
-    if (outcome.written) log("info", { event: "raw.manifest_written", ...fields, records: outcome.rows });
+    if (outcome.written) log("info", { event: "raw.manifest_written", ...fields, records: outcome.rows ?? 0 });
     message.ack();
   } catch (err) {
     log("error", { event: "raw.manifest_failed", ...fields, error: errorText(err) });

@@ -72,7 +72,17 @@ async function processJob(env: JobsEnv, message: Message<unknown>): Promise<void
     message.ack();
     await clearJobFailure(env.DB, job, message.attempts);
   } catch (err) {
-    log("error", { event: "job.failed", job: job.kind, error: errorText(err), attempts: message.attempts });
+    const run = job as { source?: string; stream?: string; run_id?: string };
+    log("error", {
+      event: "job.failed",
+      source: run.source ?? null,
+      stream: run.stream ?? null,
+      pattern: job.kind === "prune" ? null : job.kind === "file_parse" ? "file" : job.kind,
+      run_id: run.run_id ?? null,
+      job: job.kind,
+      error: errorText(err),
+      attempts: message.attempts,
+    });
     message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
     await noteJobFailure(env.DB, job, message.attempts, errorText(err));
   }

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { createApp } from "../../src/app";
 import { toHex } from "../../src/lib/bytes";
 import { hmac } from "../../src/lib/crypto";
-import { setLogSink } from "../../src/lib/log";
+import { loggedEvents, setLogSink } from "../../src/lib/log";
 import { evaluateAlerts } from "../../src/ops/alerts";
 import { processIngestBatch } from "../../src/queue-consumers/ingest-consumer";
 import { aBundle, anIngestBatch, aRecord } from "../helpers/fixtures";
@@ -21,7 +21,7 @@ const COMMON: Record<string, string> = {
 describe("log lines of a real pipeline", () => {
   afterEach(() => setLogSink(undefined));
 
-  it("given a webhook, the raw writer, admin calls, a failed alert and a forged sidecar report, then every line is one JSON object with typed common fields and no secret", async () => {
+  it("given a webhook, the raw writer, admin calls, a failed alert and a forged sidecar report, then every line is one JSON object carrying every common field (typed, or null where it does not apply; never null where its event must have it) and no secret", async () => {
     const lines: string[] = [];
     setLogSink((l) => lines.push(l));
     const app = createApp();
@@ -83,7 +83,14 @@ describe("log lines of a real pipeline", () => {
       expect(["info", "warn", "error"]).toContain(o.level);
       expect(typeof o.time).toBe("string");
       expect(typeof o.event).toBe("string");
-      for (const [k, type] of Object.entries(COMMON)) if (k in o && o[k] !== undefined) expect(typeof o[k], `${o.event}.${k}`).toBe(type);
+      // Every line carries every common field: a value of its type, or null where the event has none;
+      // the fields its event must have (src/lib/log-events.ts) are never null.
+      const required = loggedEvents[o.event as string];
+      expect(required, `${o.event} is in the catalogue`).toBeDefined();
+      for (const [k, type] of Object.entries(COMMON)) {
+        expect(o, `${o.event} carries ${k}`).toHaveProperty(k);
+        if (o[k] !== null || required?.includes(k as never)) expect(typeof o[k], `${o.event}.${k}`).toBe(type);
+      }
       events.add(o.event as string);
     }
     expect([...events]).toEqual(expect.arrayContaining(["webhook.accepted", "raw.written", "alert.failed", "sidecar.rejected"]));
