@@ -197,8 +197,45 @@ export function buildProgram() {
         ].join("\n"),
       );
     });
+  program
+    .command("deploy")
+    .description(
+      "deploy to Cloudflare in one go (CLOUDFLARE_API_TOKEN, CLOUDFLARE_ACCOUNT_ID): create what is missing, apply the D1 migrations, set the secrets, deploy",
+    )
+    .option("--dry-run", "print every step it would take; call nothing, write nothing")
+    .option("--sources <names>", "comma-separated sources whose unset settings to ask for (in a terminal)", splitList)
+    .option("--file-drops <sources>", "comma-separated sources that take file drops (a <SOURCE>_FILES_TOKEN each); none: no file drops", splitList)
+    .option("--secrets-file <path>", "where our generated secrets are saved and vendor settings read (NAME=value lines)", ".deploy.vars")
+    .option("--replace-secrets <names>", "comma-separated secrets to set again although they are set (a rotated vendor secret)", splitList)
+    .option("--root <dir>", "the checkout to deploy", ".")
+    .action(async (o) => {
+      const { runDeploy } = await import("./lib/deploy.mjs");
+      const { terminalIO } = await import("./lib/deploy-steps.mjs");
+      const fileDrops = o.fileDrops?.includes("none") ? [] : o.fileDrops;
+      const options = { dryRun: o.dryRun, sources: o.sources, fileDrops, secretsFile: o.secretsFile, replaceSecrets: o.replaceSecrets };
+      await runDeploy({ root: resolve(o.root), options, io: terminalIO() });
+    });
+
+  program
+    .command("destroy")
+    .description("remove what `dock deploy` created (Worker, queues, DLQs, D1; the bucket only when empty or with --delete-bucket)")
+    .option("--dry-run", "print every step it would take; call nothing, delete nothing")
+    .option("--yes", "do not ask for the typed confirmation (scripts)")
+    .option("--delete-bucket", "also the raw zone's bucket when it holds objects (they are expired first: R2 deletes only empty buckets)")
+    .option("--root <dir>", "the checkout that was deployed", ".")
+    .action(async (o) => {
+      const { runDestroy } = await import("./lib/destroy.mjs");
+      const { terminalIO } = await import("./lib/deploy-steps.mjs");
+      await runDestroy({ root: resolve(o.root), options: { dryRun: o.dryRun, yes: o.yes, deleteBucket: o.deleteBucket }, io: terminalIO() });
+    });
   return program;
 }
+
+const splitList = (value) =>
+  value
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
 
 if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith("/dock")) {
   buildProgram()
