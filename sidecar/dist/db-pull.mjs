@@ -260,11 +260,91 @@ var SignedSender = class {
   }
 };
 
+// src/lib/log-events.ts
+var COMMON_FIELDS = ["source", "stream", "pattern", "run_id", "records", "ms", "error"];
+var RUN = ["source", "stream", "pattern", "run_id"];
+var LOG_EVENTS = {
+  "admin.audit_failed": ["error"],
+  "alert.sent": [],
+  "alert.failed": ["error"],
+  "cdc.accepted": ["pattern", "records", "ms"],
+  "cdc.enqueue_failed": ["pattern", "error", "ms"],
+  "cron.tick": ["records"],
+  "cron.nightly": ["records"],
+  "dedupe.pruned": ["records", "ms"],
+  "dlq.parked": [],
+  "dlq.redrive_failed": ["error"],
+  "dlq.redriven": ["records"],
+  "file.rejected": ["source", "pattern", "ms"],
+  "file.put.landed": ["source", "pattern", "run_id", "ms"],
+  "file.put.duplicate": ["source", "pattern", "run_id", "ms"],
+  "file.put.failed": ["source", "pattern", "error", "ms"],
+  "file.landed": ["source", "stream", "pattern", "run_id"],
+  "file.duplicate": ["source", "pattern", "run_id"],
+  "file.step": [...RUN, "records", "ms"],
+  "file.parsed": [...RUN, "records", "ms"],
+  "file.failed": [...RUN, "error"],
+  "file.requeued": RUN,
+  "file.event_invalid": ["error"],
+  "file.event_ignored": ["error"],
+  "file.event_gone": ["source"],
+  "file.event.landed": ["source", "pattern", "run_id"],
+  "file.event.duplicate": ["source", "pattern", "run_id"],
+  "file.event_failed": ["source", "pattern", "error"],
+  "http.unhandled": ["error"],
+  "job.invalid": ["error"],
+  "job.failed": ["error"],
+  "job.note_failed": ["pattern", "run_id", "error"],
+  "ops.tick": ["records", "ms"],
+  "ops.tick_failed": ["error", "ms"],
+  "poll.unknown_stream": ["source", "stream", "pattern"],
+  "poll.skipped_busy": RUN,
+  "poll.started": RUN,
+  "poll.continued": [...RUN, "records"],
+  "poll.deferred": [...RUN, "records"],
+  "poll.superseded": RUN,
+  "poll.succeeded": [...RUN, "records", "ms"],
+  "poll.failed": [...RUN, "error"],
+  "poll.paused": [...RUN, "error"],
+  "poll.test_read": [...RUN, "records", "ms"],
+  "poll.test_read_failed": [...RUN, "records", "ms", "error"],
+  "raw.written": ["source", "stream", "pattern", "records", "ms"],
+  "raw.duplicates_dropped": ["records"],
+  "raw.batch_failed": ["records", "error", "ms"],
+  "raw.manifest_waiting": RUN,
+  "raw.manifest_written": [...RUN, "records"],
+  "raw.manifest_failed": [...RUN, "error"],
+  "raw.message_quarantined": ["error"],
+  "reconcile.unknown_source": ["source", "pattern"],
+  "reconcile.not_reconcilable": ["source", "pattern", "run_id", "error"],
+  "reconcile.skipped_busy": ["source", "pattern", "run_id"],
+  "reconcile.refused": ["source", "pattern", "run_id", "error"],
+  "reconcile.started": ["source", "pattern", "run_id"],
+  "reconcile.continued": ["source", "pattern", "run_id"],
+  "reconcile.deferred": ["source", "pattern", "run_id"],
+  "reconcile.superseded": ["source", "pattern", "run_id"],
+  "reconcile.succeeded": ["source", "pattern", "run_id", "records", "ms"],
+  "reconcile.failed": ["source", "pattern", "run_id", "records", "error"],
+  "sidecar.health": ["source", "pattern"],
+  "sidecar.health_failed": ["source", "pattern", "error"],
+  "sidecar.rejected": ["pattern", "error"],
+  "webhook.rejected": ["source", "pattern", "ms"],
+  "webhook.accepted": ["source", "pattern", "run_id", "records", "ms"],
+  "webhook.kept_raw": ["source", "pattern", "run_id", "records", "ms"],
+  "webhook.enqueue_failed": ["source", "pattern", "error", "ms"]
+};
+
 // src/lib/log.ts
 var sink = (line) => console.log(line);
 function log(level, fields) {
-  const error = typeof fields.error === "string" ? { error: redact(fields.error) } : {};
-  sink(JSON.stringify({ level, time: (/* @__PURE__ */ new Date()).toISOString(), ...fields, ...error }));
+  write(level, fields);
+}
+function write(level, fields) {
+  const { event, ...rest } = fields;
+  const common = {};
+  for (const k of COMMON_FIELDS) common[k] = rest[k] ?? null;
+  if (typeof common.error === "string") common.error = redact(common.error);
+  sink(JSON.stringify({ level, time: (/* @__PURE__ */ new Date()).toISOString(), event, ...common, ...rest, ...common }));
 }
 var CREDENTIAL_NAME = /token|secret|passw|pwd|api[_-]?key|apikey|access[_-]?key|private[_-]?key|signature|credential|authorization|cookie/i;
 var NOT_A_CREDENTIAL = /* @__PURE__ */ new Set(["page", "next", "sync", "continuation", "cursor", "type", "url", "uri", "endpoint", "expires"]);
