@@ -268,6 +268,20 @@ describe("POST /ingest/cdc writes only the sidecars' own sources, under ids that
     expect(sent).toEqual([]);
   });
 
+  it("given the sidecar's start-up probe (one empty bundle of its source), then 200 for a declared source and 403 for another, and nothing is queued either way", async () => {
+    const probe = (source: string) =>
+      JSON.stringify({
+        bundles: [aBundle([], { source, stream: "_startup_check", pattern: "cdc", received_at: new Date().toISOString() })],
+      });
+    const declared = await postRecorded(probe("app_mongo"));
+    expect(declared.res.status).toBe(200);
+    expect(declared.sent).toEqual([]);
+    const other = await postRecorded(probe("billing_db"));
+    expect(other.res.status).toBe(403);
+    expect(other.error).toMatch(/source "billing_db" is not declared for the sidecar's door/);
+    expect(other.sent).toEqual([]);
+  });
+
   it("given a source added to CDC_SOURCES, then its bundles land", async () => {
     const bundle = aBundle([await aRecord({ source: "billing_db", stream: "public.invoices", pattern: "cdc" })], {
       source: "billing_db",
