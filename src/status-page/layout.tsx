@@ -13,6 +13,11 @@ th{background:#eaeef2;font-weight:600}
 tr.stream td:first-child{border-left:6px solid var(--state)}
 .pill{display:inline-block;padding:1px 8px;border-radius:10px;color:#fff;font-weight:600;font-size:12px}
 .muted{color:#656d76}
+.why{color:#82071e;font-weight:500;max-width:60em;word-break:break-word}
+.missing{color:#9a6700;font-size:12px}
+details#not-configured{margin-bottom:20px}
+details#not-configured summary{cursor:pointer;color:#656d76;margin-bottom:6px}
+svg.spark text{font-family:system-ui,sans-serif}
 .err{white-space:pre-wrap;word-break:break-word;font-family:ui-monospace,monospace;font-size:12px;color:#82071e;max-width:60em}
 form.login{background:#fff;padding:20px;max-width:360px;border-radius:6px}
 form.login input{width:100%;padding:6px;margin:6px 0 12px}

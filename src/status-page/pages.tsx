@@ -1,4 +1,4 @@
-import type { FleetStatus, RunSummary, StreamHealth } from "../ops/fleet";
+import type { FleetStatus, NotConfiguredSource, RunSummary, StreamHealth } from "../ops/fleet";
 import type { SourceReconciliation } from "../reconcile/status";
 import { human } from "../ops/states";
 import { CONDITION_COLOURS, STATE_COLOURS } from "./colours";
@@ -31,7 +31,17 @@ function LastRun(props: { run: RunSummary | null; now: Date }) {
   );
 }
 
-function StreamRow(props: { s: StreamHealth; now: Date }) {
+/** What a source needs before it can run here (src/ops/not-configured-sources.ts), in one line. */
+function NotConfiguredNote(props: { nc: NotConfiguredSource | undefined }) {
+  if (!props.nc) return null;
+  return (
+    <div class="missing" data-missing={props.nc.source}>
+      not configured: {props.nc.missing.length > 0 ? `set ${props.nc.missing.join(", ")}` : props.nc.error}
+    </div>
+  );
+}
+
+function StreamRow(props: { s: StreamHealth; now: Date; nc?: NotConfiguredSource }) {
   const s = props.s;
   const colour = STATE_COLOURS[s.state];
   return (
@@ -43,7 +53,8 @@ function StreamRow(props: { s: StreamHealth; now: Date }) {
         <a href={streamHref(s)}>
           {s.source}.{s.stream}
         </a>
-        <div class="muted">{s.reason}</div>
+        <div class={s.state === "fresh" || s.state === "paused" ? "muted reason" : "why reason"}>{s.reason}</div>
+        <NotConfiguredNote nc={props.nc} />
       </td>
       <td>{s.pattern}</td>
       <td>
@@ -54,7 +65,7 @@ function StreamRow(props: { s: StreamHealth; now: Date }) {
         <LastRun run={s.last_run} now={props.now} />
       </td>
       <td>
-        <Sparkline counts={s.records_per_hour} label={`${s.source}.${s.stream}`} />
+        <Sparkline counts={s.records_per_hour} label={`${s.source}.${s.stream}`} now={props.now} />
       </td>
       <td>{s.dlq > 0 ? <strong>{s.dlq}</strong> : "0"}</td>
     </tr>
@@ -137,6 +148,48 @@ function Completeness(props: { sources: SourceReconciliation[]; now: Date }) {
   );
 }
 
+/**
+ * Sources that cannot run here and what to set. Open when one of them has streams on this page
+ * (the operator uses it); closed otherwise, since a deployment uses only some of the registry.
+ */
+function NotConfigured(props: { fleet: FleetStatus }) {
+  const list = props.fleet.not_configured;
+  if (list.length === 0) return null;
+  const used = new Set(props.fleet.streams.map((s) => s.source));
+  return (
+    <details id="not-configured" open={list.some((n) => used.has(n.source))}>
+      <summary>
+        {list.length} source(s) not configured here: {list.map((n) => n.source).join(", ")}
+      </summary>
+      <table>
+        <thead>
+          <tr>
+            <th>Source</th>
+            <th>Set</th>
+            <th>Why</th>
+          </tr>
+        </thead>
+        <tbody>
+          {list.map((n) => (
+            <tr data-not-configured={n.source}>
+              <td>{n.source}</td>
+              <td>
+                {n.missing.map((v, i) => (
+                  <>
+                    {i > 0 ? ", " : ""}
+                    <code>{v}</code>
+                  </>
+                ))}
+              </td>
+              <td class="muted">{n.error}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </details>
+  );
+}
+
 export function OverviewPage(props: { fleet: FleetStatus; now: Date; reconciliation?: SourceReconciliation[] }) {
   const { fleet, now } = props;
   return (
@@ -158,16 +211,17 @@ export function OverviewPage(props: { fleet: FleetStatus; now: Date; reconciliat
             <th>Pattern</th>
             <th>Lag / SLO</th>
             <th>Last run</th>
-            <th>Records per hour, 7 days</th>
+            <th>Records per hour, last 7 days (UTC)</th>
             <th>DLQ</th>
           </tr>
         </thead>
         <tbody>
           {worstFirst(fleet.streams).map((s) => (
-            <StreamRow s={s} now={now} />
+            <StreamRow s={s} now={now} nc={fleet.not_configured.find((n) => n.source === s.source)} />
           ))}
         </tbody>
       </table>
+      <NotConfigured fleet={fleet} />
       {fleet.sidecars.length > 0 ? (
         <>
           <h2>CDC sidecars</h2>
@@ -247,6 +301,7 @@ export function OverviewPage(props: { fleet: FleetStatus; now: Date; reconciliat
 
 export function StreamPage(props: {
   s: StreamHealth;
+  nc?: NotConfiguredSource;
   runs: RunSummary[];
   letters: { id: string; queue: string; attempts: number; parked_at: string; body_head: string }[];
   now: Date;
@@ -257,7 +312,10 @@ export function StreamPage(props: {
       <h1 id="stream-title">
         {s.source}.{s.stream} <StatePill state={s.state} colour={STATE_COLOURS[s.state]} />
       </h1>
-      <p>{s.reason}</p>
+      <p id="reason" class={s.state === "fresh" || s.state === "paused" ? "reason" : "why reason"}>
+        {s.reason}
+      </p>
+      <NotConfiguredNote nc={props.nc} />
       <table id="facts">
         <tbody>
           <tr>
@@ -288,9 +346,9 @@ export function StreamPage(props: {
             <td>{s.run_records.join(", ") || "–"}</td>
           </tr>
           <tr>
-            <th>Records per hour, 7 days</th>
+            <th>Records per hour, last 7 days (UTC)</th>
             <td>
-              <Sparkline counts={s.records_per_hour} width={504} height={48} label={`${s.source}.${s.stream}`} />
+              <Sparkline counts={s.records_per_hour} width={504} height={60} label={`${s.source}.${s.stream}`} now={now} />
             </td>
           </tr>
         </tbody>

@@ -77,7 +77,11 @@ export function statusPageRoutes(sources: readonly SourceDefinition[]) {
     }
     c.set("auditAction", "view status page");
     const now = new Date();
-    const [fleet, reconciliation] = await Promise.all([fleetStatus(c.env.DB, sources, now), reconciliationStatus(c.env.DB, sources, now)]);
+    const env = c.env as unknown as Record<string, unknown>;
+    const [fleet, reconciliation] = await Promise.all([
+      fleetStatus(c.env.DB, sources, now, env),
+      reconciliationStatus(c.env.DB, sources, now),
+    ]);
     return page(c, (<OverviewPage fleet={fleet} now={now} reconciliation={reconciliation} />) as unknown as string);
   });
 
@@ -86,7 +90,7 @@ export function statusPageRoutes(sources: readonly SourceDefinition[]) {
     c.set("auditAction", "view stream page");
     const now = new Date();
     const { source, stream } = c.req.param();
-    const fleet = await fleetStatus(c.env.DB, sources, now);
+    const fleet = await fleetStatus(c.env.DB, sources, now, c.env as unknown as Record<string, unknown>);
     const s = fleet.streams.find((x) => x.source === source && x.stream === stream);
     if (!s) return page(c, (<LoginPage error={`No stream ${source}.${stream}.`} />) as unknown as string, 404);
     const runs = (await listRuns(c.env.DB, { source, stream, limit: 50 })) as unknown as RunSummary[];
@@ -97,7 +101,8 @@ export function statusPageRoutes(sources: readonly SourceDefinition[]) {
         .bind(source, stream)
         .all<{ id: string; queue: string; attempts: number; parked_at: string; body_head: string }>()
     ).results;
-    return page(c, (<StreamPage s={s} runs={runs} letters={letters} now={now} />) as unknown as string);
+    const nc = fleet.not_configured.find((n) => n.source === source);
+    return page(c, (<StreamPage s={s} nc={nc} runs={runs} letters={letters} now={now} />) as unknown as string);
   });
 
   app.post("/login", async (c) => {

@@ -111,6 +111,52 @@ describe("status page", () => {
     expect(html).toContain(`stripe on ${today}: 2 missing (incomplete)`);
   });
 
+  it("given a stream's records per hour, then its sparkline says what it shows: records/h with its peak and 0 on the axis, the 7 days to now, a title with the numbers and a tooltip per UTC day", async () => {
+    const now = new Date();
+    await receivedHours(now, "opshook", "events", [0, 5, 30], 40);
+    await receivedHours(now, "opshook", "events", [5], 80);
+    const html = await (await page("/", cookie)).text();
+    const svg = /<svg class="spark"[\s\S]*?<\/svg>/.exec(html.slice(html.indexOf('data-stream="opshook.events"')))?.[0] ?? "";
+    expect(svg).toMatch(/<text class="y-max"[^>]*>120\/h<\/text>/);
+    expect(svg).toMatch(/<text class="y-min"[^>]*>0<\/text>/);
+    expect(svg).toMatch(/<text class="x-from"[^>]*>7d ago<\/text>/);
+    expect(svg).toMatch(/<text class="x-to"[^>]*>now<\/text>/);
+    const hour = (ms: number) => `${new Date(Math.floor(ms / 3_600_000) * 3_600_000).toISOString().slice(0, 13).replace("T", " ")}:00 UTC`;
+    expect(svg).toContain(
+      `<title>opshook.events: 200 records in the last 7 days (records per hour, ${hour(now.getTime() - 167 * 3_600_000)} to now); peak 120/h at ${hour(now.getTime() - 5 * 3_600_000)}; 40 so far this hour</title>`,
+    );
+    const days = [...svg.matchAll(/<rect class="day-hover"[^>]*><title>([^<]+)<\/title>/g)].map((m) => m[1] as string);
+    expect(days.length).toBeGreaterThanOrEqual(7);
+    expect(days.at(-1)).toMatch(new RegExp(`^${now.toUTCString().slice(0, 11)}: \\d+ records, peak \\d+/h$`));
+    expect(days.reduce((n, d) => n + Number(/: (\d+) records/.exec(d)?.[1]), 0)).toBe(200);
+    expect(html).toContain("Records per hour, last 7 days (UTC)");
+  });
+
+  it("given sources that are not configured, then the page lists each with the variables to set, open when one of them has streams here, and the stream's row says what to set", async () => {
+    let html = await (await page("/", cookie)).text();
+    expect(html).toMatch(/<details id="not-configured">/);
+    expect(html).toMatch(/<tr data-not-configured="demo"><td>demo<\/td><td><code>DEMO_VENDOR_URL<\/code>/);
+    // Its webhook secret is set in the test bindings: only its poll credential is missing.
+    expect(html).toMatch(/<tr data-not-configured="stripe"><td>stripe<\/td><td><code>STRIPE_API_KEY<\/code><\/td>/);
+    expect(html).not.toContain("STRIPE_WEBHOOK_SECRET");
+
+    await aRun(new Date(), {
+      source: "demo",
+      stream: "items",
+      records: 0,
+      minutesAgo: 2,
+      status: "failed",
+      error: "source demo is not configured: set DEMO_VENDOR_URL (its base URL)",
+    });
+    html = await (await page("/", cookie)).text();
+    expect(html).toMatch(/<details id="not-configured" open="">/);
+    const row = html.slice(html.indexOf('data-stream="demo.items"'), html.indexOf("</tr>", html.indexOf('data-stream="demo.items"')));
+    expect(row).toContain('<div class="why reason">1 failed run(s) in a row: source demo is not configured: set DEMO_VENDOR_URL');
+    expect(row).toMatch(/<div class="missing" data-missing="demo">not configured: set DEMO_VENDOR_URL/);
+    const detail = await (await page("/streams/demo/items", cookie)).text();
+    expect(detail).toMatch(/<div class="missing" data-missing="demo">not configured: set DEMO_VENDOR_URL/);
+  });
+
   it("given no ADMIN_TOKEN configured, then the page does not exist", async () => {
     const res = await createApp().fetch(new Request("https://dock.example/"), { ...env, ADMIN_TOKEN: undefined });
     expect(res.status).toBe(404);
