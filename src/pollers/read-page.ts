@@ -85,6 +85,8 @@ export interface PageInput {
   next?: Exclude<NextPage, null>;
   /** The page's number in the run (1-based), for the position in errors. */
   pageNumber: number;
+  /** The pattern the envelopes carry when it is not the run's (a reconciliation reading a poll stream). */
+  envelopePattern?: Pattern;
 }
 
 /**
@@ -119,7 +121,7 @@ export async function readPage(p: PageInput): Promise<PageRead | PageFailed | Pa
   let routed: RoutedRecord[];
   try {
     routed = await routedEnvelopes(
-      { source: p.source.name, stream, pattern: pattern as Pattern, receivedAt, runId: p.runId },
+      { source: p.source.name, stream, pattern: p.envelopePattern ?? (pattern as Pattern), receivedAt, runId: p.runId },
       text,
       parsed,
     );

@@ -159,7 +159,7 @@ function marksOf(bundle: RecordBundle, records: RecordBundle["records"], tracked
   for (const r of records) {
     const identity = lineKeyVersion(r.line);
     if (!identity) continue;
-    const ms = spec.versionTime(identity.version);
+    const ms = spec.versionTime(identity.version, identity.key);
     if (ms !== null && Number.isFinite(ms))
       out.push({ stream: bundle.stream, key: identity.key, version: identity.version, ms: Math.trunc(ms) });
   }

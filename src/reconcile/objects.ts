@@ -15,9 +15,10 @@ export interface TrackedObjects {
    * The time (epoch ms) a record's `_dock.version` stands for, which orders versions of one object;
    * null when the version carries none (the record then leaves the mark as it is). Must read every
    * version the source writes to these streams: poll (`<vendor version>|<digest>`), webhook and
-   * reconcile alike, so a webhook of a change and a poll of the state it made compare.
+   * reconcile alike, so a webhook of a change and a poll of the state it made compare. `key` lets
+   * a source leave out records that are not one object's (an event keyed by its own id): null.
    */
-  versionTime(version: string): number | null;
+  versionTime(version: string, key: string): number | null;
 }
 
 export type TrackedObjectsOf = (source: string) => TrackedObjects | undefined;

@@ -13,6 +13,7 @@ import { recordsToEnvelopes } from "../webhooks/to-envelopes";
 import {
   checkpoint,
   claimSource,
+  countsOfRun,
   finishRun,
   insertRun,
   loadRun,
@@ -24,7 +25,16 @@ import {
   type RunState,
   type SeenEvent,
 } from "./store";
-import { isListing, type ListContext, type ListedEvent, type ReconcileListing, type ReconcileWindow } from "./types";
+import { reconcileObjectsPage } from "./record-page";
+import {
+  isListing,
+  isReconcilable,
+  type ListContext,
+  type ListedEvent,
+  type Listing,
+  type ReconcileListing,
+  type ReconcileWindow,
+} from "./types";
 import { contains, nightlyWindow, requestedWindow, WindowRefused } from "./window";
 
 export type ReconcileEnv = PollEnv;
@@ -63,8 +73,13 @@ export type ReconcileStatus =
 export interface ReconcileOutcome {
   status: ReconcileStatus;
   runId: string;
+  /** `event`: listed events vs receipts; `record`: listed objects vs versions held. */
+  unit: "event" | "record";
   window?: ReconcileWindow;
   listed: number;
+  /** Record level: listed objects the raw zone already held at that version or newer. */
+  held?: number;
+  /** Event level: listed events that came by webhook (record level: the same as `held`). */
   received: number;
   recovered: number;
   missing: number;
@@ -98,10 +113,11 @@ export async function runReconcileStep(
   const clock = deps.clock ?? realClock;
   const now = () => new Date(clock.now());
   const runId = job.run_id ?? newReconcileRunId(now());
-  const empty = { runId, listed: 0, received: 0, recovered: 0, missing: 0 };
-  const fields = { source: source.name, pattern: "reconcile", run_id: runId };
   const spec = source.reconcile;
-  if (!isListing(spec)) {
+  const unit = isReconcilable(spec) && !isListing(spec) ? "record" : "event";
+  const empty = { runId, unit, listed: 0, received: 0, recovered: 0, missing: 0, ...(unit === "record" ? { held: 0 } : {}) } as const;
+  const fields = { source: source.name, pattern: "reconcile", run_id: runId };
+  if (!isReconcilable(spec)) {
     const reason = spec && "unsupported" in spec ? spec.unsupported : "the source declares no way to list its vendor's events";
     await recordNotReconcilable(env.DB, source.name, reason, runId, now());
     log("info", { event: "reconcile.not_reconcilable", ...fields, error: reason });
@@ -145,6 +161,7 @@ export async function runReconcileStep(
       missing: 0,
       retriesLeft: deps.retriesPerRun ?? DEFAULT_RETRIES_PER_RUN,
       ...(unrecoverable ? { unrecoverable } : {}),
+      ...(unit === "record" ? { unit } : {}),
     };
     const text = await insertRun(env.DB, runId, source.name, state, now());
     stored = { status: "running", state, text };
@@ -170,8 +187,10 @@ export async function runReconcileStep(
   const summary = (status: ReconcileStatus, error?: string): ReconcileOutcome => ({
     status,
     runId,
+    unit,
     window: state.window,
     listed: state.listed,
+    ...(unit === "record" ? { held: state.received } : {}),
     received: state.received,
     recovered: state.recovered,
     missing: state.missing,
@@ -213,7 +232,8 @@ export async function runReconcileStep(
   try {
     config = configValues(env, spec);
     http = {
-      baseUrl: listingBaseUrl(source, spec, env),
+      // A record-level listing reads the source's poll streams: their base URL is set per page (planPages).
+      baseUrl: isListing(spec) ? listingBaseUrl(source, spec, env) : "",
       env,
       auth: spec.auth ?? source.auth,
       gate: deps.gate ?? gateFor(env, { name: source.name, rateLimit: spec.rateLimit ?? source.rateLimit }, LISTING_STREAM, clock),
@@ -221,6 +241,7 @@ export async function runReconcileStep(
       budget: { retriesLeft: state.retriesLeft, subrequests: 0 },
       backoff: deps.backoff,
       maxInlineWaitMs: deps.maxInlineWaitMs,
+      ...(isListing(spec) ? {} : { throttle: source.throttle, quota: source.quota }),
     };
     ctx = { get: (request) => fetchPage(http, request), env, config };
   } catch (err) {
@@ -233,6 +254,61 @@ export async function runReconcileStep(
   for (let pagesNow = 0; ; pagesNow++) {
     if (pagesNow >= pagesLimit || clock.now() - started >= wallMs) return handOver();
     const position = `page ${state.pages + 1} of the listing for ${state.window.from} .. ${state.window.to}`;
+    if (!isListing(spec)) {
+      const objects = await reconcileObjectsPage({
+        env,
+        source,
+        spec,
+        runId,
+        window: state.window,
+        next: state.next,
+        http,
+        clock,
+        pageNumber: state.pages + 1,
+      });
+      if (objects.kind === "failed") return fail(`${position}: ${objects.error}`);
+      if (objects.kind === "deferred") {
+        const saved = await checkpoint(env.DB, {
+          source: source.name,
+          runId,
+          prevText: text,
+          state: { ...state, retriesLeft: http.budget.retriesLeft },
+          events: [],
+          now: now(),
+        });
+        if (!saved.ok) return summary("superseded");
+        text = saved.text;
+        return handOver(objects.delayMs);
+      }
+      if (objects.next !== null && objects.next === state.next)
+        return fail(`${position}: the listing gave the same next page again; stopping rather than looping`);
+      const nextState: RunState = {
+        ...state,
+        next: objects.next,
+        pages: state.pages + 1,
+        listed: state.listed + objects.seen.length,
+        received: state.received + objects.counts.held,
+        recovered: state.recovered + objects.counts.reconcile,
+        missing: state.missing + objects.counts.missing,
+        retriesLeft: http.budget.retriesLeft,
+      };
+      const saved = await checkpoint(env.DB, {
+        source: source.name,
+        runId,
+        prevText: text,
+        state: nextState,
+        events: objects.seen,
+        now: now(),
+      });
+      if (!saved.ok) {
+        log("warn", { event: "reconcile.superseded", ...fields, pages: nextState.pages });
+        return summary("superseded");
+      }
+      state = nextState;
+      text = saved.text;
+      if (objects.next === null) break;
+      continue;
+    }
     let listed: { events: ListedEvent[]; next: string | null };
     try {
       listed = await spec.list(state.window, state.next, ctx);
@@ -282,6 +358,8 @@ export async function runReconcileStep(
     if (listed.next === null) break;
   }
 
+  // Record level: the run's counts are the distinct objects it listed (pages of a keyset listing overlap).
+  if (unit === "record") state = { ...state, ...(await countsOfRun(env.DB, source.name, runId)) };
   const ok = await finishRun(env.DB, {
     source: source.name,
     runId,
@@ -361,7 +439,7 @@ function listingBaseUrl(source: SourceDefinition, spec: ReconcileListing, env: R
   return baseUrlOf({ name: source.name, baseUrl: base }, env);
 }
 
-function configValues(env: Record<string, unknown>, spec: ReconcileListing): Record<string, string> {
+function configValues(env: Record<string, unknown>, spec: Listing): Record<string, string> {
   const out: Record<string, string> = {};
   for (const name of spec.config ?? []) {
     const value = env[name];

@@ -13,7 +13,8 @@ export const RUN_STREAM = "_all";
 /** A run whose heartbeat is older than this no longer holds its source. */
 export const STALE_AFTER_MS = 30 * 60_000;
 
-export type Outcome = "webhook" | "reconcile" | "missing";
+/** How a listed event or object stood: came by webhook (events), held at its version or newer (objects), recovered, missing. */
+export type Outcome = "webhook" | "held" | "reconcile" | "missing";
 
 export interface RunState {
   v: 1;
@@ -28,6 +29,8 @@ export interface RunState {
   missing: number;
   retriesLeft: number;
   unrecoverable?: ReconcileWindow;
+  /** `record` for a record-level listing (then `received` counts objects held); absent: events. */
+  unit?: "event" | "record";
 }
 
 export interface SourceState {
@@ -101,6 +104,22 @@ export async function receiptsOf(d1: D1Database, source: string, eventIds: strin
   return new Map(results.map((r) => [r.event_id, r.pattern]));
 }
 
+/**
+ * What one run listed, counted by distinct id from reconcile_events (a keyset-paged listing
+ * serves the records at a page boundary twice; the rows are one).
+ */
+export async function countsOfRun(d1: D1Database, source: string, runId: string) {
+  const row = await d1
+    .prepare(
+      `SELECT count(*) AS listed, coalesce(sum(outcome IN ('webhook', 'held')), 0) AS received,
+         coalesce(sum(outcome = 'reconcile'), 0) AS recovered, coalesce(sum(outcome = 'missing'), 0) AS missing
+       FROM reconcile_events WHERE source = ?1 AND run_id = ?2`,
+    )
+    .bind(source, runId)
+    .first<{ listed: number; received: number; recovered: number; missing: number }>();
+  return row ?? { listed: 0, received: 0, recovered: 0, missing: 0 };
+}
+
 export interface SeenEvent {
   eventId: string;
   occurredAt: string;
@@ -140,15 +159,26 @@ export async function checkpoint(
 }
 
 /** The ledger rows of the days a finished window touched, counted from every event ever listed for them. */
-function ledgerStatements(d1: D1Database, source: string, runId: string, window: ReconcileWindow, nowIso: string): D1PreparedStatement[] {
+function ledgerStatements(
+  d1: D1Database,
+  source: string,
+  runId: string,
+  window: ReconcileWindow,
+  nowIso: string,
+  unit: "event" | "record",
+): D1PreparedStatement[] {
+  const what =
+    unit === "record"
+      ? "object version(s) listed by the vendor could not be recovered"
+      : "event(s) listed by the vendor could not be recovered (no payload given)";
   return daysOf(window).flatMap((d) => {
     const covered = clip(window, d);
     return [
       d1
         .prepare(
-          `INSERT INTO reconcile_ledger (source, day, expected, received, recovered, missing, window_from, window_to, run_id, status, detail, updated_at)
-           SELECT ?1, ?2, count(*), coalesce(sum(outcome = 'webhook'), 0), coalesce(sum(outcome = 'reconcile'), 0),
-                  coalesce(sum(outcome = 'missing'), 0), ?3, ?4, ?5, 'partial', NULL, ?6
+          `INSERT INTO reconcile_ledger (source, day, expected, received, recovered, missing, window_from, window_to, run_id, status, detail, updated_at, unit)
+           SELECT ?1, ?2, count(*), coalesce(sum(outcome IN ('webhook', 'held')), 0), coalesce(sum(outcome = 'reconcile'), 0),
+                  coalesce(sum(outcome = 'missing'), 0), ?3, ?4, ?5, 'partial', NULL, ?6, ?9
            FROM reconcile_events WHERE source = ?1 AND occurred_at >= ?7 AND occurred_at < ?8
            ON CONFLICT (source, day) DO UPDATE SET
              expected = excluded.expected, received = excluded.received, recovered = excluded.recovered, missing = excluded.missing,
@@ -158,9 +188,9 @@ function ledgerStatements(d1: D1Database, source: string, runId: string, window:
              window_to = CASE WHEN reconcile_ledger.window_to IS NULL THEN excluded.window_to
                WHEN excluded.window_from <= reconcile_ledger.window_to AND excluded.window_to >= reconcile_ledger.window_from
                THEN max(reconcile_ledger.window_to, excluded.window_to) ELSE reconcile_ledger.window_to END,
-             run_id = excluded.run_id, updated_at = excluded.updated_at`,
+             run_id = excluded.run_id, updated_at = excluded.updated_at, unit = excluded.unit`,
         )
-        .bind(source, d.day, covered.from, covered.to, runId, nowIso, d.start, d.end),
+        .bind(source, d.day, covered.from, covered.to, runId, nowIso, d.start, d.end, unit),
       // Complete only when reconciled windows cover the whole day and nothing listed is missing.
       d1
         .prepare(
@@ -168,11 +198,11 @@ function ledgerStatements(d1: D1Database, source: string, runId: string, window:
              status = CASE WHEN missing > 0 THEN 'incomplete'
                WHEN status = 'unrecoverable range' THEN status
                WHEN window_from <= ?3 AND window_to >= ?4 THEN 'complete' ELSE 'partial' END,
-             detail = CASE WHEN missing > 0 THEN missing || ' event(s) listed by the vendor could not be recovered (no payload given)'
+             detail = CASE WHEN missing > 0 THEN missing || ' ' || ?5
                WHEN status = 'unrecoverable range' THEN detail ELSE NULL END
            WHERE source = ?1 AND day = ?2`,
         )
-        .bind(source, d.day, d.start, d.end),
+        .bind(source, d.day, d.start, d.end, what),
     ];
   });
 }
@@ -242,7 +272,7 @@ export async function finishRun(d1: D1Database, f: Finish): Promise<boolean> {
           .bind(f.source, u.from, u.to),
       );
     }
-    statements.push(...ledgerStatements(d1, f.source, f.runId, window, nowIso));
+    statements.push(...ledgerStatements(d1, f.source, f.runId, window, nowIso, f.state.unit ?? "event"));
     const joinsAt = u ? u.from : window.from;
     statements.push(
       d1

@@ -5,11 +5,11 @@ import { afterEach, describe, expect, it } from "vitest";
 import { dockId } from "../../src/envelope/dock-id";
 import { processJobsBatch } from "../../src/queue-consumers/jobs-consumer";
 import { runReconcileStep } from "../../src/reconcile/run-reconcile";
-import { isListing } from "../../src/reconcile/types";
+import { isListing, isRecordListing } from "../../src/reconcile/types";
 import { handleScheduled } from "../../src/scheduled";
 import { defineSource } from "../../src/sources/define-source";
 import { github } from "../../src/sources/github";
-import { hubspot } from "../../src/sources/hubspot";
+import { segment } from "../../src/sources/segment";
 import { sources } from "../../src/sources/registry";
 import { readEnvelopes } from "../helpers/raw-zone";
 import { aDelivery, type DeliveryFixture, GITHUB_TOKEN, githubBundles, githubDeliveriesApi, HOOK_ID, REPO } from "./github-fixtures";
@@ -196,14 +196,14 @@ describe("sources without a listing, the nightly cron, the jobs consumer and /st
     expect((await sourceState(source.name))?.reconciled_to).toBe(mark);
   });
 
-  it("given HubSpot, which has no listing of webhook events, when its reconciliation runs, then the ledger says not reconcilable with the reason, never complete", async () => {
-    const outcome = await runReconcileStep(reconcileEnv(), hubspot, { kind: "reconcile", source: "hubspot" });
+  it("given Segment, which lists nothing it sent, when its reconciliation runs, then the ledger says not reconcilable with the reason, never complete", async () => {
+    const outcome = await runReconcileStep(reconcileEnv(), segment, { kind: "reconcile", source: "segment" });
     expect(outcome.status).toBe("not_reconcilable");
-    const rows = await ledgerRows("hubspot");
+    const rows = await ledgerRows("segment");
     const today = new Date().toISOString().slice(0, 10);
     const row = rows.find((r) => r.day === today);
     expect(row).toMatchObject({ status: "not reconcilable", expected: null, missing: null });
-    expect(row?.detail).toMatch(/^not reconcilable: HubSpot has no API that lists webhook events/);
+    expect(row?.detail).toMatch(/^not reconcilable: Segment /);
     expect(rows.some((r) => r.status === "complete")).toBe(false);
   });
 
@@ -213,6 +213,7 @@ describe("sources without a listing, the nightly cron, the jobs consumer and /st
       if (s.reconcile && "unsupported" in s.reconcile) expect(s.reconcile.unsupported.length, s.name).toBeGreaterThan(40);
     }
     expect(sources.filter((s) => isListing(s.reconcile)).map((s) => s.name)).toEqual(["stripe", "github"]);
+    expect(sources.filter((s) => isRecordListing(s.reconcile)).map((s) => s.name)).toEqual(["hubspot"]);
   });
 
   it("given the nightly cron, when it fires, then one reconcile job per webhook source goes to JOBS", async () => {
@@ -285,7 +286,7 @@ describe("sources without a listing, the nightly cron, the jobs consumer and /st
   });
 
   it("given reconciliation state, when GET /status is asked, then every webhook source shows whether it is reconcilable and its ledger", async () => {
-    await runReconcileStep(reconcileEnv(), hubspot, { kind: "reconcile", source: "hubspot" });
+    await runReconcileStep(reconcileEnv(), segment, { kind: "reconcile", source: "segment" });
     const res = await dispatch(new Request("https://dock.example/status", { headers: { authorization: "Bearer test-admin-token" } }));
     expect(res.status).toBe(200);
     const body = (await res.json()) as {
@@ -294,9 +295,10 @@ describe("sources without a listing, the nightly cron, the jobs consumer and /st
     const bySource = new Map(body.reconciliation.map((r) => [r.source, r]));
     expect(bySource.get("stripe")).toMatchObject({ reconcilable: true, history_days: 30 });
     expect(bySource.get("github")).toMatchObject({ reconcilable: true, history_days: 3 });
-    expect(bySource.get("hubspot")?.reconcilable).toBe(false);
-    expect(bySource.get("hubspot")?.reason).toMatch(/HubSpot has no API/);
-    expect(bySource.get("hubspot")?.days[0]?.status).toBe("not reconcilable");
+    expect(bySource.get("hubspot")).toMatchObject({ reconcilable: true, history_days: 90 });
+    expect(bySource.get("segment")?.reconcilable).toBe(false);
+    expect(bySource.get("segment")?.reason).toMatch(/^Segment /);
+    expect(bySource.get("segment")?.days[0]?.status).toBe("not reconcilable");
     expect(body.reconciliation.length).toBe(sources.filter((s) => s.webhook).length);
   });
 });

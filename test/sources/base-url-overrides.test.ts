@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { openGate } from "../../src/pollers/rate-gate";
 import { runPollStep } from "../../src/pollers/run-poll";
 import { runReconcileStep } from "../../src/reconcile/run-reconcile";
-import { isListing } from "../../src/reconcile/types";
+import { isReconcilable } from "../../src/reconcile/types";
 import { sources } from "../../src/sources/registry";
 import { clearTokenCache } from "../../src/sources/rest/auth";
 import { fakeClock, pollEnv, quietLogs } from "../pollers/helpers";
@@ -50,7 +50,7 @@ const SETTINGS: Record<string, Record<string, string>> = {
 };
 
 const polled = sources.filter((s) => (s.streams ?? []).length > 0);
-const listed = sources.filter((s) => isListing(s.reconcile));
+const listed = sources.filter((s) => isReconcilable(s.reconcile));
 const calling = [...new Set([...polled, ...listed])];
 
 function overridesEnv() {

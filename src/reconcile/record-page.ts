@@ -1,0 +1,127 @@
+import type { BundleRecord } from "../envelope/bundle";
+import { lineKeyVersion } from "../envelope/line-identity";
+import { enqueueRecords } from "../ingest/enqueue";
+import type { Clock } from "../pollers/clock";
+import type { HttpContext } from "../pollers/http";
+import { planPages, readPage } from "../pollers/read-page";
+import type { NextPage } from "../pollers/types";
+import type { SourceDefinition } from "../sources/define-source";
+import { heldVersions } from "./objects";
+import type { ReconcileEnv } from "./run-reconcile";
+import type { SeenEvent } from "./store";
+import type { ReconcileWindow, RecordListing } from "./types";
+
+/** Where a record-level run is: which of the spec's listings, and the poll engine's next page in it. Kept as JSON in the run's state. */
+interface ListingPosition {
+  l: number;
+  p: Exclude<NextPage, null> | null;
+}
+
+export type ObjectsPage =
+  | { kind: "page"; seen: SeenEvent[]; counts: { held: number; reconcile: number; missing: number }; next: string | null }
+  | { kind: "deferred"; delayMs: number }
+  | { kind: "failed"; error: string };
+
+/**
+ * One page of a record-level listing: read through the poll engine exactly as a poll of that
+ * stream reads it (same request, pagination, records, key and version, so the same `_dock.id`),
+ * with the envelopes marked `reconcile`. Each object whose version falls in the window is looked up
+ * in the high-water mark (one query for the page): held at that version's time or later → held;
+ * otherwise its envelope goes to INGEST. Resolves only once INGEST accepted every one.
+ */
+export async function reconcileObjectsPage(p: {
+  env: ReconcileEnv;
+  source: SourceDefinition;
+  spec: RecordListing;
+  runId: string;
+  window: ReconcileWindow;
+  next: string | null;
+  http: HttpContext;
+  clock: Clock;
+  pageNumber: number;
+}): Promise<ObjectsPage> {
+  const { env, source, spec, window } = p;
+  const at: ListingPosition = p.next ? (JSON.parse(p.next) as ListingPosition) : { l: 0, p: null };
+  const stream = spec.listings[at.l];
+  if (!stream) return { kind: "failed", error: `listing ${at.l} does not exist (the spec changed during the run)` };
+  const ascending = stream.cursor?.kind === "updated_at" && stream.cursor.ascending === true;
+  const setup = planPages(env, source, stream, "poll", ascending ? window.from : null, () => p.http.gate);
+  if ("error" in setup) return { kind: "failed", error: setup.error };
+  p.http.baseUrl = setup.value.baseUrl;
+  const read = await readPage({
+    http: p.http,
+    plan: setup.value,
+    source,
+    stream,
+    pattern: "poll",
+    envelopePattern: "reconcile",
+    runId: p.runId,
+    clock: p.clock,
+    ...(at.p ? { next: at.p } : {}),
+    pageNumber: p.pageNumber,
+  });
+  if (read.kind !== "page") return read;
+  if ("error" in read.next) return { kind: "failed", error: read.next.error };
+
+  const fromMs = Date.parse(window.from);
+  const toMs = Date.parse(window.to);
+  let pastEnd = false;
+  const listed = new Map<string, { stream: string; key: string; ms: number; record: BundleRecord }>();
+  for (const r of read.routed) {
+    const identity = lineKeyVersion(r.record.line);
+    const ms = identity ? spec.objects.versionTime(identity.version, identity.key) : null;
+    if (!identity || ms === null || !Number.isFinite(ms)) {
+      return {
+        kind: "failed",
+        error: `${read.position}: a listed ${r.stream} record has a version without a time (${identity?.version.slice(0, 60)})`,
+      };
+    }
+    if (!spec.objects.streams.includes(r.stream)) {
+      return {
+        kind: "failed",
+        error: `${read.position}: listed records are filed under ${r.stream}, which is not a tracked object stream`,
+      };
+    }
+    if (ms > toMs) {
+      // Ascending by modification time: everything after this is newer than the window.
+      if (ascending) pastEnd = true;
+      continue;
+    }
+    if (ms < fromMs) continue;
+    listed.set(`${r.stream}/${identity.key}@${ms}`, { stream: r.stream, key: identity.key, ms, record: r.record });
+  }
+
+  const held = await heldVersions(env.DB, source.name, [...listed.values()]);
+  const counts = { held: 0, reconcile: 0, missing: 0 };
+  const seen: SeenEvent[] = [];
+  const toSend = new Map<string, BundleRecord[]>();
+  for (const [id, o] of listed) {
+    const h = held.get(`${o.stream}\n${o.key}`);
+    const occurredAt = new Date(o.ms).toISOString();
+    if (h && h.versionMs >= o.ms) {
+      // What reconciliation itself recovered stays counted as recovered when a later run lists it again.
+      const outcome = h.pattern === "reconcile" ? "reconcile" : "held";
+      counts[outcome]++;
+      seen.push({ eventId: id, occurredAt, outcome });
+      continue;
+    }
+    toSend.set(o.stream, [...(toSend.get(o.stream) ?? []), o.record]);
+    counts.reconcile++;
+    seen.push({ eventId: id, occurredAt, outcome: "reconcile" });
+  }
+  for (const [name, records] of toSend) {
+    await enqueueRecords(
+      env,
+      { source: source.name, stream: name, pattern: "reconcile", received_at: read.receivedAt, run_id: p.runId },
+      records,
+    );
+  }
+
+  const done = pastEnd || read.next.page === null;
+  const position: ListingPosition | null = !done
+    ? { l: at.l, p: read.next.page }
+    : at.l + 1 < spec.listings.length
+      ? { l: at.l + 1, p: null }
+      : null;
+  return { kind: "page", seen, counts, next: position ? JSON.stringify(position) : null };
+}
