@@ -5,6 +5,7 @@ import { resolve } from "node:path";
 import { Command, Option } from "commander";
 import { rawPull } from "../scripts/raw-pull.mjs";
 import { api, connection, devVars, splitStream, streamPath } from "./lib/client.mjs";
+import { AUTH_KINDS, formatScaffold } from "./lib/new-rest-source.mjs";
 import { scaffoldSource } from "./lib/new-source.mjs";
 import { statusTable } from "./lib/status-table.mjs";
 import { testRead, testReadSummary } from "./lib/test-read.mjs";
@@ -187,13 +188,28 @@ export function buildProgram() {
     .command("new-source <name>")
     .description("scaffold src/sources/<name>/ (definition, fixture builder, test) and add it to the registry")
     .option("--root <dir>", "the checkout to scaffold into", ".")
+    .option("--rest", "a polled REST API (declarative: auth, one stream, pagination, cursor) instead of a webhook sender")
+    .addOption(new Option("--auth <kind>", "--rest: how the API authenticates").choices(AUTH_KINDS).default("bearer"))
+    .option("--stream <stream>", "--rest: the stream's name (and path /v1/<stream>)", "items")
     .action((name, o) => {
-      const r = scaffoldSource(resolve(o.root), name);
+      const r = scaffoldSource(resolve(o.root), name, o.rest ? { rest: true, auth: o.auth, stream: o.stream } : {});
+      const head = [`created ${r.files.join(", ")}`, `added ${name} to src/sources/registry.ts`];
+      if (!o.rest) {
+        print([...head, `next: npx vitest run --project worker src/sources/${name}; set ${r.secret} in .dev.vars`].join("\n"));
+        return;
+      }
+      formatScaffold(resolve(o.root), r.dir);
+      const width = Math.max(...Object.keys(r.vars).map((k) => k.length)) + 2;
       print(
         [
-          `created ${r.files.join(", ")}`,
-          `added ${name} to src/sources/registry.ts`,
-          `next: npx vitest run --project worker src/sources/${name}; set ${r.secret} in .dev.vars`,
+          ...head,
+          "next (docs/polling.md, the walk-through):",
+          `  1. edit src/sources/${name}/index.ts to your API: path, records, primaryKey, cursor, pagination`,
+          `  2. npx vitest run --project worker src/sources/${name}`,
+          "  3. add to .dev.vars:",
+          ...Object.entries(r.vars).map(([k, what]) => `       ${`${k}=…`.padEnd(width)}   # ${what}`),
+          `  4. npm start, then: npm run dock -- test-read ${name}.${o.stream}   (one page, nothing written)`,
+          `  5. npm run dock -- run ${name}.${o.stream}, then: npm run dock -- query "SELECT count(*) FROM raw WHERE source = '${name}'"`,
         ].join("\n"),
       );
     });

@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { restTemplates, restVars } from "./new-rest-source.mjs";
 
 const NAME = /^[a-z][a-z0-9_]{0,62}$/;
 const camel = (name) => name.replace(/_([a-z0-9])/g, (_, c) => c.toUpperCase());
@@ -9,8 +10,10 @@ const pascal = (name) => camel(name).replace(/^[a-z]/, (c) => c.toUpperCase());
  * `dock new-source <name>`: a source folder (definition, signature scheme, record extraction, a
  * fixture builder and a test) and its line in the registry. The scaffold is a webhook source that
  * signs `<timestamp>.<body>` with HMAC-SHA256 in hex — the most common shape; edit it to the vendor's.
+ * With `rest: true` it is a polled, declarative REST source instead (new-rest-source.mjs), its auth
+ * one of bearer (default), api_key, basic, oauth.
  */
-export function scaffoldSource(root, name) {
+export function scaffoldSource(root, name, opts = {}) {
   if (!NAME.test(name)) throw new Error(`source name ${JSON.stringify(name)} must match ${NAME} (lowercase, digits, _)`);
   const dir = join(root, "src", "sources", name);
   if (existsSync(dir)) throw new Error(`src/sources/${name} already exists`);
@@ -19,11 +22,12 @@ export function scaffoldSource(root, name) {
   const id = camel(name);
   if (new RegExp(`\\bimport \\{ ${id} \\}`).test(registry) || registry.includes(`name: "${name}"`))
     throw new Error(`the registry already has ${name}`);
-  const files = templates(name);
+  const files = opts.rest ? restTemplates(name, { auth: opts.auth, stream: opts.stream }) : templates(name);
   mkdirSync(dir, { recursive: true });
   for (const [file, text] of Object.entries(files)) writeFileSync(join(dir, file), text);
   writeFileSync(registryPath, addToRegistry(registry, name));
-  return { dir, files: Object.keys(files).map((f) => `src/sources/${name}/${f}`), secret: `${name.toUpperCase()}_WEBHOOK_SECRET` };
+  const vars = opts.rest ? restVars(name, opts.auth) : { [`${name.toUpperCase()}_WEBHOOK_SECRET`]: "the vendor's signing secret" };
+  return { dir, files: Object.keys(files).map((f) => `src/sources/${name}/${f}`), secret: Object.keys(vars)[0], vars };
 }
 
 /** One import after the last source import, one entry before the array's end. */
