@@ -1,5 +1,6 @@
 import type { SourceDefinition } from "../sources/define-source";
 import { isReconcilable } from "./types";
+import { type VolumeCheck, volumeCheck } from "./volume";
 
 const LEDGER_DAYS = 14;
 
@@ -14,6 +15,8 @@ export interface LedgerDay {
   window_to: string | null;
   run_id: string | null;
   detail: string | null;
+  /** `event`: expected/received count events and receipts; `record`: listed objects and those held. */
+  unit: string;
 }
 
 export interface SourceReconciliation {
@@ -30,6 +33,8 @@ export interface SourceReconciliation {
   unrecoverable: { from: string; to: string } | null;
   /** The completeness ledger of the last 14 days, newest first. */
   days: LedgerDay[];
+  /** Not reconcilable: yesterday's webhook count against the source's trailing 7-day median (flagged below 30%). */
+  volume?: VolumeCheck | null;
 }
 
 /** For GET /status: every webhook source's reconciliation state and its completeness ledger. */
@@ -59,6 +64,7 @@ export async function reconciliationStatus(
       window_to: day.window_to,
       run_id: day.run_id,
       detail: day.detail,
+      unit: day.unit ?? "event",
     });
     daysOf.set(source, list);
   }
@@ -78,6 +84,7 @@ export async function reconciliationStatus(
         last_finished_at: st?.last_finished_at ?? null,
         unrecoverable: st?.unrecoverable_from && st.unrecoverable_to ? { from: st.unrecoverable_from, to: st.unrecoverable_to } : null,
         days: daysOf.get(s.name) ?? [],
+        ...(isReconcilable(spec) ? {} : { volume: volumeCheck(daysOf.get(s.name) ?? [], now.toISOString().slice(0, 10)) }),
       };
     });
 }

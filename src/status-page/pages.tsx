@@ -144,6 +144,14 @@ function Completeness(props: { sources: SourceReconciliation[]; now: Date }) {
       {unlisted.length > 0 ? (
         <p class="muted">Not reconcilable: {unlisted.map((s) => `${s.source} (${s.reason ?? "no listing"})`).join("; ")}</p>
       ) : null}
+      {unlisted
+        .filter((s) => s.volume?.flagged)
+        .map((s) => (
+          <p class="err" data-volume={s.source}>
+            Low volume: {s.source} received {s.volume?.received} webhooks on {s.volume?.day}, {Math.round((s.volume?.share ?? 0) * 100)}% of
+            its 7-day median ({s.volume?.median})
+          </p>
+        ))}
     </>
   );
 }
