@@ -27,6 +27,7 @@ const RGB: Record<string, string> = {
   "zero-record": "rgb(130, 80, 223)",
 };
 
+const STUCK = "D1_ERROR: database is locked";
 const ago = (minutes: number) => new Date(Date.now() - minutes * 60_000).toISOString();
 const q = (s: string) => `'${s.replace(/'/g, "''")}'`;
 
@@ -51,6 +52,11 @@ function seedSql(): string {
   for (const i of [0, 1, 2]) rows.push(run(`r-crm-b${i}`, "crm", "contacts", "succeeded", 0, 20 - i * 5));
   // billing.invoices: last success 40 minutes ago, SLO 30 → late
   rows.push(run("r-bill-1", "billing", "invoices", "succeeded", 7, 40));
+  // wms.shipments: last success 70 minutes ago, and the run since then keeps failing its job → stale, and why
+  rows.push(
+    run("r-wms-1", "wms", "shipments", "succeeded", 12, 70),
+    `INSERT INTO runs (id, source, stream, pattern, status, started_at, records, pages, error) VALUES ('r-wms-2', 'wms', 'shipments', 'poll', 'running', ${q(ago(50))}, 0, 0, ${q(`job attempt 4 failed at ${ago(3)}: ${STUCK}`)})`,
+  );
   // a hostile stream name and error text, rendered as text
   rows.push(run("r-evil-1", "evil", "<b>bold</b>", "failed", 0, 2, "<script>document.title='owned'</script>"));
   return rows.join(";\n");
@@ -176,12 +182,36 @@ describe("status page in Chromium, and the dock CLI, against wrangler dev", () =
       "stripe.charges": "paused",
       "acme.events": "fresh",
       "evil.<b>bold</b>": "failing",
+      "wms.shipments": "stale",
     };
     for (const [stream, state] of Object.entries(expected)) {
       const row = byStream.get(stream);
       expect(row, stream).toMatchObject({ state, pill: RGB[state], edge: RGB[state], spark: 1 });
     }
     expect(await page.locator(".banner").getAttribute("data-ok")).toBe("false");
+    // Why a stream is stuck: the error its run's job keeps failing with, on its row.
+    expect(await page.locator('tr[data-stream="wms.shipments"] .why').textContent()).toMatch(
+      new RegExp(
+        `^the running run's job keeps failing and is being retried: job attempt 4 failed at \\S+: ${STUCK}; last successful run 70m ago`,
+      ),
+    );
+    // A sparkline that reads: its scale in records/h, its span, and the numbers in its title.
+    const spark = page.locator('tr[data-stream="shop.orders"] svg.spark');
+    expect(await spark.locator("text.y-max").textContent()).toBe("6/h");
+    expect(await spark.locator("text.x-from").textContent()).toBe("7d ago");
+    expect(await spark.locator("text.x-to").textContent()).toBe("now");
+    expect(await spark.locator(":scope > title").textContent()).toMatch(/^shop\.orders: 288 records in the last 7 days .*peak 6\/h at /);
+    // What each source that is not configured here needs, as `dock status --json` says it.
+    const notConfigured = (JSON.parse(dock("status", "--json").stdout) as { not_configured: { source: string; missing: string[] }[] })
+      .not_configured;
+    expect(notConfigured.length).toBeGreaterThan(0);
+    await page.locator("#not-configured").evaluate((el) => {
+      (el as HTMLDetailsElement).open = true;
+    });
+    mkdirSync(artifacts, { recursive: true });
+    await spark.screenshot({ path: join(artifacts, "sparkline.png") });
+    for (const n of notConfigured)
+      expect(await page.locator(`tr[data-not-configured="${n.source}"] td:nth-child(2)`).textContent()).toBe(n.missing.join(", "));
     expect(await page.title()).toBe("Loading Dock — status");
     mkdirSync(artifacts, { recursive: true });
     await page.screenshot({ path: join(artifacts, "status-page.png"), fullPage: true });

@@ -57,9 +57,25 @@ export function Sparkline(props: { counts: number[]; label: string; now: Date; w
       <line x1={left} x2={left} y1={top} y2={base} stroke="#8c959f" stroke-width="1" />
       <polygon points={`${x(0).toFixed(1)},${base} ${points} ${x(n - 1).toFixed(1)},${base}`} fill="#0969da" fill-opacity="0.15" />
       <polyline fill="none" stroke="#0969da" stroke-width="1.2" points={points} />
-      <text class="y-max" x={left - 3} y={top + 4} text-anchor="end" font-size="9" fill="#57606a">
-        {`${compact(peak)}/h`}
-      </text>
+      {peak > 0 ? (
+        <text class="y-max" x={left - 3} y={top + 4} text-anchor="end" font-size="9" fill="#57606a">
+          {`${compact(peak)}/h`}
+        </text>
+      ) : (
+        <text class="empty" x={left + plotW / 2} y={top + plotH / 2 + 3} text-anchor="middle" font-size="9" fill="#8c959f">
+          no records
+        </text>
+      )}
+      {plotW >= 300
+        ? dayRuns
+            .slice(1)
+            .filter((d) => x(d.from) - left > 40 && left + plotW - x(d.from) > 30)
+            .map((d) => (
+              <text class="x-day" x={x(d.from).toFixed(1)} y={height - 2} text-anchor="middle" font-size="9" fill="#8c959f">
+                {dayLabel(d.start).slice(0, 3) + dayLabel(d.start).slice(4, 8)}
+              </text>
+            ))
+        : null}
       <text class="y-min" x={left - 3} y={base} text-anchor="end" font-size="9" fill="#57606a">
         0
       </text>
