@@ -336,7 +336,7 @@ var LOG_EVENTS = {
 
 // src/lib/log.ts
 var sink = (line) => console.log(line);
-function log(level, fields) {
+function logSidecar(level, fields) {
   write(level, fields);
 }
 function write(level, fields) {
@@ -391,10 +391,10 @@ function errorText(err) {
 }
 
 // sidecar/src/log.ts
-function log2(level, fields, secrets = knownSecrets) {
+function log(level, fields, secrets = knownSecrets) {
   const out = { ...fields };
   if (typeof out.error === "string") out.error = redact(out.error, secrets);
-  log(level, { pattern: "cdc", ...out });
+  logSidecar(level, { pattern: "cdc", ...out });
 }
 var knownSecrets = [];
 function registerSecrets(secrets) {
@@ -1377,7 +1377,7 @@ async function setup(stateFile) {
   const sender = new SignedSender({
     url: `${config.WORKER_URL.replace(/\/$/, "")}/ingest/cdc`,
     secret: config.CDC_INGEST_SECRET,
-    onRetry: (r) => log2("warn", { event: "pull.delivery_retry", attempt: r.attempt, ms: r.waitMs, status: r.status, error: r.error })
+    onRetry: (r) => log("warn", { event: "pull.delivery_retry", attempt: r.attempt, ms: r.waitMs, status: r.status, error: r.error })
   });
   return { config, sender, db, file };
 }
@@ -1407,7 +1407,7 @@ program.command("poll").requiredOption("--table <schema.table>").option("--curso
       },
       cursors.get(o.table)
     );
-    log2("info", {
+    log("info", {
       event: "pull.polled",
       source: config.CDC_SOURCE,
       stream: o.table,
@@ -1433,7 +1433,7 @@ program.command("refresh").requiredOption("--table <schema.table>").option("--ba
       batchRecords: Number(o.batchRecords),
       deliver: (id, body) => sender.send(id, body)
     });
-    log2("info", {
+    log("info", {
       event: "pull.refreshed",
       source: config.CDC_SOURCE,
       stream: o.table,
@@ -1449,13 +1449,13 @@ program.command("refresh").requiredOption("--table <schema.table>").option("--ba
 });
 program.parseAsync().catch((err) => {
   if (err instanceof StartRefused) {
-    for (const p of err.problems) log2("error", { event: "pull.start_refused", error: p.message });
+    for (const p of err.problems) log("error", { event: "pull.start_refused", error: p.message });
     process.exit(startupExitCode(err.problems));
   }
   if (err instanceof ConfigError) {
-    log2("error", { event: "pull.config_invalid", error: errorText(err) });
+    log("error", { event: "pull.config_invalid", error: errorText(err) });
     process.exit(2);
   }
-  log2("error", { event: "pull.failed", error: errorText(err) });
+  log("error", { event: "pull.failed", error: errorText(err) });
   process.exit(1);
 });

@@ -409,7 +409,7 @@ var LOG_EVENTS = {
 
 // src/lib/log.ts
 var sink = (line) => console.log(line);
-function log(level, fields) {
+function logSidecar(level, fields) {
   write(level, fields);
 }
 function write(level, fields) {
@@ -464,10 +464,10 @@ function errorText(err) {
 }
 
 // sidecar/src/log.ts
-function log2(level, fields, secrets = knownSecrets) {
+function log(level, fields, secrets = knownSecrets) {
   const out = { ...fields };
   if (typeof out.error === "string") out.error = redact(out.error, secrets);
-  log(level, { pattern: "cdc", ...out });
+  logSidecar(level, { pattern: "cdc", ...out });
 }
 var knownSecrets = [];
 function registerSecrets(secrets) {
@@ -1666,10 +1666,10 @@ async function reportHealth(workerUrl, secret, report, timeoutMs = 5e3) {
       },
       signal: AbortSignal.timeout(timeoutMs)
     });
-    if (!res.ok) log2("warn", { event: "cdc.health_report_refused", source: report.source, error: `HTTP ${res.status}` });
+    if (!res.ok) log("warn", { event: "cdc.health_report_refused", source: report.source, error: `HTTP ${res.status}` });
     return res.ok;
   } catch (err) {
-    log2("warn", { event: "cdc.health_report_failed", source: report.source, error: errorText(err) });
+    log("warn", { event: "cdc.health_report_failed", source: report.source, error: errorText(err) });
     return false;
   }
 }
@@ -1952,7 +1952,7 @@ var InitialSnapshot = class {
       return false;
     }
     await this.plan(db, lsn, saved.tables);
-    log2("info", {
+    log("info", {
       event: saved.phase === "done" ? "cdc.snapshot_backfill" : "cdc.snapshot_resumed",
       source: this.config.CDC_SOURCE,
       lsn,
@@ -1975,7 +1975,7 @@ var InitialSnapshot = class {
     }
     if (work)
       void this.run().catch(
-        (err) => log2("error", { event: "cdc.snapshot_failed", source: this.config.CDC_SOURCE, error: errorText(err) })
+        (err) => log("error", { event: "cdc.snapshot_failed", source: this.config.CDC_SOURCE, error: errorText(err) })
       );
   }
   run() {
@@ -2030,7 +2030,7 @@ var InitialSnapshot = class {
       this.metrics.snapshot_done = true;
       await db.query("COMMIT");
       const rows = Object.values(state.tables).reduce((n, t) => n + t.rows, 0);
-      log2("info", { event: "cdc.snapshot_done", source: this.config.CDC_SOURCE, records: rows, ms: Date.now() - started, lsn: state.lsn });
+      log("info", { event: "cdc.snapshot_done", source: this.config.CDC_SOURCE, records: rows, ms: Date.now() - started, lsn: state.lsn });
     } catch (err) {
       if (!this.stopped) throw new Error(`initial snapshot failed: ${errorText(err)}`);
     } finally {
@@ -2082,7 +2082,7 @@ var InitialSnapshot = class {
     if (this.stopped) return;
     ts.done = true;
     writeState(this.config.CDC_STATE_FILE, state);
-    log2("info", { event: "cdc.snapshot_table_done", source: this.config.CDC_SOURCE, stream, records: ts.rows });
+    log("info", { event: "cdc.snapshot_table_done", source: this.config.CDC_SOURCE, stream, records: ts.rows });
   }
 };
 function resumable(prev, t) {
@@ -2139,7 +2139,7 @@ var Sidecar = class {
     this.db.on("error", (err) => this.fail(err));
     await this.db.connect();
     if (await ensurePublication(this.db, c.CDC_PUBLICATION, c.CDC_TABLES)) {
-      log2("info", { event: "cdc.publication_created", source: c.CDC_SOURCE, publication: c.CDC_PUBLICATION });
+      log("info", { event: "cdc.publication_created", source: c.CDC_SOURCE, publication: c.CDC_PUBLICATION });
     }
     const slot = await slotState(this.db, c.CDC_SLOT);
     if (slot.exists && slot.walStatus === "lost") throw new SlotInvalidated(c.CDC_SLOT, "wal_status is lost");
@@ -2155,7 +2155,7 @@ var Sidecar = class {
       const kind = c.CDC_SNAPSHOT ? "export" : "nothing";
       const [row] = await this.repl.command(`CREATE_REPLICATION_SLOT ${quoteIdent(c.CDC_SLOT)} LOGICAL pgoutput (SNAPSHOT '${kind}')`);
       startLsn = parseLsn(row?.consistent_point ?? "0/0");
-      log2("info", { event: "cdc.slot_created", source: c.CDC_SOURCE, slot: c.CDC_SLOT, lsn: formatLsn(startLsn) });
+      log("info", { event: "cdc.slot_created", source: c.CDC_SOURCE, slot: c.CDC_SLOT, lsn: formatLsn(startLsn) });
       if (c.CDC_SNAPSHOT && row?.snapshot_name) await this.snapshot.beginExported(row.snapshot_name, startLsn);
     } else {
       await this.snapshot.resumeIfUnfinished();
@@ -2165,7 +2165,7 @@ var Sidecar = class {
       secret: c.CDC_INGEST_SECRET,
       onRetry: (r) => {
         this.metrics.deliveries_retried++;
-        log2("warn", {
+        log("warn", {
           event: "cdc.delivery_retry",
           source: c.CDC_SOURCE,
           attempt: r.attempt,
@@ -2213,7 +2213,7 @@ var Sidecar = class {
     void this.checkSlot();
     if (c.CDC_HEALTH_REPORT_MS > 0) this.every(c.CDC_HEALTH_REPORT_MS, () => this.sendHealth());
     this.snapshot.run().catch((err) => this.fail(err));
-    log2("info", { event: "cdc.streaming", source: c.CDC_SOURCE, run_id: this.runId, slot: c.CDC_SLOT, lsn: formatLsn(startLsn) });
+    log("info", { event: "cdc.streaming", source: c.CDC_SOURCE, run_id: this.runId, slot: c.CDC_SLOT, lsn: formatLsn(startLsn) });
   }
   /** Graceful stop: finish what was received, deliver it, confirm the durable LSN, disconnect. */
   async stop() {
@@ -2237,7 +2237,7 @@ var Sidecar = class {
     this.repl.resume();
     await Promise.race([this.repl.streamDone.catch(() => {
     }), new Promise((r) => setTimeout(r, 3e3).unref())]);
-    log2("info", {
+    log("info", {
       event: "cdc.stopped",
       source: this.config.CDC_SOURCE,
       run_id: this.runId,
@@ -2266,7 +2266,7 @@ var Sidecar = class {
   }
   fail(err) {
     if (this.finished) return;
-    log2("error", { event: "cdc.failed", source: this.config.CDC_SOURCE, run_id: this.runId, error: errorText(err) });
+    log("error", { event: "cdc.failed", source: this.config.CDC_SOURCE, run_id: this.runId, error: errorText(err) });
     this.stopping = true;
     void this.finish(err);
   }
@@ -2275,7 +2275,7 @@ var Sidecar = class {
     return this.sender.send(id, body).then(() => {
       this.pauseTimer?.refresh();
       this.metrics.records_delivered += records;
-      log2("info", { event: "cdc.delivered", source: this.config.CDC_SOURCE, run_id: this.runId, records, ms: Date.now() - started });
+      log("info", { event: "cdc.delivered", source: this.config.CDC_SOURCE, run_id: this.runId, records, ms: Date.now() - started });
     });
   }
   /**
@@ -2396,7 +2396,7 @@ var Sidecar = class {
       await this.db.query("SELECT pg_logical_emit_message(true, $1, $2)", [this.config.CDC_HEARTBEAT_PREFIX, (/* @__PURE__ */ new Date()).toISOString()]);
       this.metrics.heartbeats_sent++;
     } catch (err) {
-      log2("warn", { event: "cdc.heartbeat_failed", source: this.config.CDC_SOURCE, error: errorText(err) });
+      log("warn", { event: "cdc.heartbeat_failed", source: this.config.CDC_SOURCE, error: errorText(err) });
     }
   }
   heartbeatsCounted = 0;
@@ -2420,7 +2420,7 @@ var Sidecar = class {
         slot_safe_wal_size: s.safeWalSize,
         slot_checked_at: (/* @__PURE__ */ new Date()).toISOString()
       });
-      log2("info", {
+      log("info", {
         event: "cdc.slot",
         source: this.config.CDC_SOURCE,
         slot: this.config.CDC_SLOT,
@@ -2433,7 +2433,7 @@ var Sidecar = class {
       if (!s.exists) this.fail(new Error(`replication slot "${this.config.CDC_SLOT}" was dropped while streaming`));
       else if (s.walStatus === "lost") this.fail(new SlotInvalidated(this.config.CDC_SLOT, "wal_status is lost"));
     } catch (err) {
-      if (!this.finished) log2("warn", { event: "cdc.slot_check_failed", source: this.config.CDC_SOURCE, error: errorText(err) });
+      if (!this.finished) log("warn", { event: "cdc.slot_check_failed", source: this.config.CDC_SOURCE, error: errorText(err) });
     }
   }
   every(ms, fn) {
@@ -2721,14 +2721,14 @@ async function main() {
   try {
     config = loadConfig();
   } catch (err) {
-    log2("error", { event: "cdc.config_invalid", error: errorText(err) });
+    log("error", { event: "cdc.config_invalid", error: errorText(err) });
     return 2;
   }
   registerSecrets([config.CDC_INGEST_SECRET, config.PGPASSWORD ?? ""]);
   const problems = await cdcStartProblems(config, process.env);
-  for (const p of problems) log2("error", { event: "cdc.start_refused", source: config.CDC_SOURCE, error: p.message });
+  for (const p of problems) log("error", { event: "cdc.start_refused", source: config.CDC_SOURCE, error: p.message });
   if (problems.length > 0) return startupExitCode(problems);
-  log2("info", {
+  log("info", {
     event: "cdc.start_checked",
     source: config.CDC_SOURCE,
     worker_url: config.WORKER_URL,
@@ -2745,7 +2745,7 @@ async function main() {
   const onSignal = (signal) => {
     if (stopping) return;
     stopping = true;
-    log2("info", { event: "cdc.signal", source: config.CDC_SOURCE, signal });
+    log("info", { event: "cdc.signal", source: config.CDC_SOURCE, signal });
     void current?.stop();
   };
   process.on("SIGTERM", () => onSignal("SIGTERM"));
@@ -2766,12 +2766,12 @@ async function main() {
       });
       lastMetrics = { ...sidecar.metrics, state: "failed", error: errorText(err) };
       if (isPermanent(err)) {
-        log2("error", { event: "cdc.fatal", source: config.CDC_SOURCE, error: errorText(err) });
+        log("error", { event: "cdc.fatal", source: config.CDC_SOURCE, error: errorText(err) });
         server?.close();
         return 1;
       }
       const wait = Math.max(500, backoffMs(failures - 1, 1e3, 3e4));
-      log2("warn", { event: "cdc.restart", source: config.CDC_SOURCE, error: errorText(err), ms: wait });
+      log("warn", { event: "cdc.restart", source: config.CDC_SOURCE, error: errorText(err), ms: wait });
       if (!stopping) await new Promise((r) => setTimeout(r, wait));
     }
   }
@@ -2781,7 +2781,7 @@ async function main() {
 main().then(
   (code) => process.exit(code),
   (err) => {
-    log2("error", { event: "cdc.crashed", error: errorText(err) });
+    log("error", { event: "cdc.crashed", error: errorText(err) });
     process.exit(1);
   }
 );

@@ -218,7 +218,7 @@ var LOG_EVENTS = {
 
 // src/lib/log.ts
 var sink = (line) => console.log(line);
-function log(level, fields) {
+function logSidecar(level, fields) {
   write(level, fields);
 }
 function write(level, fields) {
@@ -273,10 +273,10 @@ function errorText(err) {
 }
 
 // sidecar/src/log.ts
-function log2(level, fields, secrets = knownSecrets) {
+function log(level, fields, secrets = knownSecrets) {
   const out = { ...fields };
   if (typeof out.error === "string") out.error = redact(out.error, secrets);
-  log(level, { pattern: "cdc", ...out });
+  logSidecar(level, { pattern: "cdc", ...out });
 }
 var knownSecrets = [];
 function registerSecrets(secrets) {
@@ -780,7 +780,7 @@ var schema = z.object({
 async function main() {
   const parsed = schema.safeParse(process.env);
   if (!parsed.success) {
-    log2("error", {
+    log("error", {
       event: "mongo.config_invalid",
       error: parsed.error.issues.map((i) => `${i.message} (setting ${i.path.join(".")})`).join("; ")
     });
@@ -803,7 +803,7 @@ async function main() {
     waitMs: c.CDC_STARTUP_WAIT_MS
   });
   if (worker) problems.push(worker);
-  for (const p of problems) log2("error", { event: "mongo.start_refused", source: c.CDC_SOURCE, error: p.message });
+  for (const p of problems) log("error", { event: "mongo.start_refused", source: c.CDC_SOURCE, error: p.message });
   if (problems.length > 0) return startupExitCode(problems);
   const client = new MongoClient(c.MONGO_URL, { serverSelectionTimeoutMS: c.MONGO_SERVER_SELECTION_MS });
   const tokens = new TokenFile(tokenFile);
@@ -825,7 +825,7 @@ async function main() {
     await cdc.run();
     return 0;
   } catch (err) {
-    log2("error", { event: "mongo.failed", source: c.CDC_SOURCE, error: errorText(err) });
+    log("error", { event: "mongo.failed", source: c.CDC_SOURCE, error: errorText(err) });
     return 1;
   } finally {
     await client.close().catch(() => {

@@ -154,7 +154,7 @@ var LOG_EVENTS = {
 
 // src/lib/log.ts
 var sink = (line) => console.log(line);
-function log(level, fields) {
+function logSidecar(level, fields) {
   write(level, fields);
 }
 function write(level, fields) {
@@ -213,10 +213,10 @@ var secrets = [];
 function registerSecrets(list) {
   secrets = list.filter(Boolean);
 }
-function log2(level, fields) {
+function log(level, fields) {
   const out = { ...fields };
   if (typeof out.error === "string") out.error = redact(out.error, secrets);
-  log(level, { pattern: "file", ...out });
+  logSidecar(level, { pattern: "file", ...out });
 }
 
 // sidecar/sftp/poller.ts
@@ -428,7 +428,7 @@ var SftpPoller = class {
     for (const name of readdirSync(this.config.stagingDir)) {
       if (!name.endsWith(DOWNLOAD_SUFFIX)) continue;
       rmSync(join(this.config.stagingDir, name), { force: true });
-      log2("warn", { event: "sftp.partial_removed", source: this.config.drop.source, path: name });
+      log("warn", { event: "sftp.partial_removed", source: this.config.drop.source, path: name });
     }
   }
   ledgerEntries() {
@@ -475,7 +475,7 @@ var SftpPoller = class {
   onRetry(what) {
     return (attempt, err, waitMs) => {
       if (this.session?.closed) this.session = null;
-      log2("warn", { event: `sftp.${what}_retry`, source: this.config.drop.source, error: errorText(err), attempt, wait_ms: waitMs });
+      log("warn", { event: `sftp.${what}_retry`, source: this.config.drop.source, error: errorText(err), attempt, wait_ms: waitMs });
     };
   }
   async land(file, report) {
@@ -504,7 +504,7 @@ var SftpPoller = class {
         at: (/* @__PURE__ */ new Date()).toISOString()
       });
       report.landed.push({ path: file.path, key: answer.key, status: answer.status });
-      log2("info", { event: `sftp.${answer.status}`, source, path: file.path, key: answer.key, bytes: file.size });
+      log("info", { event: `sftp.${answer.status}`, source, path: file.path, key: answer.key, bytes: file.size });
       if (this.config.archiveDir) await this.archive(file);
     } catch (err) {
       const error = errorText(err);
@@ -520,11 +520,11 @@ var SftpPoller = class {
           error
         });
         report.refused.push({ path: file.path, error });
-        log2("error", { event: "sftp.refused", source, path: file.path, error });
+        log("error", { event: "sftp.refused", source, path: file.path, error });
       } else {
         this.observed.delete(file.path);
         report.failed.push({ path: file.path, error });
-        log2("error", { event: "sftp.failed", source, path: file.path, error });
+        log("error", { event: "sftp.failed", source, path: file.path, error });
       }
     } finally {
       await rm2(local, { force: true });
@@ -537,7 +537,7 @@ var SftpPoller = class {
       await session.mkdir(dir);
       await session.rename(file.path, `${dir.replace(/\/$/, "")}/${file.name}`);
     } catch (err) {
-      log2("warn", { event: "sftp.archive_failed", source: this.config.drop.source, path: file.path, error: errorText(err) });
+      log("warn", { event: "sftp.archive_failed", source: this.config.drop.source, path: file.path, error: errorText(err) });
     }
   }
 };
@@ -576,7 +576,7 @@ async function main() {
   try {
     config = configFromEnv(process.env);
   } catch (err) {
-    log2("error", { event: "sftp.config_invalid", error: errorText(err) });
+    log("error", { event: "sftp.config_invalid", error: errorText(err) });
     process.exit(2);
   }
   const problems = [
@@ -584,15 +584,15 @@ async function main() {
     stateDirProblem(config.stagingDir),
     process.env.SFTP_LEDGER_PATH ? null : movedStateProblem(config.ledgerPath, "data/sftp-ledger.jsonl", "SFTP_LEDGER_PATH")
   ].filter((p) => p !== null);
-  for (const error of problems) log2("error", { event: "sftp.start_refused", source: config.drop.source, error });
+  for (const error of problems) log("error", { event: "sftp.start_refused", source: config.drop.source, error });
   if (problems.length > 0) process.exit(2);
   const poller = new SftpPoller(config);
   for (; ; ) {
     try {
       const report = await poller.pollOnce();
-      log2("info", { event: "sftp.polled", source: config.drop.source, records: report.landed.length, waiting: report.waiting.length });
+      log("info", { event: "sftp.polled", source: config.drop.source, records: report.landed.length, waiting: report.waiting.length });
     } catch (err) {
-      log2("error", { event: "sftp.poll_failed", source: config.drop.source, error: errorText(err) });
+      log("error", { event: "sftp.poll_failed", source: config.drop.source, error: errorText(err) });
       if (err instanceof HostKeyMismatch) process.exit(2);
     }
     await new Promise((r) => setTimeout(r, config.pollSeconds * 1e3));

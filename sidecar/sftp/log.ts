@@ -1,4 +1,4 @@
-import { errorText, type LogFields, log as projectLog, redact } from "../../src/lib/log";
+import { errorText, logSidecar, redact, type SidecarLogFields } from "../../src/lib/log";
 
 let secrets: string[] = [];
 export function registerSecrets(list: string[]): void {
@@ -6,10 +6,10 @@ export function registerSecrets(list: string[]): void {
 }
 
 /** The project's JSON log line (pattern `file`), with secrets scrubbed from error texts. */
-export function log(level: "info" | "warn" | "error", fields: LogFields): void {
+export function log(level: "info" | "warn" | "error", fields: SidecarLogFields): void {
   const out = { ...fields };
   if (typeof out.error === "string") out.error = redact(out.error, secrets);
-  projectLog(level, { pattern: "file", ...out });
+  logSidecar(level, { pattern: "file", ...out });
 }
 
 export { errorText };

@@ -34,6 +34,18 @@ export function log(level: "info" | "warn" | "error", fields: LogFields): void {
   write(level, fields);
 }
 
+/**
+ * What the Node sidecars log (`cdc.*`, `pull.*`, `mongo.*`, `sftp.*`, next to the database, not in the
+ * Worker): the same line, the seven common fields always (null where not given).
+ */
+export type SidecarLogFields = { event: `${"cdc" | "pull" | "mongo" | "sftp"}.${string}` } & {
+  [K in CommonField]?: CommonValues[K] | null;
+} & Extra;
+
+export function logSidecar(level: "info" | "warn" | "error", fields: SidecarLogFields): void {
+  write(level, fields);
+}
+
 /** The run a stepped stream's own events belong to (they name the vendor's steps: src/sources/*). */
 export interface StepRun {
   source: string;
