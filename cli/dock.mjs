@@ -68,14 +68,16 @@ export function buildProgram() {
 
   program
     .command("reconcile <source>")
-    .description("reconcile a webhook source now against the vendor's event listing")
+    .description("reconcile a webhook source now against the vendor's listing (of events, or of objects changed)")
     .option("--from <time>", "ISO-8601 start of the window")
     .option("--to <time>", "ISO-8601 end of the window")
+    .option("--wait", "run it in this request and print what it counted: listed, held (or received), recovered, missing")
     .action(async (source, o) =>
       print(
         await api(conn(), "POST", `/admin/sources/${encodeURIComponent(source)}/reconcile`, {
           ...(o.from ? { from: o.from } : {}),
           ...(o.to ? { to: o.to } : {}),
+          ...(o.wait ? { wait: true } : {}),
         }),
       ),
     );

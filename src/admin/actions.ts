@@ -224,6 +224,8 @@ async function backfillStepped(
 export const reconcileBody = z.object({
   from: z.iso.datetime({ offset: true }).optional(),
   to: z.iso.datetime({ offset: true }).optional(),
+  /** Run the first step in this request and answer with its counts (listed, held, recovered…); needs `from`. */
+  wait: z.boolean().optional(),
 });
 
 /**

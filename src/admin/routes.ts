@@ -8,6 +8,8 @@ import { listDeadLetters, redriveDeadLetters } from "../ops/dlq";
 import { fleetStatus } from "../ops/fleet";
 import { setStreamSlo, sloBody } from "../ops/slo-store";
 import type { PollEnv } from "../pollers/run-poll";
+import { reconcileSourceNow } from "../reconcile/admin";
+import type { ReconcileEnv } from "../reconcile/run-reconcile";
 import { statusPageRoutes } from "../status-page/routes";
 import type { SourceDefinition } from "../sources/define-source";
 import { findSource as registryFind, sources as registrySources } from "../sources/registry";
@@ -169,6 +171,12 @@ export function adminRoutes(
   app.post("/admin/sources/:source/reconcile", async (c) => {
     const b = await body(c, reconcileBody);
     if (b instanceof Response) return b;
+    if (b.wait) {
+      // Answers with what the run counted so far: listed, held/received, recovered, missing (202 when it continues on JOBS).
+      const { from, to } = b;
+      const result = await reconcileSourceNow(c.env as unknown as ReconcileEnv, find, c.req.param("source"), { from, to });
+      return answer(c, "reconcile source", result as ActionResult);
+    }
     return answer(c, "reconcile source", await reconcileNow(c.env, find, c.req.param("source"), b));
   });
 

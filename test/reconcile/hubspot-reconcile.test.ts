@@ -1,6 +1,7 @@
-import { createMessageBatch } from "cloudflare:test";
+import { createExecutionContext, createMessageBatch, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import worker from "../../src/index";
 import { processJobsBatch } from "../../src/queue-consumers/jobs-consumer";
 import { runReconcileStep } from "../../src/reconcile/run-reconcile";
 import { defineSource } from "../../src/sources/define-source";
@@ -152,6 +153,32 @@ describe("HubSpot record-level reconciliation (CRM search + archived lists)", ()
     await postWebhooks([secondChange, fresh]);
     await waitForLines(new Set([String(fresh.objectId)]), 1);
     expect((await linesOf(ids)).length).toBe(lines.length);
+  });
+
+  it("given an operator's window, when POST /admin/sources/hubspot/reconcile asks to wait, then it answers with how many objects were listed, held and recovered", async () => {
+    clearTokenCache();
+    const twoDaysAgo = today - 2 * DAY_MS;
+    const objects = portalObjects(40, 730_000_000, (i) => twoDaysAgo + 5 * 3_600_000 + i * 1000);
+    await postWebhooks(eventsOf(objects.slice(0, 30)).map((e) => e.event));
+    await waitForLines(new Set(objects.slice(0, 30).map((o) => o.id)), 30);
+
+    const api = hubspotCrmApi(API, TOKEN, () => objects);
+    vi.spyOn(globalThis, "fetch").mockImplementation(api.handle as typeof fetch);
+    const ctx = createExecutionContext();
+    const res = await worker.fetch(
+      new Request("https://dock.example/admin/sources/hubspot/reconcile", {
+        method: "POST",
+        headers: { authorization: "Bearer test-admin-token", "content-type": "application/json" },
+        body: JSON.stringify({ from: new Date(twoDaysAgo).toISOString(), to: new Date(twoDaysAgo + DAY_MS).toISOString(), wait: true }),
+      }) as Request<unknown, IncomingRequestCfProperties>,
+      { ...env, HUBSPOT_ACCESS_TOKEN: TOKEN, HUBSPOT_API_BASE: API, INGEST: recordingQueue() } as never,
+      ctx,
+    );
+    await waitOnExecutionContext(ctx);
+    vi.restoreAllMocks();
+    expect(api.violations).toEqual([]);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ status: "succeeded", unit: "record", listed: 40, held: 30, recovered: 10, missing: 0 });
   });
 
   it("given a listing that fails midway, when reconciliation runs, then the window stays unreconciled and the next run asks for it again and completes it", async () => {
