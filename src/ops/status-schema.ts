@@ -122,6 +122,15 @@ export const ledgerDaySchema = z.strictObject({
   window_to: nullableIso,
   run_id: z.string().nullable(),
   detail: z.string().nullable(),
+  unit: z.string().describe("event: listed events vs webhook receipts; record: listed objects vs versions held (received = held)"),
+});
+
+export const volumeCheckSchema = z.strictObject({
+  day: z.string(),
+  received: z.number().int(),
+  median: z.number(),
+  share: z.number().nullable(),
+  flagged: z.boolean().describe("the day's webhooks fell below 30% of the trailing 7-day median"),
 });
 
 export const sourceReconciliationSchema = z.strictObject({
@@ -136,6 +145,7 @@ export const sourceReconciliationSchema = z.strictObject({
   last_finished_at: nullableIso,
   unrecoverable: z.strictObject({ from: iso, to: iso }).nullable(),
   days: z.array(ledgerDaySchema),
+  volume: volumeCheckSchema.nullable().optional().describe("not reconcilable only: the volume guard"),
 });
 
 export const statusSchema = fleetStatusSchema
