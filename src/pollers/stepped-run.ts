@@ -218,13 +218,15 @@ export async function runSteppedStep(
   }
 }
 
-async function toEnvelopes(
+/** A step's records as envelopes; `envelopePattern` when they carry another pattern than the run's (a reconciliation). */
+export async function toEnvelopes(
   source: string,
   stream: PollStream,
   pattern: "poll" | "full_refresh",
   receivedAt: string,
   runId: string,
   records: StepRecord[],
+  envelopePattern?: Pattern,
 ): Promise<BundleRecord[]> {
   const out: BundleRecord[] = [];
   for (const r of records) {
@@ -236,7 +238,7 @@ async function toEnvelopes(
       id,
       source,
       stream: stream.name,
-      pattern: pattern as Pattern,
+      pattern: envelopePattern ?? (pattern as Pattern),
       key: r.key,
       version,
       op,

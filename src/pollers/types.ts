@@ -234,6 +234,12 @@ export interface StreamSteps {
    * starts as a first run) is always possible.
    */
   cursorAt?(at: Date): string;
+  /**
+   * A run with a cursor emits records in ascending order of their version's time from the cursor
+   * (a query ordered by modification time): a reconciliation reading it as a listing stops at the
+   * first record newer than its window. Without it the listing is read to its end.
+   */
+  ascending?: boolean;
 }
 
 /** What a request needs to prove who we are. `secrets` are redacted from every error and log. */

@@ -3,10 +3,12 @@ import { lineKeyVersion } from "../envelope/line-identity";
 import { enqueueRecords } from "../ingest/enqueue";
 import type { Clock } from "../pollers/clock";
 import type { HttpContext } from "../pollers/http";
+import type { RoutedRecord } from "../pollers/page-records";
 import { planPages, readPage } from "../pollers/read-page";
 import type { NextPage } from "../pollers/types";
 import type { SourceDefinition } from "../sources/define-source";
 import { heldVersions } from "./objects";
+import { readSteppedListing } from "./record-steps";
 import type { ReconcileEnv } from "./run-reconcile";
 import type { SeenEvent } from "./store";
 import type { ReconcileWindow, RecordListing } from "./types";
@@ -15,6 +17,8 @@ import type { ReconcileWindow, RecordListing } from "./types";
 interface ListingPosition {
   l: number;
   p: Exclude<NextPage, null> | null;
+  /** A stepped stream's state after its last step (absent before its first). */
+  s?: unknown;
 }
 
 export type ObjectsPage =
@@ -44,6 +48,27 @@ export async function reconcileObjectsPage(p: {
   const at: ListingPosition = p.next ? (JSON.parse(p.next) as ListingPosition) : { l: 0, p: null };
   const stream = spec.listings[at.l];
   if (!stream) return { kind: "failed", error: `listing ${at.l} does not exist (the spec changed during the run)` };
+  if (stream.steps) {
+    const step = await readSteppedListing({
+      env,
+      source,
+      stream: { ...stream, steps: stream.steps },
+      state: at.s,
+      from: window.from,
+      http: p.http,
+      clock: p.clock,
+      runId: p.runId,
+      pageNumber: p.pageNumber,
+    });
+    if (step.kind !== "page") return step;
+    return classifyListed({
+      ...p,
+      at,
+      read: step,
+      ascending: stream.steps.ascending === true,
+      moreInListing: step.next ? { l: at.l, p: null, s: step.next.state } : null,
+    });
+  }
   const ascending = stream.cursor?.kind === "updated_at" && stream.cursor.ascending === true;
   const setup = planPages(env, source, stream, "poll", ascending ? window.from : null, () => p.http.gate);
   if ("error" in setup) return { kind: "failed", error: setup.error };
@@ -62,7 +87,31 @@ export async function reconcileObjectsPage(p: {
   });
   if (read.kind !== "page") return read;
   if ("error" in read.next) return { kind: "failed", error: read.next.error };
+  return classifyListed({
+    ...p,
+    at,
+    read,
+    ascending,
+    moreInListing: read.next.page === null ? null : { l: at.l, p: read.next.page },
+  });
+}
 
+/**
+ * The listed records of one page, each looked up in the high-water mark (one query for the page):
+ * held at that version's time or later → held; otherwise its envelope goes to INGEST.
+ */
+async function classifyListed(p: {
+  env: ReconcileEnv;
+  source: SourceDefinition;
+  spec: RecordListing;
+  runId: string;
+  window: ReconcileWindow;
+  at: ListingPosition;
+  read: { position: string; routed: RoutedRecord[]; receivedAt: string };
+  ascending: boolean;
+  moreInListing: ListingPosition | null;
+}): Promise<ObjectsPage> {
+  const { env, source, spec, window, at, read, ascending } = p;
   const fromMs = Date.parse(window.from);
   const toMs = Date.parse(window.to);
   let pastEnd = false;
@@ -117,11 +166,7 @@ export async function reconcileObjectsPage(p: {
     );
   }
 
-  const done = pastEnd || read.next.page === null;
-  const position: ListingPosition | null = !done
-    ? { l: at.l, p: read.next.page }
-    : at.l + 1 < spec.listings.length
-      ? { l: at.l + 1, p: null }
-      : null;
+  const position: ListingPosition | null =
+    !pastEnd && p.moreInListing ? p.moreInListing : at.l + 1 < spec.listings.length ? { l: at.l + 1, p: null } : null;
   return { kind: "page", seen, counts, next: position ? JSON.stringify(position) : null };
 }

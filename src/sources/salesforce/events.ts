@@ -1,10 +1,15 @@
 import type { WebhookInput, WebhookRecord } from "../../webhooks/types";
 import { streamName } from "../webhook-helpers";
-import { parseOutboundMessage } from "./soap";
+import { stamp } from "./records";
+import { type OutboundNotification, parseOutboundMessage } from "./soap";
 
 /**
- * One record per `Notification`: stream from the sObject type (`Account` → `account`), key the
- * record's Id, version and dedupe key the notification Id (stable across Salesforce's retries).
+ * One record per `Notification`: stream from the sObject type (`Account` → `account`, the poll
+ * stream of that object), key the record's Id, dedupe key the notification Id (stable across
+ * Salesforce's retries). The version is `<notification Id>@<SystemModstamp>` when the outbound
+ * message selects SystemModstamp (ISO-8601 UTC, the instant the poll's version names), so the
+ * object's high-water mark compares it with a listed SystemModstamp (reconcile.ts); without that
+ * field it is the notification Id alone, which holds no version.
  *
  * The payload is the `<sObject>` element kept verbatim as a string (`raw`), not converted to JSON:
  * XML has no JSON form without choices (types are all text, repeated elements, nil markers,
@@ -18,9 +23,14 @@ export function salesforceWebhookRecords(input: WebhookInput): WebhookRecord[] {
   return message.notifications.map((n) => ({
     stream: streamName(n.sObjectType, false),
     key: n.sObjectId ?? n.id,
-    version: n.id,
+    version: notificationVersion(n),
     op: "upsert",
     eventId: n.id,
     payload: { raw: n.sObjectXml },
   }));
+}
+
+function notificationVersion(n: OutboundNotification): string {
+  const at = stamp(n.systemModstamp ?? undefined);
+  return at ? `${n.id}@${at}` : n.id;
 }

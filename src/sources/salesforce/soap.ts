@@ -11,6 +11,8 @@ export interface OutboundNotification {
   /** `Account`, `Opportunity`, `My_Object__c`: from the sObject's `xsi:type`. */
   sObjectType: string;
   sObjectId: string | null;
+  /** The sObject's `SystemModstamp` as sent (xsd:dateTime), when the outbound message selects that field. */
+  systemModstamp: string | null;
   /** The `<sObject …>…</sObject>` element, verbatim. */
   sObjectXml: string;
 }
@@ -50,7 +52,13 @@ function notification(xml: string): OutboundNotification | null {
   const type = /\s[\w.-]*:?type="(?:[\w.-]+:)?([A-Za-z][A-Za-z0-9_]{0,79})"/.exec(openTag)?.[1];
   if (!type) return null;
   const sObjectId = text(sObject.inner, "Id");
-  return { id, sObjectType: type, sObjectId: sObjectId && SF_ID.test(sObjectId) ? sObjectId : null, sObjectXml };
+  return {
+    id,
+    sObjectType: type,
+    sObjectId: sObjectId && SF_ID.test(sObjectId) ? sObjectId : null,
+    systemModstamp: text(sObject.inner, "SystemModstamp"),
+    sObjectXml,
+  };
 }
 
 export function parseOutboundMessage(xml: string): OutboundMessage | null {

@@ -48,6 +48,8 @@ export function salesforceObjectStream(object: string, opts: { bulkFirstLoad?: b
     steps: {
       // The cursor is a SystemModstamp: the next REST run asks from it (minus the lookback).
       cursorAt: (at) => at.toISOString(),
+      // From a cursor the REST queryAll is ordered by SystemModstamp: a reconciliation stops past its window.
+      ascending: true,
       async step(ctx, raw): Promise<StepResult> {
         try {
           return await objectStep(ctx, raw as State, object, bulkFirstLoad);
