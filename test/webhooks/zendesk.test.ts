@@ -28,7 +28,7 @@ describe("POST /webhooks/zendesk — specifics", () => {
     ).toBe(false);
   });
 
-  it("given a user.created event, when it lands, then stream users, key detail.id, version the event id", async () => {
+  it("given a user.created event, when it lands, then stream users, key detail.id, version the event id at its time", async () => {
     const marker = aMarker("zd");
     const body = aUserCreated(marker);
     expect(
@@ -36,7 +36,11 @@ describe("POST /webhooks/zendesk — specifics", () => {
         .status,
     ).toBe(200);
     const [line] = await waitForMarker("zendesk", marker, 1);
-    expect(JSON.parse(line ?? "")._dock).toMatchObject({ stream: "users", key: "7263215873052", version: `evt-${marker}` });
+    expect(JSON.parse(line ?? "")._dock).toMatchObject({
+      stream: "users",
+      key: "7263215873052",
+      version: `evt-${marker}@2026-11-25T07:00:00Z`,
+    });
   });
 
   it("given a trigger webhook's custom body, when it lands, then its invocation id is the dedupe key", async () => {

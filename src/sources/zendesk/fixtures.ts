@@ -20,6 +20,19 @@ export function aZendeskOrganization(id = ++counter) {
   return new JsonBuilder({ id, name: `Org ${id}`, updated_at: "2026-11-25T07:00:00Z", deleted_at: null } as Record<string, unknown>);
 }
 
+export function aZendeskUser(id = ++counter) {
+  return new JsonBuilder({
+    id,
+    url: `https://acme.zendesk.com/api/v2/users/${id}.json`,
+    name: `User ${id}`,
+    email: `user${id}@example.com`,
+    role: "end-user",
+    active: true,
+    created_at: "2026-11-01T00:00:00Z",
+    updated_at: "2026-11-25T07:00:00Z",
+  } as Record<string, unknown>);
+}
+
 /** A cursor-based export page: `{"<resource>":[…],"after_cursor":…,"end_of_stream":…}`. */
 export function cursorExportPage(resource: string, items: { text(): string }[], afterCursor: string, endOfStream: boolean): string {
   return `{"${resource}":${arrayText(items)},"after_url":"https://acme.zendesk.com/api/v2/incremental/${resource}/cursor.json?cursor=${afterCursor}","after_cursor":"${afterCursor}","before_url":null,"before_cursor":null,"end_of_stream":${endOfStream}}`;

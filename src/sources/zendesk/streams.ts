@@ -84,3 +84,38 @@ export const zendeskOrganizations: PollStream = {
 };
 
 export const zendeskStreams: PollStream[] = [zendeskTickets, zendeskUsers, zendeskOrganizations];
+
+/**
+ * The time-based exports asked from a moment: `start_time` is epoch seconds, sent by the engine as
+ * the ISO time it reconciles from (converted here; a number passes as is). Pages follow `end_time`.
+ */
+const exportFromTime: PaginationStyle = {
+  name: "zendesk_time_export_from",
+  first: (base, ctx) => ({ url: base.url, query: { start_time: epochSeconds(base.query.start_time), per_page: String(ctx.pageSize) } }),
+  next: timeExport.next,
+  apply: timeExport.apply,
+};
+
+function epochSeconds(value: string | undefined): string {
+  if (value === undefined || /^\d+$/.test(value)) return value ?? "0";
+  const ms = Date.parse(value);
+  if (!Number.isFinite(ms)) throw new PaginationError(`start_time ${value} is neither epoch seconds nor an ISO time`);
+  return String(Math.max(0, Math.floor(ms / 1000)));
+}
+
+/** Listed in ascending modification order from a start time: what record-level reconciliation reads. */
+const fromStartTime = { kind: "updated_at", field: "updated_at", param: "start_time", ascending: true, lookbackSeconds: 0 } as const;
+
+/**
+ * Objects changed since a time, for record-level reconciliation (src/sources/zendesk/reconcile.ts):
+ * the time-based incremental exports (`GET /api/v2/incremental/{tickets,users,organizations}.json
+ * ?start_time=<epoch s>`, ascending by modification, `end_time` / `end_of_stream`), filed under the
+ * same stream names, keys and versions as the polled ones (same `describe`), so a record listed here
+ * has the `_dock.id` its poll has. Not polled on a schedule: the cursor-based streams above do that.
+ */
+export const zendeskListings: PollStream[] = [zendeskTickets, zendeskUsers, zendeskOrganizations].map((s) => ({
+  ...s,
+  path: `/api/v2/incremental/${s.name}.json`,
+  cursor: fromStartTime,
+  pagination: exportFromTime,
+}));

@@ -1,0 +1,198 @@
+import { createMessageBatch } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { openGate } from "../../src/pollers/rate-gate";
+import { processJobsBatch } from "../../src/queue-consumers/jobs-consumer";
+import { runReconcileStep } from "../../src/reconcile/run-reconcile";
+import { defineSource } from "../../src/sources/define-source";
+import { zendesk as zendeskSource } from "../../src/sources/zendesk";
+import { zendeskVersionTime } from "../../src/sources/zendesk/reconcile";
+import { readEnvelopes, readLines } from "../helpers/raw-zone";
+import { zendesk as zendeskCase } from "../webhooks/cases";
+import { deliver, nowSeconds } from "../webhooks/support";
+import { recordingQueue, reconcileEnv, sourceState, writeRaw } from "./helpers";
+import { type AccountObject, accountObjects, eventsOf, listedAt, seeded, type ZendeskEvent, zendeskExportApi } from "./zendesk-fixtures";
+
+const API = "https://zendesk-fake.example";
+const AUTH = { email: "ops@acme.test", token: "zd-reconcile-test-token" };
+const DAY_MS = 86_400_000;
+const today = Math.floor(Date.now() / DAY_MS) * DAY_MS;
+/** Yesterday, whole: the window every test reconciles, so the day can be complete. */
+const day = { from: new Date(today - DAY_MS).toISOString(), to: new Date(today).toISOString() };
+const zendeskEnv = (over: Record<string, unknown> = {}) =>
+  reconcileEnv({ ZENDESK_API_BASE: API, ZENDESK_EMAIL: AUTH.email, ZENDESK_API_TOKEN: AUTH.token, RATE_FRACTION: "1", ...over });
+
+vi.setConfig({ testTimeout: 240_000 });
+afterEach(() => vi.restoreAllMocks());
+
+/** Posts each event to /webhooks/zendesk as Zendesk does: one JSON envelope per request, signed. */
+async function postWebhooks(events: readonly ZendeskEvent[]): Promise<void> {
+  for (let i = 0; i < events.length; i += 20) {
+    const results = await Promise.all(
+      events.slice(i, i + 20).map(async (e) => {
+        const body = JSON.stringify(e);
+        return deliver(zendeskCase, body, await zendeskCase.sign(body, { secret: zendeskCase.secret, nowSeconds: nowSeconds() }));
+      }),
+    );
+    for (const res of results) expect(res.status).toBe(200);
+  }
+}
+
+/** The raw zone's Zendesk lines of these objects (ids are unique across the three kinds here). */
+async function linesOf(ids: ReadonlySet<string>) {
+  return (await readEnvelopes("raw/source=zendesk/")).filter((e) => ids.has(e._dock.key as string));
+}
+
+async function waitForLines(ids: ReadonlySet<string>, count: number) {
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    const lines = await linesOf(ids);
+    if (lines.length >= count) return lines;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${count} lines; have ${lines.length}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+async function marks(ids: readonly string[]) {
+  const { results } = await env.DB.prepare(
+    "SELECT stream, key, version_ms, pattern FROM object_versions WHERE source = 'zendesk' AND key IN (SELECT value FROM json_each(?1))",
+  )
+    .bind(JSON.stringify(ids))
+    .all<{ stream: string; key: string; version_ms: number; pattern: string }>();
+  return new Map(results.map((r) => [r.key, r]));
+}
+
+async function ledger(source: string) {
+  return env.DB.prepare("SELECT * FROM reconcile_ledger WHERE source = ?1 AND day = ?2")
+    .bind(source, day.from.slice(0, 10))
+    .first<{ expected: number; received: number; recovered: number; missing: number; status: string; unit: string }>();
+}
+
+describe("Zendesk record-level reconciliation (time-based incremental exports)", () => {
+  it("given a few thousand event webhooks with 5% lost and one user's second change lost, when the reconcile job runs, then every ticket, user and organization is held at its newest version, once, and the ledger says so; a late webhook lands nothing", async () => {
+    const start = today - DAY_MS + 2 * 3_600_000;
+    const objects: AccountObject[] = accountObjects(2400, 910_000_000, (i) => start + i * 20_000);
+    const twice = objects.find((o) => o.kind === "users") as AccountObject;
+    twice.changes.push(start + 21 * 3_600_000);
+    const deletedOrg = objects.find((o) => o.kind === "organizations") as AccountObject;
+    deletedOrg.deletedAt = start + 20 * 3_600_000;
+    // Changed after the window: listed by the export, not asked about.
+    const later = accountObjects(6, 919_000_000, (i) => today + 600_000 + i * 1000);
+
+    const all = eventsOf(objects);
+    const rng = seeded(23);
+    const lost = new Set<ZendeskEvent>();
+    for (const e of all) if (rng() < 0.05) lost.add(e.event);
+    const firstChange = all.find((e) => e.object === twice && e.event.type.endsWith(".created"))?.event;
+    const secondChange = all.find((e) => e.object === twice && e.event.type.endsWith(".name_changed"))?.event as ZendeskEvent;
+    const orgDeletion = all.find((e) => e.object === deletedOrg && e.event.type.endsWith(".deleted"))?.event as ZendeskEvent;
+    if (firstChange) lost.delete(firstChange);
+    lost.add(secondChange);
+    lost.add(orgDeletion);
+    const delivered = all.filter((e) => !lost.has(e.event)).map((e) => e.event);
+    expect(all.length).toBeGreaterThan(2400);
+    expect(lost.size).toBeGreaterThan(90);
+
+    const ids = new Set(objects.map((o) => o.id));
+    await postWebhooks(delivered);
+    await waitForLines(ids, delivered.length);
+
+    // What the account would report as not held: objects whose newest change (or deletion) came by no webhook.
+    const newestDelivered = new Map<string, number>();
+    for (const e of delivered) {
+      const id = String(e.detail.id);
+      newestDelivered.set(id, Math.max(newestDelivered.get(id) ?? 0, Date.parse(e.time)));
+    }
+    const notHeld = objects.filter((o) => (newestDelivered.get(o.id) ?? -1) < listedAt(o));
+    expect(notHeld.map((o) => o.id)).toEqual(expect.arrayContaining([twice.id, deletedOrg.id]));
+    expect(new Set(notHeld.map((o) => o.kind))).toEqual(new Set(["tickets", "users", "organizations"]));
+
+    const api = zendeskExportApi(API, AUTH, () => [...objects, ...later]);
+    const fetchSpy = vi.spyOn(globalThis, "fetch").mockImplementation(api.handle as typeof fetch);
+    const ingest = recordingQueue();
+    const batch = createMessageBatch("loading-dock-jobs", [
+      { id: "rec-zd-1", timestamp: new Date(), attempts: 1, body: { kind: "reconcile", source: "zendesk", ...day } },
+    ]);
+    await processJobsBatch(zendeskEnv({ INGEST: ingest }) as never, batch);
+    fetchSpy.mockRestore();
+
+    expect(api.violations).toEqual([]);
+    // Base-URL override honoured; each export asked from the window's start, in epoch seconds.
+    expect(new Set(api.calls.map((c) => c.origin))).toEqual(new Set([API]));
+    expect(api.calls.map((c) => [c.pathname, c.searchParams.get("start_time")])).toEqual(
+      ["tickets", "users", "organizations"].map((r) => [`/api/v2/incremental/${r}.json`, String((today - DAY_MS) / 1000)]),
+    );
+    expect(await sourceState("zendesk")).toMatchObject({ last_status: "succeeded", reconciled_to: day.to });
+
+    await writeRaw(ingest.take());
+    const lines = await linesOf(ids);
+    // 0 duplicates after _dock.id; what was recovered is the object as the export lists it.
+    expect(new Set(lines.map((l) => l._dock.id)).size).toBe(lines.length);
+    const recovered = lines.filter((l) => l._dock.pattern === "reconcile");
+    expect(recovered.map((l) => l._dock.key as string).sort()).toEqual(notHeld.map((o) => o.id).sort());
+    expect(recovered.find((l) => l._dock.key === deletedOrg.id)).toMatchObject({ _dock: { stream: "organizations", op: "delete" } });
+    expect(recovered.find((l) => l._dock.key === twice.id)?._dock.stream).toBe("users");
+    expect(zendeskVersionTime(recovered.find((l) => l._dock.key === twice.id)?._dock.version as string, twice.id)).toBe(twice.changes[1]);
+    expect((await linesOf(new Set(later.map((o) => o.id)))).length).toBe(0);
+    // Every object is held, under its own stream, at its newest version.
+    const held = await marks([...ids]);
+    for (const o of objects) {
+      expect(held.get(o.id)?.stream, o.id).toBe(o.kind);
+      expect(held.get(o.id)?.version_ms, o.id).toBeGreaterThanOrEqual(listedAt(o));
+    }
+
+    expect(await ledger("zendesk")).toMatchObject({
+      unit: "record",
+      expected: objects.length,
+      received: objects.length - notHeld.length,
+      recovered: notHeld.length,
+      missing: 0,
+      status: "complete",
+    });
+
+    // The lost second change arrives now: reconciliation already holds that version, nothing new lands.
+    // A change nobody has seen yet, delivered with it, must land.
+    const fresh: ZendeskEvent = {
+      ...secondChange,
+      id: "2b24ef10-19d4-4740-93cf-fffffffffff1",
+      detail: { ...secondChange.detail, id: "919999999" },
+    };
+    await postWebhooks([secondChange, fresh]);
+    await waitForLines(new Set(["919999999"]), 1);
+    expect((await linesOf(ids)).length).toBe(lines.length);
+  });
+
+  it("given an export that fails midway, when reconciliation runs, then the window stays unreconciled and the next run asks for it again and completes it", async () => {
+    const source = defineSource({ ...zendeskSource, name: "zendesk_midway" });
+    const start = today - DAY_MS + 3_600_000;
+    // 1,500 tickets: two pages of the ticket export, then users and organizations (empty).
+    const objects = accountObjects(1500, 920_000_000, (i) => start + i * 30_000, ["tickets"]);
+    const clock = { now: () => today + 3_600_000, sleep: async () => {} };
+    const ingest = recordingQueue();
+    const runEnv = zendeskEnv({ INGEST: ingest });
+
+    const failing = zendeskExportApi(API, AUTH, () => objects, { failOnCall: 2 });
+    vi.spyOn(globalThis, "fetch").mockImplementation(failing.handle as typeof fetch);
+    const first = await runReconcileStep(runEnv, source, { kind: "reconcile", source: source.name }, { clock, gate: openGate });
+    vi.restoreAllMocks();
+    expect(failing.violations).toEqual([]);
+    expect(first).toMatchObject({ status: "failed", unit: "record" });
+    expect(first.error).toMatch(/page 2 of the listing/);
+    expect(await sourceState(source.name)).toMatchObject({ reconciled_to: null, last_status: "failed" });
+    expect(await ledger(source.name)).toBeNull();
+
+    const api = zendeskExportApi(API, AUTH, () => objects);
+    vi.spyOn(globalThis, "fetch").mockImplementation(api.handle as typeof fetch);
+    const second = await runReconcileStep(runEnv, source, { kind: "reconcile", source: source.name }, { clock, gate: openGate });
+    vi.restoreAllMocks();
+    expect(api.violations).toEqual([]);
+    // The second ticket page starts at the first one's end_time (the export's own paging).
+    expect(api.calls[1]?.searchParams.get("start_time")).toBe(String(listedAt(objects[999] as AccountObject) / 1000));
+    // The same window again: nothing was held (this copy of the source tracks no marks), so all are recovered.
+    expect(second).toMatchObject({ status: "succeeded", window: first.window, listed: 1500, held: 0, recovered: 1500, missing: 0 });
+    expect(await sourceState(source.name)).toMatchObject({ reconciled_to: first.window?.to, last_status: "succeeded" });
+    await writeRaw(ingest.take());
+    const lines = await readLines(`raw/source=${source.name}/`);
+    expect(lines).toHaveLength(1500);
+  });
+});
