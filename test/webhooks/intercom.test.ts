@@ -27,4 +27,26 @@ describe("POST /webhooks/intercom — specifics", () => {
     const [line] = await waitForMarker("intercom", marker, 1);
     expect(JSON.parse(line ?? "")._dock).toMatchObject({ stream: "contacts", key: `ct_${marker}`, version: `notif_${marker}` });
   });
+
+  it("given a conversation notification whose item carries updated_at, when it lands, then its version is the notification id at that updated_at (what the high-water mark reads)", async () => {
+    const marker = aMarker("ic");
+    const body = JSON.stringify({
+      type: "notification_event",
+      app_id: "abc123",
+      data: {
+        type: "notification_event_data",
+        item: { type: "conversation", id: `cv_${marker}`, updated_at: 1764054123, parts: [{ updated_at: 1 }] },
+      },
+      id: `notif_${marker}`,
+      topic: "conversation.admin.replied",
+      created_at: 1764054124,
+    });
+    expect((await deliver(intercom, body, await intercom.sign(body, { secret: intercom.secret, nowSeconds: 0 }))).status).toBe(200);
+    const [line] = await waitForMarker("intercom", marker, 1);
+    expect(JSON.parse(line ?? "")._dock).toMatchObject({
+      stream: "conversations",
+      key: `cv_${marker}`,
+      version: `notif_${marker}@1764054123`,
+    });
+  });
 });
