@@ -7,11 +7,22 @@ import { runReconcileStep } from "../../src/reconcile/run-reconcile";
 import { defineSource } from "../../src/sources/define-source";
 import { zendesk as zendeskSource } from "../../src/sources/zendesk";
 import { zendeskVersionTime } from "../../src/sources/zendesk/reconcile";
+import { cursorExportPage } from "../../src/sources/zendesk/fixtures";
 import { readEnvelopes, readLines } from "../helpers/raw-zone";
+import { landed, pollEnv, run } from "../sources/support";
 import { zendesk as zendeskCase } from "../webhooks/cases";
 import { deliver, nowSeconds } from "../webhooks/support";
 import { recordingQueue, reconcileEnv, sourceState, writeRaw } from "./helpers";
-import { type AccountObject, accountObjects, eventsOf, listedAt, seeded, type ZendeskEvent, zendeskExportApi } from "./zendesk-fixtures";
+import {
+  type AccountObject,
+  accountObjects,
+  eventsOf,
+  listedAt,
+  objectText,
+  seeded,
+  type ZendeskEvent,
+  zendeskExportApi,
+} from "./zendesk-fixtures";
 
 const API = "https://zendesk-fake.example";
 const AUTH = { email: "ops@acme.test", token: "zd-reconcile-test-token" };
@@ -194,5 +205,42 @@ describe("Zendesk record-level reconciliation (time-based incremental exports)",
     await writeRaw(ingest.take());
     const lines = await readLines(`raw/source=${source.name}/`);
     expect(lines).toHaveLength(1500);
+  });
+  it("given tickets, users and organizations polled through the cursor-based exports, when reconciliation lists the same states through the time-based exports, then each carries the poll's _dock.id and lands once", async () => {
+    const source = defineSource({ ...zendeskSource, name: "zendesk_identity" });
+    const objects = accountObjects(3, 930_000_000, (i) => today - DAY_MS + 5 * 3_600_000 + i * 1000);
+    const listing = zendeskExportApi(API, AUTH, () => objects);
+    const polled: string[] = [];
+    vi.spyOn(globalThis, "fetch").mockImplementation((async (input: RequestInfo | URL, init?: RequestInit) => {
+      const url = new URL(input instanceof Request ? input.url : String(input));
+      const cursor = /^\/api\/v2\/incremental\/(tickets|users)\/cursor\.json$/.exec(url.pathname);
+      if (!cursor) return listing.handle(input, init);
+      polled.push(url.pathname);
+      const items = objects.filter((o) => o.kind === cursor[1]).map((o) => ({ text: () => objectText(o) }));
+      return new Response(cursorExportPage(cursor[1] as string, items, "c-end", true), { headers: { "content-type": "application/json" } });
+    }) as typeof fetch);
+    const penv = pollEnv({ ZENDESK_API_BASE: API, ZENDESK_EMAIL: AUTH.email, ZENDESK_API_TOKEN: AUTH.token } as never);
+    for (const stream of ["tickets", "users", "organizations"])
+      expect(await run(penv, source, stream)).toMatchObject({ status: "succeeded" });
+    const byPoll = await landed(penv, source);
+    expect(byPoll).toHaveLength(3);
+
+    const clock = { now: () => today + 3_600_000, sleep: async () => {} };
+    const out = await runReconcileStep(
+      { ...env, ...penv } as never,
+      source,
+      { kind: "reconcile", source: source.name },
+      { clock, gate: openGate },
+    );
+    vi.restoreAllMocks();
+    expect(listing.violations).toEqual([]);
+    expect(polled).toEqual(["/api/v2/incremental/tickets/cursor.json", "/api/v2/incremental/users/cursor.json"]);
+    // This copy of the source tracks no marks: all three are sent again, as the poll sent them.
+    expect(out).toMatchObject({ status: "succeeded", listed: 3, recovered: 3 });
+    const sent = penv.INGEST.messages.length;
+    expect(sent).toBeGreaterThan(0);
+    const lines = await landed(penv, source);
+    expect(lines.map((l) => l._dock.id).sort()).toEqual(byPoll.map((l) => l._dock.id).sort());
+    expect(lines.every((l) => l._dock.pattern === "poll")).toBe(true);
   });
 });
