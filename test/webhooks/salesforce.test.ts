@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { aMarker, deliver, describeWebhookContract, waitForMarker } from "./support";
+import { aMarker, deliver, describeWebhookContract, linesWith, settle, waitForMarker } from "./support";
 import { sfId, anOutboundMessage, salesforce } from "./cases";
 
 describeWebhookContract(salesforce);
@@ -27,6 +27,25 @@ describe("POST /webhooks/salesforce — outbound message specifics", () => {
     );
     expect(first.raw).toContain(`Acme &amp; Sons ${marker} 1`);
     for (const l of lines) expect(l).not.toContain("Live.Session.Token");
+  });
+
+  it("given a message that selects SystemModstamp, when a notification is retried with the record changed meanwhile, then each state lands once, versioned <notification Id>@<SystemModstamp>", async () => {
+    const marker = aMarker("sfm");
+    const at = (stamp: string) =>
+      anOutboundMessage(marker).replace(
+        /<\/sf:AnnualRevenue>/g,
+        `</sf:AnnualRevenue>\n     <sf:SystemModstamp>${stamp}</sf:SystemModstamp>`,
+      );
+    await post(at("2026-12-06T03:04:05.000Z"));
+    await post(at("2026-12-06T03:04:05.000Z"));
+    await post(at("2026-12-06T03:09:00.000Z"));
+    const lines = (await waitForMarker("salesforce", marker, 4)).map((l) => JSON.parse(l)._dock);
+    const first = lines.filter((d) => d.key === sfId("0011", marker)).map((d) => d.version);
+    expect(first.sort()).toEqual([`${sfId("04l1", marker)}@2026-12-06T03:04:05.000Z`, `${sfId("04l1", marker)}@2026-12-06T03:09:00.000Z`]);
+    expect(new Set(lines.map((d) => d.id)).size).toBe(4);
+    // The plain retry (same notification, same state) landed nothing.
+    await settle();
+    expect(await linesWith("salesforce", marker)).toHaveLength(4);
   });
 
   it.each([
