@@ -10,6 +10,7 @@ import { aHubspotContact, archived, hubspotPage, modifiedAt } from "../../src/so
 import { anIntercomContact, anIntercomConversation, searchAnswer } from "../../src/sources/intercom/fixtures";
 import { aKlaviyoEvent, aKlaviyoProfile, at, klaviyoPage } from "../../src/sources/klaviyo/fixtures";
 import { sources } from "../../src/sources/registry";
+import { type Lead, LEAD_FIELDS, leadJson } from "../../src/sources/meta/fixtures";
 import { clearTokenCache } from "../../src/sources/rest/auth";
 import {
   aSalesforceAccount,
@@ -403,6 +404,32 @@ function metaAdsCase(stream: PollStream): Case {
   };
 }
 
+// ---------------------------------------------------------------- meta (leads of lead forms)
+
+function metaCase(stream: PollStream): Case {
+  const form = "4410000000001";
+  const lead = (state: State): Lead => ({
+    id: "880000000777",
+    formId: form,
+    pageId: "102030405060708",
+    createdTime: Math.floor(NOW / 1000) - 3600,
+    email: `${state}@example.test`,
+  });
+  return {
+    env: (origin, name) => ({
+      META_ACCESS_TOKEN: "EAAB-identity",
+      META_LEAD_FORM_IDS: form,
+      [`${name.toUpperCase()}_API_BASE`]: origin,
+    }),
+    record: (state) => JSON.stringify(leadJson(lead(state))),
+    answer: (req, records) =>
+      req.method === "GET" && req.url.pathname === `/${form}/leads` && req.url.searchParams.get("fields") === LEAD_FIELDS
+        ? json(JSON.stringify({ data: records.map((r) => JSON.parse(r) as unknown) }))
+        : undefined,
+    lands: { stream: stream.name, key: "880000000777" },
+  };
+}
+
 // ---------------------------------------------------------------- demo (declarative REST)
 
 function demoCase(stream: PollStream): Case {
@@ -439,6 +466,7 @@ const DRIVERS: Record<string, (stream: PollStream) => Case> = {
   amplitude: amplitudeCase,
   google_ads: googleAdsCase,
   meta_ads: metaAdsCase,
+  meta: metaCase,
   demo: demoCase,
 };
 

@@ -47,6 +47,7 @@ const SETTINGS: Record<string, Record<string, string>> = {
     GOOGLE_ADS_TOKEN_URL: `${FAKE}/google-oauth/token`,
   },
   meta_ads: { META_ADS_ACCESS_TOKEN: "meta-token", META_ADS_ACCOUNT_IDS: "act_1001" },
+  meta: { META_ACCESS_TOKEN: "meta-page-token", META_LEAD_FORM_IDS: "4410000000001" },
 };
 
 const polled = sources.filter((s) => (s.streams ?? []).length > 0);
