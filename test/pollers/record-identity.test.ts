@@ -10,6 +10,8 @@ import { aHubspotContact, archived, hubspotPage, modifiedAt } from "../../src/so
 import { anIntercomContact, anIntercomConversation, searchAnswer } from "../../src/sources/intercom/fixtures";
 import { aKlaviyoEvent, aKlaviyoProfile, at, klaviyoPage } from "../../src/sources/klaviyo/fixtures";
 import { sources } from "../../src/sources/registry";
+import { SHOPIFY_API_VERSION } from "../../src/sources/shopify/auth";
+import { aShopifyCustomer, aShopifyOrder, aShopifyProduct, shopifyList } from "../../src/sources/shopify/fixtures";
 import { type Lead, LEAD_FIELDS, leadJson } from "../../src/sources/meta/fixtures";
 import { clearTokenCache } from "../../src/sources/rest/auth";
 import {
@@ -186,6 +188,23 @@ function zendeskCase(stream: PollStream): Case {
         ? json(cursorExportPage(stream.name, records.map(textOf), "c-identity", true))
         : undefined,
     lands,
+  };
+}
+
+// ---------------------------------------------------------------- shopify
+
+function shopifyCase(stream: PollStream): Case {
+  const path = `/admin/api/${SHOPIFY_API_VERSION}/${stream.name}.json`;
+  const build = { orders: aShopifyOrder, products: aShopifyProduct, customers: aShopifyCustomer }[stream.name as "orders"];
+  return {
+    env: (origin) => ({ SHOPIFY_ADMIN_TOKEN: "shpat_identity", SHOPIFY_API_BASE: origin }),
+    // updated_at in whole seconds, in the shop's offset: two edits within one second share it.
+    record: (state) =>
+      build(6_400_000_000_001, "2026-11-25T02:00:00-05:00")
+        .with({ note: `state ${state}` })
+        .text(),
+    answer: (req, records) => (req.method === "GET" && req.url.pathname === path ? json(shopifyList(stream.name, records)) : undefined),
+    lands: { stream: stream.name, key: "6400000000001" },
   };
 }
 
@@ -459,6 +478,7 @@ function textOf(text: string): { text(): string } {
 const DRIVERS: Record<string, (stream: PollStream) => Case> = {
   stripe: stripeCase,
   hubspot: hubspotCase,
+  shopify: shopifyCase,
   zendesk: zendeskCase,
   intercom: intercomCase,
   klaviyo: klaviyoCase,

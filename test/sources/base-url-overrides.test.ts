@@ -26,6 +26,7 @@ const SETTINGS: Record<string, Record<string, string>> = {
     HUBSPOT_REFRESH_TOKEN: "hs-refresh",
     HUBSPOT_TOKEN_URL: `${FAKE}/hubspot/oauth/v1/token`,
   },
+  shopify: { SHOPIFY_SHOP: "acme", SHOPIFY_ADMIN_TOKEN: "shpat_overrides" },
   zendesk: { ZENDESK_SUBDOMAIN: "acme", ZENDESK_EMAIL: "ops@acme.test", ZENDESK_API_TOKEN: "zd-token" },
   intercom: { INTERCOM_ACCESS_TOKEN: "ic-token" },
   klaviyo: { KLAVIYO_API_KEY: "pk_overrides" },

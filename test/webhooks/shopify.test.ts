@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { shopifyVersionTime } from "../../src/sources/shopify/reconcile";
 import { shopifyScheme } from "../../src/sources/shopify/signature";
 import { aMarker, deliver, describeWebhookContract, waitForMarker } from "./support";
 import { verifiesVector } from "./vectors";
@@ -33,5 +34,31 @@ describe("POST /webhooks/shopify — specifics", () => {
     expect((await deliver(shopify, body, signed)).status).toBe(200);
     expect((await deliver(shopify, body, signed, (h) => h.set("x-shopify-topic", "orders/paid"))).status).toBe(200);
     expect(await waitForMarker("shopify", marker, 2)).toHaveLength(2);
+  });
+
+  it("given an order carrying updated_at, when it lands, then its version is event id + topic @ updated_at, which the high-water mark reads as that time", async () => {
+    const marker = aMarker("upd");
+    const body = anOrder(marker).replace(/}$/, ',"updated_at":"2026-11-25T02:00:05-05:00"}');
+    expect((await deliver(shopify, body, await shopify.sign(body, { secret: shopify.secret, nowSeconds: 0 }))).status).toBe(200);
+    const [line] = await waitForMarker("shopify", marker, 1);
+    const version = JSON.parse(line ?? "")._dock.version as string;
+    expect(version).toBe(`evt-${marker}:orders/create@2026-11-25T02:00:05-05:00`);
+    expect(shopifyVersionTime(version, "820982911946154508")).toBe(Date.parse("2026-11-25T07:00:05Z"));
+  });
+
+  it("given a deletion (its body is only the id), when it lands, then its version is timed by X-Shopify-Triggered-At", async () => {
+    const marker = aMarker("del");
+    const body = `{"id":820982911946154508,"marker":"${marker}"}`;
+    const signed = await shopify.sign(body, { secret: shopify.secret, nowSeconds: 0 });
+    const res = await deliver(shopify, body, signed, (h) => {
+      h.set("x-shopify-topic", "orders/delete");
+      h.set("x-shopify-event-id", `evt-${marker}`);
+      h.set("x-shopify-triggered-at", "2026-11-25T07:00:09.123Z");
+    });
+    expect(res.status).toBe(200);
+    const [line] = await waitForMarker("shopify", marker, 1);
+    const dock = JSON.parse(line ?? "")._dock;
+    expect(dock).toMatchObject({ stream: "orders", op: "delete", version: `evt-${marker}:orders/delete@2026-11-25T07:00:09.123Z` });
+    expect(shopifyVersionTime(dock.version, dock.key)).toBe(Date.parse("2026-11-25T07:00:09.123Z"));
   });
 });
