@@ -213,7 +213,9 @@ describe("sources without a listing, the nightly cron, the jobs consumer and /st
       if (s.reconcile && "unsupported" in s.reconcile) expect(s.reconcile.unsupported.length, s.name).toBeGreaterThan(40);
     }
     expect(sources.filter((s) => isListing(s.reconcile)).map((s) => s.name)).toEqual(["stripe", "github"]);
-    expect(sources.filter((s) => isRecordListing(s.reconcile)).map((s) => s.name)).toEqual(expect.arrayContaining(["hubspot", "intercom"]));
+    expect(sources.filter((s) => isRecordListing(s.reconcile)).map((s) => s.name)).toEqual(
+      expect.arrayContaining(["hubspot", "intercom", "klaviyo"]),
+    );
   });
 
   it("given the nightly cron, when it fires, then one reconcile job per webhook source goes to JOBS", async () => {

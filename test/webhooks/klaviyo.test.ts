@@ -33,6 +33,17 @@ describe("POST /webhooks/klaviyo — specifics", () => {
     expect(lines.some((l) => l.includes(`"data":{"topic":"event:klaviyo.email_delivered","external_id":"ev_${marker}_1"`))).toBe(true);
   });
 
+  it("given an item whose payload carries the event's datetime, when it lands, then its version is the event id at that datetime (what the high-water mark reads)", async () => {
+    const marker = aMarker("kl");
+    const body = twoEvents(marker);
+    await deliver(klaviyo, body, await klaviyo.sign(body, { secret: klaviyo.secret, nowSeconds: Math.floor(Date.now() / 1000) }));
+    const lines = await waitForMarker("klaviyo", marker, 2);
+    expect(lines.map((l) => JSON.parse(l)._dock.version).sort()).toEqual([
+      `ev_${marker}_1@2026-11-25T07:00:01+00:00`,
+      `ev_${marker}_2@2026-11-25T07:00:02+00:00`,
+    ]);
+  });
+
   it("given a body whose meta.klaviyo_webhook_id differs from the header, then it is kept whole under _unparsed, not split", async () => {
     const marker = aMarker("mismatch");
     const body = twoEvents(marker);
