@@ -25,6 +25,15 @@ export function laterCursor(spec: CursorSpec, a: string | null, b: string | null
   return cb > ca ? b : a;
 }
 
+/** A time (ISO) as an `updated_at` cursor would store it, in the stream's format. */
+export function cursorAtTime(spec: CursorSpec, iso: string): string {
+  const ms = Date.parse(iso);
+  if (spec.kind !== "updated_at" || !Number.isFinite(ms)) return iso;
+  if (spec.format === "unix") return String(Math.floor(ms / 1000));
+  if (spec.format === "unix_ms") return String(ms);
+  return new Date(ms).toISOString();
+}
+
 /** The value the request carries: the stored cursor minus the lookback, in the vendor's format. */
 export function cursorParamValue(spec: CursorSpec, stored: string): string {
   if (spec.kind !== "updated_at") return stored;

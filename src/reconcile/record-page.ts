@@ -4,6 +4,7 @@ import { enqueueRecords } from "../ingest/enqueue";
 import type { Clock } from "../pollers/clock";
 import type { HttpContext } from "../pollers/http";
 import type { RoutedRecord } from "../pollers/page-records";
+import { cursorAtTime } from "../pollers/cursor";
 import { planPages, readPage } from "../pollers/read-page";
 import type { NextPage } from "../pollers/types";
 import type { SourceDefinition } from "../sources/define-source";
@@ -69,8 +70,11 @@ export async function reconcileObjectsPage(p: {
       moreInListing: step.next ? { l: at.l, p: null, s: step.next.state } : null,
     });
   }
-  const ascending = stream.cursor?.kind === "updated_at" && stream.cursor.ascending === true;
-  const setup = planPages(env, source, stream, "poll", ascending ? window.from : null, () => p.http.gate);
+  // A stream filtered by modification time is asked from the window's start whatever its order
+  // (what changed before it is not the window's); only an ascending one can stop at the window's end.
+  const filtered = stream.cursor?.kind === "updated_at" ? cursorAtTime(stream.cursor, window.from) : null;
+  const ascending = filtered !== null && stream.cursor?.kind === "updated_at" && stream.cursor.ascending === true;
+  const setup = planPages(env, source, stream, "poll", filtered, () => p.http.gate);
   if ("error" in setup) return { kind: "failed", error: setup.error };
   p.http.baseUrl = setup.value.baseUrl;
   const read = await readPage({

@@ -126,6 +126,11 @@ describe("Shopify record-level reconciliation (REST Admin API orders, products, 
       new Set(["orders", "products", "customers"].map((r) => `/admin/api/${SHOPIFY_API_VERSION}/${r}.json`)),
     );
     expect(api.calls.filter((c) => c.searchParams.has("page_info")).length).toBeGreaterThan(3);
+    // Each list is asked for what changed since the window began (minus the 5-minute lookback), not read whole.
+    const firstPages = api.calls.filter((c) => !c.searchParams.has("page_info"));
+    expect(firstPages.map((c) => c.searchParams.get("updated_at_min"))).toEqual(
+      Array(3).fill(new Date(Date.parse(day.from) - 300_000).toISOString()),
+    );
     expect(await sourceState("shopify")).toMatchObject({ last_status: "succeeded", reconciled_to: day.to });
 
     await writeRaw(ingest.take());

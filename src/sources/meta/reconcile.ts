@@ -24,8 +24,9 @@ export function metaVersionTime(version: string, key: string): number | null {
  * them 90 days) but nothing else a Page webhook names can be listed by time — feed posts and
  * comments, Page field changes (`name`, `picture`…), messaging and Instagram/WhatsApp
  * notifications are not listed as changes anywhere; they keep the volume guard. The forms come from
- * META_LEAD_FORM_IDS. Graph documents no order for a form's leads, so each window reads every form's leads in full
- * and keeps those created in it (see docs/reconciliation.md).
+ * META_LEAD_FORM_IDS. Graph documents no order for a form's leads, so each window asks every form for
+ * the leads created since its start, reads to the last page and keeps those created in it
+ * (see docs/reconciliation.md).
  */
 export const metaReconcile: RecordListing = {
   historyDays: 90,
