@@ -8,10 +8,11 @@ import { defineSource } from "../../src/sources/define-source";
 import { hubspot as hubspotSource } from "../../src/sources/hubspot";
 import { hubspotVersionTime } from "../../src/sources/hubspot/reconcile";
 import { clearTokenCache } from "../../src/sources/rest/auth";
-import { readEnvelopes, readLines } from "../helpers/raw-zone";
+import { readLines } from "../helpers/raw-zone";
 import { hubspot as hubspotCase } from "../webhooks/cases";
 import { deliver, nowSeconds } from "../webhooks/support";
 import { recordingQueue, reconcileEnv, sourceState, writeRaw } from "./helpers";
+import { ledgerOfDay, objectMarks, pollLines, rawLinesOf } from "./record-level";
 import { eventsOf, type HubspotEvent, hubspotCrmApi, listedAt, type PortalObject, portalObjects, seeded } from "./hubspot-fixtures";
 
 const API = "https://hubspot-fake.example";
@@ -35,34 +36,13 @@ async function postWebhooks(events: readonly HubspotEvent[]): Promise<void> {
 }
 
 /** The raw zone's HubSpot lines of these objects. */
-async function linesOf(ids: ReadonlySet<string>) {
-  return (await readEnvelopes("raw/source=hubspot/")).filter((e) => ids.has(e._dock.key as string));
-}
+const linesOf = (ids: ReadonlySet<string>) => rawLinesOf("hubspot", ids);
 
-async function waitForLines(ids: ReadonlySet<string>, count: number) {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const lines = await linesOf(ids);
-    if (lines.length >= count) return lines;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${count} lines; have ${lines.length}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+const waitForLines = (ids: ReadonlySet<string>, count: number) => pollLines(() => linesOf(ids), count, 60_000, 200);
 
-async function marks(source: string, ids: readonly string[]) {
-  const { results } = await env.DB.prepare(
-    "SELECT key, version_ms, pattern FROM object_versions WHERE source = ?1 AND key IN (SELECT value FROM json_each(?2))",
-  )
-    .bind(source, JSON.stringify(ids))
-    .all<{ key: string; version_ms: number; pattern: string }>();
-  return new Map(results.map((r) => [r.key, r]));
-}
+const marks = (source: string, ids: readonly string[]) => objectMarks(source, ids);
 
-async function ledger(source: string) {
-  return env.DB.prepare("SELECT * FROM reconcile_ledger WHERE source = ?1 AND day = ?2")
-    .bind(source, day.from.slice(0, 10))
-    .first<{ expected: number; received: number; recovered: number; missing: number; status: string; unit: string }>();
-}
+const ledger = (source: string) => ledgerOfDay(source, day.from);
 
 describe("HubSpot record-level reconciliation (CRM search + archived lists)", () => {
   it("given a few thousand webhooks with 5% lost and one object's second change lost, when the reconcile job runs, then every object is held at its newest version, once, and the ledger says so; a late webhook lands nothing", async () => {

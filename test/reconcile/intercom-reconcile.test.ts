@@ -8,10 +8,11 @@ import { runReconcileStep } from "../../src/reconcile/run-reconcile";
 import { defineSource } from "../../src/sources/define-source";
 import { intercom as intercomSource } from "../../src/sources/intercom";
 import { intercomVersionTime } from "../../src/sources/intercom/reconcile";
-import { readEnvelopes, readLines } from "../helpers/raw-zone";
+import { readLines } from "../helpers/raw-zone";
 import { intercom as intercomCase } from "../webhooks/cases";
 import { deliver, nowSeconds } from "../webhooks/support";
 import { recordingQueue, reconcileEnv, sourceState, writeRaw } from "./helpers";
+import { ledgerOfDay, objectMarks, pollLines, rawLinesOf } from "./record-level";
 import {
   intercomSearchApi,
   listedAt,
@@ -49,34 +50,13 @@ async function postWebhooks(notifications: readonly Notification[]): Promise<voi
   }
 }
 
-async function linesOf(ids: ReadonlySet<string>) {
-  return (await readEnvelopes("raw/source=intercom/")).filter((e) => ids.has(e._dock.key as string));
-}
+const linesOf = (ids: ReadonlySet<string>) => rawLinesOf("intercom", ids);
 
-async function waitForLines(ids: ReadonlySet<string>, count: number) {
-  const deadline = Date.now() + 90_000;
-  for (;;) {
-    const lines = await linesOf(ids);
-    if (lines.length >= count) return lines;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${count} lines; have ${lines.length}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
+const waitForLines = (ids: ReadonlySet<string>, count: number) => pollLines(() => linesOf(ids), count, 90_000, 250);
 
-async function marks(ids: readonly string[]) {
-  const { results } = await env.DB.prepare(
-    "SELECT key, version_ms, pattern FROM object_versions WHERE source = 'intercom' AND key IN (SELECT value FROM json_each(?1))",
-  )
-    .bind(JSON.stringify(ids))
-    .all<{ key: string; version_ms: number; pattern: string }>();
-  return new Map(results.map((r) => [r.key, r]));
-}
+const marks = (ids: readonly string[]) => objectMarks("intercom", ids);
 
-async function ledger(source: string) {
-  return env.DB.prepare("SELECT * FROM reconcile_ledger WHERE source = ?1 AND day = ?2")
-    .bind(source, day.from.slice(0, 10))
-    .first<{ expected: number; received: number; recovered: number; missing: number; status: string; unit: string }>();
-}
+const ledger = (source: string) => ledgerOfDay(source, day.from);
 
 describe("Intercom record-level reconciliation (contacts and conversations search by updated_at)", () => {
   it("given a few thousand notifications with 5% lost and one conversation's second change lost, when the reconcile job runs, then every object is held at its newest version, once, and the ledger says so; a late notification lands nothing", async () => {

@@ -10,10 +10,11 @@ import { runReconcileStep } from "../../src/reconcile/run-reconcile";
 import { defineSource } from "../../src/sources/define-source";
 import { klaviyo as klaviyoSource } from "../../src/sources/klaviyo";
 import { klaviyoVersionTime } from "../../src/sources/klaviyo/reconcile";
-import { readEnvelopes, readLines } from "../helpers/raw-zone";
+import { readLines } from "../helpers/raw-zone";
 import { klaviyo as klaviyoCase, WEBHOOK_ID } from "../webhooks/cases";
 import { deliver, nowSeconds } from "../webhooks/support";
 import { recordingQueue, reconcileEnv, sourceState, writeRaw } from "./helpers";
+import { ledgerOfDay, objectMarks, pollLines, rawLinesOf } from "./record-level";
 import { type AccountEvent, type AccountProfile, klaviyoApi, lastUpdate, webhookBody } from "./klaviyo-fixtures";
 
 const API = "https://klaviyo-fake.example";
@@ -36,34 +37,13 @@ async function postWebhooks(events: readonly AccountEvent[]): Promise<void> {
   }
 }
 
-async function linesOf(ids: ReadonlySet<string>) {
-  return (await readEnvelopes("raw/source=klaviyo/")).filter((e) => ids.has(e._dock.key as string));
-}
+const linesOf = (ids: ReadonlySet<string>) => rawLinesOf("klaviyo", ids);
 
-async function waitForLines(ids: ReadonlySet<string>, count: number) {
-  const deadline = Date.now() + 90_000;
-  for (;;) {
-    const lines = await linesOf(ids);
-    if (lines.length >= count) return lines;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${count} lines; have ${lines.length}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
+const waitForLines = (ids: ReadonlySet<string>, count: number) => pollLines(() => linesOf(ids), count, 90_000, 250);
 
-async function marks(ids: readonly string[]) {
-  const { results } = await env.DB.prepare(
-    "SELECT key, version_ms FROM object_versions WHERE source = 'klaviyo' AND key IN (SELECT value FROM json_each(?1))",
-  )
-    .bind(JSON.stringify(ids))
-    .all<{ key: string; version_ms: number }>();
-  return new Map(results.map((r) => [r.key, r.version_ms]));
-}
+const marks = async (ids: readonly string[]) => new Map([...(await objectMarks("klaviyo", ids))].map(([key, r]) => [key, r.version_ms]));
 
-async function ledger(source: string) {
-  return env.DB.prepare("SELECT * FROM reconcile_ledger WHERE source = ?1 AND day = ?2")
-    .bind(source, day.from.slice(0, 10))
-    .first<{ expected: number; received: number; recovered: number; missing: number; status: string; unit: string }>();
-}
+const ledger = (source: string) => ledgerOfDay(source, day.from);
 
 const events = (n: number, tag: string, at: (i: number) => number): AccountEvent[] =>
   Array.from({ length: n }, (_, i) => ({ id: `${tag}${String(i).padStart(6, "0")}`, at: at(i) }));

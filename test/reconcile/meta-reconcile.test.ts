@@ -1,5 +1,4 @@
 import { createMessageBatch } from "cloudflare:test";
-import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { processJobsBatch } from "../../src/queue-consumers/jobs-consumer";
 import { runReconcileStep } from "../../src/reconcile/run-reconcile";
@@ -12,6 +11,7 @@ import { readEnvelopes, readLines } from "../helpers/raw-zone";
 import { meta as metaCase } from "../webhooks/cases";
 import { deliver } from "../webhooks/support";
 import { recordingQueue, reconcileEnv, seeded, sourceState, writeRaw } from "./helpers";
+import { ledgerOfDay, objectMarks, pollLines, rawLinesOf } from "./record-level";
 import { graphLeadsApi } from "./meta-fixtures";
 
 const API = "https://graph-fake.example";
@@ -47,34 +47,13 @@ async function postLeads(leads: readonly Lead[], per = 20, other: Record<string,
   }
 }
 
-async function leadLines(ids: ReadonlySet<string>, source = "meta") {
-  return (await readEnvelopes(`raw/source=${source}/stream=leads/`)).filter((e) => ids.has(e._dock.key as string));
-}
+const leadLines = (ids: ReadonlySet<string>, source = "meta") => rawLinesOf(source, ids, `raw/source=${source}/stream=leads/`);
 
-async function waitForLines(ids: ReadonlySet<string>, count: number) {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const lines = await leadLines(ids);
-    if (lines.length >= count) return lines;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${count} lines; have ${lines.length}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+const waitForLines = (ids: ReadonlySet<string>, count: number) => pollLines(() => leadLines(ids), count, 60_000, 200);
 
-async function marks(ids: readonly string[]) {
-  const { results } = await env.DB.prepare(
-    "SELECT key, version_ms, pattern FROM object_versions WHERE source = 'meta' AND stream = 'leads' AND key IN (SELECT value FROM json_each(?1))",
-  )
-    .bind(JSON.stringify(ids))
-    .all<{ key: string; version_ms: number; pattern: string }>();
-  return new Map(results.map((r) => [r.key, r]));
-}
+const marks = (ids: readonly string[]) => objectMarks("meta", ids, "leads");
 
-async function ledger(source: string) {
-  return env.DB.prepare("SELECT * FROM reconcile_ledger WHERE source = ?1 AND day = ?2")
-    .bind(source, day.from.slice(0, 10))
-    .first<{ expected: number; received: number; recovered: number; missing: number; status: string; unit: string }>();
-}
+const ledger = (source: string) => ledgerOfDay(source, day.from);
 
 describe("Meta record-level reconciliation (leads of the configured lead forms)", () => {
   it("given a few thousand leadgen webhooks with 5% of leads lost and one whole notification lost, when the reconcile job runs, then every lead is held, once, and the ledger says so; a late webhook lands nothing", async () => {

@@ -1,5 +1,4 @@
 import { createMessageBatch } from "cloudflare:test";
-import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { processJobsBatch } from "../../src/queue-consumers/jobs-consumer";
 import { runReconcileStep } from "../../src/reconcile/run-reconcile";
@@ -7,10 +6,11 @@ import { defineSource } from "../../src/sources/define-source";
 import { clearTokenCache } from "../../src/sources/rest/auth";
 import { salesforce as salesforceSource } from "../../src/sources/salesforce";
 import { salesforceVersionTime } from "../../src/sources/salesforce/reconcile";
-import { readEnvelopes, readLines } from "../helpers/raw-zone";
+import { readLines } from "../helpers/raw-zone";
 import { salesforce as salesforceCase } from "../webhooks/cases";
 import { deliver, nowSeconds } from "../webhooks/support";
 import { recordingQueue, reconcileEnv, sourceState, writeRaw } from "./helpers";
+import { ledgerOfDay, objectMarks, pollLines, rawLinesOf } from "./record-level";
 import {
   listedAt,
   type Notification,
@@ -57,34 +57,13 @@ async function postMessages(notifications: readonly Notification[]): Promise<voi
   }
 }
 
-async function linesOf(ids: ReadonlySet<string>) {
-  return (await readEnvelopes("raw/source=salesforce/")).filter((e) => ids.has(e._dock.key as string));
-}
+const linesOf = (ids: ReadonlySet<string>) => rawLinesOf("salesforce", ids);
 
-async function waitForLines(ids: ReadonlySet<string>, count: number) {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const lines = await linesOf(ids);
-    if (lines.length >= count) return lines;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${count} lines; have ${lines.length}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+const waitForLines = (ids: ReadonlySet<string>, count: number) => pollLines(() => linesOf(ids), count, 60_000, 200);
 
-async function marks(ids: readonly string[]) {
-  const { results } = await env.DB.prepare(
-    "SELECT stream, key, version_ms, pattern FROM object_versions WHERE source = 'salesforce' AND key IN (SELECT value FROM json_each(?1))",
-  )
-    .bind(JSON.stringify(ids))
-    .all<{ stream: string; key: string; version_ms: number; pattern: string }>();
-  return new Map(results.map((r) => [r.key, r]));
-}
+const marks = (ids: readonly string[]) => objectMarks("salesforce", ids);
 
-async function ledger(source: string) {
-  return env.DB.prepare("SELECT * FROM reconcile_ledger WHERE source = ?1 AND day = ?2")
-    .bind(source, day.from.slice(0, 10))
-    .first<{ expected: number; received: number; recovered: number; missing: number; status: string; unit: string }>();
-}
+const ledger = (source: string) => ledgerOfDay(source, day.from);
 
 describe("Salesforce record-level reconciliation (queryAll by SystemModstamp)", () => {
   it("given a few thousand outbound-message notifications with 5% lost, one record's second change lost and one record deleted, when the reconcile job runs, then every record is held at its newest SystemModstamp, once, and the ledger says so; a late notification lands nothing", async () => {

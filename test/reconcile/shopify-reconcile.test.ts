@@ -8,10 +8,11 @@ import { defineSource } from "../../src/sources/define-source";
 import { shopify as shopifySource } from "../../src/sources/shopify";
 import { SHOPIFY_API_VERSION } from "../../src/sources/shopify/auth";
 import { shopifyVersionTime } from "../../src/sources/shopify/reconcile";
-import { readEnvelopes, readLines } from "../helpers/raw-zone";
+import { readLines } from "../helpers/raw-zone";
 import { shopify as shopifyCase } from "../webhooks/cases";
 import { deliver, hmacText } from "../webhooks/support";
 import { recordingQueue, reconcileEnv, seeded, sourceState, writeRaw } from "./helpers";
+import { ledgerOfDay, objectMarks, pollLines, rawLinesOf } from "./record-level";
 import { lastUpdate, type ShopifyWebhook, type ShopObject, shopifyAdminApi, shopObjects, webhooksOf } from "./shopify-fixtures";
 
 const API = "https://shopify-fake.example";
@@ -46,34 +47,13 @@ async function postWebhooks(webhooks: readonly ShopifyWebhook[]): Promise<void> 
   }
 }
 
-async function linesOf(ids: ReadonlySet<string>) {
-  return (await readEnvelopes("raw/source=shopify/")).filter((e) => ids.has(e._dock.key as string));
-}
+const linesOf = (ids: ReadonlySet<string>) => rawLinesOf("shopify", ids);
 
-async function waitForLines(ids: ReadonlySet<string>, count: number) {
-  const deadline = Date.now() + 90_000;
-  for (;;) {
-    const lines = await linesOf(ids);
-    if (lines.length >= count) return lines;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${count} lines; have ${lines.length}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+const waitForLines = (ids: ReadonlySet<string>, count: number) => pollLines(() => linesOf(ids), count, 90_000, 200);
 
-async function marks(source: string, ids: readonly string[]) {
-  const { results } = await env.DB.prepare(
-    "SELECT stream, key, version_ms, pattern FROM object_versions WHERE source = ?1 AND key IN (SELECT value FROM json_each(?2))",
-  )
-    .bind(source, JSON.stringify(ids))
-    .all<{ stream: string; key: string; version_ms: number; pattern: string }>();
-  return new Map(results.map((r) => [r.key, r]));
-}
+const marks = (source: string, ids: readonly string[]) => objectMarks(source, ids);
 
-async function ledger(source: string) {
-  return env.DB.prepare("SELECT * FROM reconcile_ledger WHERE source = ?1 AND day = ?2")
-    .bind(source, day.from.slice(0, 10))
-    .first<{ expected: number; received: number; recovered: number; missing: number; status: string; unit: string }>();
-}
+const ledger = (source: string) => ledgerOfDay(source, day.from);
 
 describe("Shopify record-level reconciliation (REST Admin API orders, products, customers by updated_at)", () => {
   it("given a few thousand webhooks with 5% lost and one order's second change lost, when the reconcile job runs, then every listed object is held at its newest version, once, and the ledger says so; a late webhook lands nothing", async () => {

@@ -8,11 +8,12 @@ import { defineSource } from "../../src/sources/define-source";
 import { zendesk as zendeskSource } from "../../src/sources/zendesk";
 import { zendeskVersionTime } from "../../src/sources/zendesk/reconcile";
 import { cursorExportPage } from "../../src/sources/zendesk/fixtures";
-import { readEnvelopes, readLines } from "../helpers/raw-zone";
+import { readLines } from "../helpers/raw-zone";
 import { landed, pollEnv, run } from "../sources/support";
 import { zendesk as zendeskCase } from "../webhooks/cases";
 import { deliver, nowSeconds } from "../webhooks/support";
 import { recordingQueue, reconcileEnv, sourceState, writeRaw } from "./helpers";
+import { ledgerOfDay, objectMarks, pollLines, rawLinesOf } from "./record-level";
 import {
   type AccountObject,
   accountObjects,
@@ -50,34 +51,13 @@ async function postWebhooks(events: readonly ZendeskEvent[]): Promise<void> {
 }
 
 /** The raw zone's Zendesk lines of these objects (ids are unique across the three kinds here). */
-async function linesOf(ids: ReadonlySet<string>) {
-  return (await readEnvelopes("raw/source=zendesk/")).filter((e) => ids.has(e._dock.key as string));
-}
+const linesOf = (ids: ReadonlySet<string>) => rawLinesOf("zendesk", ids);
 
-async function waitForLines(ids: ReadonlySet<string>, count: number) {
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    const lines = await linesOf(ids);
-    if (lines.length >= count) return lines;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${count} lines; have ${lines.length}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
+const waitForLines = (ids: ReadonlySet<string>, count: number) => pollLines(() => linesOf(ids), count, 120_000, 250);
 
-async function marks(ids: readonly string[]) {
-  const { results } = await env.DB.prepare(
-    "SELECT stream, key, version_ms, pattern FROM object_versions WHERE source = 'zendesk' AND key IN (SELECT value FROM json_each(?1))",
-  )
-    .bind(JSON.stringify(ids))
-    .all<{ stream: string; key: string; version_ms: number; pattern: string }>();
-  return new Map(results.map((r) => [r.key, r]));
-}
+const marks = (ids: readonly string[]) => objectMarks("zendesk", ids);
 
-async function ledger(source: string) {
-  return env.DB.prepare("SELECT * FROM reconcile_ledger WHERE source = ?1 AND day = ?2")
-    .bind(source, day.from.slice(0, 10))
-    .first<{ expected: number; received: number; recovered: number; missing: number; status: string; unit: string }>();
-}
+const ledger = (source: string) => ledgerOfDay(source, day.from);
 
 describe("Zendesk record-level reconciliation (time-based incremental exports)", () => {
   it("given a few thousand event webhooks with 5% lost and one user's second change lost, when the reconcile job runs, then every ticket, user and organization is held at its newest version, once, and the ledger says so; a late webhook lands nothing", async () => {

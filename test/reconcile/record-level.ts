@@ -1,0 +1,35 @@
+import { env } from "cloudflare:workers";
+import { readEnvelopes } from "../helpers/raw-zone";
+
+/** The raw zone's lines of a source (or of one of its prefixes) whose object key is one of these ids. */
+export async function rawLinesOf(source: string, ids: ReadonlySet<string>, prefix = `raw/source=${source}/`) {
+  return (await readEnvelopes(prefix)).filter((e) => ids.has(e._dock.key as string));
+}
+
+/** Polls `read` until it returns at least `count` lines, as the raw writer lands them asynchronously. */
+export async function pollLines<T>(read: () => Promise<T[]>, count: number, timeoutMs: number, everyMs: number): Promise<T[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const lines = await read();
+    if (lines.length >= count) return lines;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${count} lines; have ${lines.length}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+/** The version marks (object_versions) a source holds for these keys, by key; only one stream's when given. */
+export async function objectMarks(source: string, ids: readonly string[], stream?: string) {
+  const { results } = await env.DB.prepare(
+    "SELECT stream, key, version_ms, pattern FROM object_versions WHERE source = ?1 AND (?3 IS NULL OR stream = ?3) AND key IN (SELECT value FROM json_each(?2))",
+  )
+    .bind(source, JSON.stringify(ids), stream ?? null)
+    .all<{ stream: string; key: string; version_ms: number; pattern: string }>();
+  return new Map(results.map((r) => [r.key, r]));
+}
+
+/** A source's reconcile ledger row for the UTC day `from` (an ISO instant) falls in, or null. */
+export async function ledgerOfDay(source: string, from: string) {
+  return env.DB.prepare("SELECT * FROM reconcile_ledger WHERE source = ?1 AND day = ?2")
+    .bind(source, from.slice(0, 10))
+    .first<{ expected: number; received: number; recovered: number; missing: number; status: string; unit: string }>();
+}
