@@ -225,6 +225,20 @@ export async function runReconcileStep(
     });
     return summary(delayMs > 0 ? "deferred" : "continued");
   };
+  /** A listing that must wait (a vendor's pause): keep the retry budget it has left, then hand over. */
+  const deferRun = async (delayMs: number): Promise<ReconcileOutcome> => {
+    const saved = await checkpoint(env.DB, {
+      source: source.name,
+      runId,
+      prevText: text,
+      state: { ...state, retriesLeft: http.budget.retriesLeft },
+      events: [],
+      now: now(),
+    });
+    if (!saved.ok) return summary("superseded");
+    text = saved.text;
+    return handOver(delayMs);
+  };
 
   let config: Record<string, string>;
   let ctx: ListContext;
@@ -267,19 +281,7 @@ export async function runReconcileStep(
         pageNumber: state.pages + 1,
       });
       if (objects.kind === "failed") return fail(`${position}: ${objects.error}`);
-      if (objects.kind === "deferred") {
-        const saved = await checkpoint(env.DB, {
-          source: source.name,
-          runId,
-          prevText: text,
-          state: { ...state, retriesLeft: http.budget.retriesLeft },
-          events: [],
-          now: now(),
-        });
-        if (!saved.ok) return summary("superseded");
-        text = saved.text;
-        return handOver(objects.delayMs);
-      }
+      if (objects.kind === "deferred") return deferRun(objects.delayMs);
       if (objects.next !== null && objects.next === state.next)
         return fail(`${position}: the listing gave the same next page again; stopping rather than looping`);
       const nextState: RunState = {
@@ -313,19 +315,7 @@ export async function runReconcileStep(
     try {
       listed = await spec.list(state.window, state.next, ctx);
     } catch (err) {
-      if (err instanceof DeferRun) {
-        const saved = await checkpoint(env.DB, {
-          source: source.name,
-          runId,
-          prevText: text,
-          state: { ...state, retriesLeft: http.budget.retriesLeft },
-          events: [],
-          now: now(),
-        });
-        if (!saved.ok) return summary("superseded");
-        text = saved.text;
-        return handOver(err.delayMs);
-      }
+      if (err instanceof DeferRun) return deferRun(err.delayMs);
       return fail(`${position}: ${errorText(err)}`);
     }
     if (listed.next !== null && listed.next === state.next)
