@@ -6,6 +6,19 @@ import { mkdirSync, statSync, writeFileSync } from "node:fs";
 import { dirname, resolve, sep } from "node:path";
 import { loadDevVars } from "./dev-vars.mjs";
 
+/**
+ * Where a listed object goes in a local copy of the raw zone (same key under `root`), or null when
+ * a file of its size is already there. A key that would leave the folder is refused.
+ */
+export function copyTarget(root, object) {
+  const target = resolve(root, object.key);
+  if (!target.startsWith(root + sep)) throw new Error(`refusing a key outside the folder: ${object.key}`);
+  try {
+    if (statSync(target).size === object.size) return null;
+  } catch {}
+  return target;
+}
+
 export async function rawPull({ dir, url, token, prefix = "raw/" }) {
   const root = resolve(dir);
   let cursor = null;
@@ -19,14 +32,11 @@ export async function rawPull({ dir, url, token, prefix = "raw/" }) {
     const page = await res.json();
     for (const object of page.objects) {
       keys.push(object.key);
-      const target = resolve(root, object.key);
-      if (!target.startsWith(root + sep)) throw new Error(`refusing a key outside the folder: ${object.key}`);
-      try {
-        if (statSync(target).size === object.size) {
-          skipped++;
-          continue;
-        }
-      } catch {}
+      const target = copyTarget(root, object);
+      if (target === null) {
+        skipped++;
+        continue;
+      }
       const got = await fetch(`${url}/admin/raw/${object.key.split("/").map(encodeURIComponent).join("/")}`, {
         headers: { authorization: `Bearer ${token}` },
       });

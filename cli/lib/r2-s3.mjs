@@ -1,8 +1,9 @@
 // Mirrors a bucket's raw zone through R2's S3 API (ListObjectsV2 + GetObject, SigV4-signed) into a
 // local folder with the same keys. Objects in the raw zone are only ever added, so a key already
 // here with the listed size is not fetched again.
-import { mkdirSync, renameSync, statSync, writeFileSync } from "node:fs";
-import { dirname, resolve, sep } from "node:path";
+import { mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { copyTarget } from "../../scripts/raw-pull.mjs";
 import { signV4, uriEncode } from "./sigv4.mjs";
 
 /** R2's S3 endpoint of an account, unless one is given (`--s3-endpoint`, for another S3-compatible store or a test). */
@@ -68,15 +69,9 @@ export async function mirrorBucket({ endpoint, bucket, accessKeyId, secretAccess
     const page = parseListPage(await (await s3Get(conn, bucketPath, query)).text());
     for (const object of page.objects) {
       keys.push(object.key);
-      const target = resolve(root, object.key);
-      if (!target.startsWith(root + sep)) throw new Error(`refusing a key outside the folder: ${object.key}`);
-      try {
-        if (statSync(target).size === object.size) {
-          skipped++;
-          continue;
-        }
-      } catch {}
-      wanted.push({ key: object.key, target });
+      const target = copyTarget(root, object);
+      if (target === null) skipped++;
+      else wanted.push({ key: object.key, target });
     }
     token = page.next;
   } while (token);
