@@ -75,12 +75,14 @@ export const LOG_EVENTS = {
   "reconcile.superseded": ["source", "pattern", "run_id"],
   "reconcile.succeeded": ["source", "pattern", "run_id", "records", "ms"],
   "reconcile.failed": ["source", "pattern", "run_id", "records", "error"],
+  "reconcile.unlisted_count_failed": ["source", "pattern", "run_id", "error"],
   "sidecar.health": ["source", "pattern"],
   "sidecar.health_failed": ["source", "pattern", "error"],
   "sidecar.rejected": ["pattern", "error"],
   "webhook.rejected": ["source", "pattern", "ms"],
   "webhook.accepted": ["source", "pattern", "run_id", "records", "ms"],
   "webhook.kept_raw": ["source", "pattern", "run_id", "records", "ms"],
+  "webhook.unreconcilable_records": ["source", "pattern", "records", "error"],
   "webhook.enqueue_failed": ["source", "pattern", "error", "ms"],
 } as const satisfies Record<string, readonly CommonField[]>;
 

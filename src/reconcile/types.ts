@@ -94,6 +94,13 @@ export interface RecordListing extends ListingTiming {
   listings: readonly PollStream[];
   /** The object streams the listed records are filed under, and how a version's time is read. */
   objects: TrackedObjects;
+  /**
+   * What the source's webhooks bring that no listing covers (their records land outside
+   * `objects.streams`), in words for the status page. When set, those webhooks get the volume
+   * guard of sources nobody can list: counted per day (unlisted_volume), flagged when a day falls
+   * well below their own recent median.
+   */
+  unlistedWebhooks?: string;
 }
 
 export type Listing = ReconcileListing | RecordListing;

@@ -2,6 +2,9 @@ import type { PollStream, StepContext, StepRecord, StepResult } from "../../poll
 import { addHours, type Hour, hourOf, hoursBetween, isHour, lastCompleteHour } from "./export-hours";
 import { CorruptArchive, type ExportLine, ZipJsonLines } from "./zip-lines";
 
+/** Where exported events are filed, and webhook events that carry `uuid` and `server_upload_time` (events.ts). */
+export const EXPORT_STREAM = "export_events";
+
 /** Records handed to INGEST at a time while an archive streams (well under a queue message's worth). */
 const EMIT_EVERY = 500;
 
@@ -62,8 +65,8 @@ function nextRange(ctx: StepContext, cursor: Hour | null, s: ExportSettings): { 
  */
 export function exportStream(settings: ExportSettings = DEFAULT_EXPORT): PollStream {
   return {
-    // Not `events` (the webhook's stream): exported events carry `uuid`, webhook events `insert_id`.
-    name: "export_events",
+    // Webhook events that carry uuid and server_upload_time are filed here too (events.ts).
+    name: EXPORT_STREAM,
     path: "/api/2/export",
     records: "",
     primaryKey: "uuid",
@@ -75,7 +78,7 @@ export function exportStream(settings: ExportSettings = DEFAULT_EXPORT): PollStr
       step: async (ctx, raw) => {
         const s = settingsFrom(ctx.env, settings);
         const prior = raw as ExportState | undefined;
-        const cursor = prior ? addHours(prior.start, -1) : isHour(ctx.cursorFrom) ? ctx.cursorFrom : null;
+        const cursor = prior ? addHours(prior.start, -1) : cursorOf(ctx.cursorFrom);
         const range =
           prior ??
           (() => {
@@ -87,6 +90,16 @@ export function exportStream(settings: ExportSettings = DEFAULT_EXPORT): PollStr
       },
     },
   };
+}
+
+/**
+ * The last hour already exported, from the step's `cursorFrom`: a poll's stored hour as it is; an
+ * ISO time (a reconciliation's window start) is in the hour to read first, so the hour before it.
+ */
+function cursorOf(from: string | null): Hour | null {
+  if (isHour(from)) return from;
+  const ms = typeof from === "string" && /^\d{4}-\d{2}-\d{2}T/.test(from) ? Date.parse(from) : Number.NaN;
+  return Number.isFinite(ms) ? addHours(hourOf(ms), -1) : null;
 }
 
 function done(cursor: Hour | undefined, state: Pick<ExportState, "corrupt" | "samples">): StepResult {

@@ -11,6 +11,9 @@ function exportBaseUrl(env: Record<string, unknown>): string {
   return env.AMPLITUDE_REGION === "eu" ? "https://analytics.eu.amplitude.com" : "https://amplitude.com";
 }
 
+/** The Export API stream: polled hourly, and read by reconciliation as its listing (reconcile.ts). */
+export const amplitudeExportStream = exportStream();
+
 /**
  * The Export API pull: stream `export_events`, hourly, Basic auth with the project's API key and secret
  * key (AMPLITUDE_API_KEY, AMPLITUDE_SECRET_KEY). See docs/sources-reports.md.
@@ -20,5 +23,5 @@ export const amplitudePoll: Pick<PollSource, "baseUrl" | "auth" | "rateLimit" | 
   auth: restAuth({ type: "basic", username: { env: "AMPLITUDE_API_KEY" }, password: { env: "AMPLITUDE_SECRET_KEY" } }),
   // Not published for the Export API: our own cap, one request every few seconds at the default fraction.
   rateLimit: { requests: 1, perSeconds: 2 },
-  streams: [exportStream()],
+  streams: [amplitudeExportStream],
 };

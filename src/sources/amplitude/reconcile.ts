@@ -1,17 +1,42 @@
-import type { ReconcileSpec } from "../../reconcile/types";
+import { vendorPart } from "../../reconcile/objects";
+import type { RecordListing } from "../../reconcile/types";
+import { UNLISTED_STREAM } from "./events";
+import { EXPORT_STREAM } from "./export-stream";
+import { amplitudeExportStream } from "./poll";
+
+/** `server_upload_time`: `YYYY-MM-DD HH:MM:SS[.ffffff]`, UTC without a zone (the Export API's format). */
+const UPLOAD_TIME = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?$/;
 
 /**
- * Not reconcilable by record (see docs/reconciliation.md, "Why Amplitude stays at the volume
- * guard"). The listing is no longer what stops it: stepped streams can be listings
- * (src/reconcile/record-steps.ts), and the Export stream could serve once it reads the window's
- * start (handed over as ISO, while export-stream.ts takes only a `YYYYMMDDTHH` cursor) and a
- * versionTime reads `server_upload_time` (`YYYY-MM-DD HH:MM:SS.ffffff`). What stops it is identity:
- * an exported event is filed under `export_events` keyed by `uuid`, a webhook event under `events`
- * keyed by `insert_id` / `$insert_id` / `uuid` (whatever the operator's payload template carries,
- * else a hash), with no time in its version, so no webhook feeds the mark of an exported event.
- * The hourly Export poll itself lands every event Amplitude ingested, whatever the webhook lost.
+ * The time (epoch ms, microseconds cut) an `export_events` version stands for: exported, reconciled
+ * and webhook events alike are versioned `<server_upload_time>|<digest>`. Versions without that
+ * time (a line kept raw, an event without server_upload_time) hold nothing: null.
  */
-export const amplitudeReconcile: ReconcileSpec = {
-  unsupported:
-    "a webhook event cannot be matched to an exported one: it is filed under events, keyed by insert_id (or whatever id its payload template carries, else a hash) with no time, while the Export API, which record-level reconciliation could now read as a stepped listing, files events under export_events keyed by uuid; making them meet means re-filing webhook events (a contract change) and requiring every payload template to carry uuid and server_upload_time. The hourly export_events poll lands every event Amplitude ingested, whatever the webhook lost",
+export function amplitudeVersionTime(version: string): number | null {
+  const m = UPLOAD_TIME.exec(vendorPart(version));
+  if (!m) return null;
+  const ms = Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!, Math.floor(Number(`0.${m[7] ?? "0"}`) * 1000));
+  return Number.isFinite(ms) ? ms : null;
+}
+
+/**
+ * Record level, events by upload hour: the Export API (`GET /api/2/export?start=&end=`, a ZIP of
+ * gzipped JSON lines by `server_upload_time` hour) is the `export_events` poll stream itself, read
+ * as a stepped listing from the window's first hour up to the last complete one. Events never
+ * change: a listed event is held exactly when its `uuid` was written under `export_events` — by a
+ * webhook whose payload template carries `uuid` and `server_upload_time`, by the hourly poll, or
+ * by an earlier reconciliation. Webhook events without them land under `events` and cannot be
+ * compared: the volume guard watches that stream (`unlistedWebhooks`).
+ */
+export const amplitudeReconcile: RecordListing = {
+  // Amplitude documents no limit on how far back the export reaches; 90 days asked at most.
+  historyDays: 90,
+  // Export data lands about 2 h after its upload hour ends (AMPLITUDE_EXPORT_LAG_HOURS), so an hour
+  // is listed only once it is complete: a window ends at least 4 h ago, or its last hours would be
+  // unlisted when the watermark moved past them.
+  settleSeconds: 4 * 3600,
+  overlapSeconds: 60 * 60,
+  listings: [amplitudeExportStream],
+  objects: { streams: [EXPORT_STREAM], versionTime: (version) => amplitudeVersionTime(version) },
+  unlistedWebhooks: `webhook events without uuid and server_upload_time (stream ${UNLISTED_STREAM})`,
 };
