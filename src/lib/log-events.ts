@@ -75,7 +75,6 @@ export const LOG_EVENTS = {
   "reconcile.superseded": ["source", "pattern", "run_id"],
   "reconcile.succeeded": ["source", "pattern", "run_id", "records", "ms"],
   "reconcile.failed": ["source", "pattern", "run_id", "records", "error"],
-  "reconcile.unlisted_count_failed": ["source", "pattern", "run_id", "error"],
   "sidecar.health": ["source", "pattern"],
   "sidecar.health_failed": ["source", "pattern", "error"],
   "sidecar.rejected": ["pattern", "error"],

@@ -1,5 +1,6 @@
 import type { SourceDefinition } from "../sources/define-source";
-import { isReconcilable } from "./types";
+import { isReconcilable, isRecordListing } from "./types";
+import { type UnlistedVolume, unlistedVolume } from "./unlisted-volume";
 import { type VolumeCheck, volumeCheck } from "./volume";
 
 const LEDGER_DAYS = 14;
@@ -35,6 +36,8 @@ export interface SourceReconciliation {
   days: LedgerDay[];
   /** Not reconcilable: yesterday's webhook count against the source's trailing 7-day median (flagged below 30%). */
   volume?: VolumeCheck | null;
+  /** Reconcilable, but some of its webhooks cannot be listed: those webhooks' own volume check (flagged below 30%). */
+  unlisted?: UnlistedVolume;
 }
 
 /** For GET /status: every webhook source's reconciliation state and its completeness ledger. */
@@ -49,6 +52,13 @@ export async function reconciliationStatus(
     d1.prepare("SELECT * FROM reconcile_ledger WHERE day >= ?1 ORDER BY source, day DESC").bind(since),
   ]);
   const stateOf = new Map((states?.results ?? []).map((r) => [(r as { source: string }).source, r as Record<string, string | null>]));
+  const today = now.toISOString().slice(0, 10);
+  const unlistedOf = new Map<string, UnlistedVolume>();
+  for (const s of sources) {
+    const spec = s.reconcile;
+    if (s.webhook && isRecordListing(spec) && spec.unlistedWebhooks)
+      unlistedOf.set(s.name, await unlistedVolume(d1, s.name, spec.objects.streams, spec.unlistedWebhooks, now));
+  }
   const daysOf = new Map<string, LedgerDay[]>();
   for (const row of (ledger?.results ?? []) as (LedgerDay & { source: string })[]) {
     const { source, ...day } = row;
@@ -84,7 +94,8 @@ export async function reconciliationStatus(
         last_finished_at: st?.last_finished_at ?? null,
         unrecoverable: st?.unrecoverable_from && st.unrecoverable_to ? { from: st.unrecoverable_from, to: st.unrecoverable_to } : null,
         days: daysOf.get(s.name) ?? [],
-        ...(isReconcilable(spec) ? {} : { volume: volumeCheck(daysOf.get(s.name) ?? [], now.toISOString().slice(0, 10)) }),
+        ...(isReconcilable(spec) ? {} : { volume: volumeCheck(daysOf.get(s.name) ?? [], today) }),
+        ...(unlistedOf.has(s.name) ? { unlisted: unlistedOf.get(s.name) } : {}),
       };
     });
 }

@@ -152,6 +152,14 @@ function Completeness(props: { sources: SourceReconciliation[]; now: Date }) {
             its 7-day median ({s.volume?.median})
           </p>
         ))}
+      {listed
+        .filter((s) => s.unlisted?.volume?.flagged)
+        .map((s) => (
+          <p class="err" data-volume={s.source} title={`not listable: ${s.unlisted?.what}`}>
+            Low volume: {s.source} received {s.unlisted?.volume?.received} unlisted webhooks on {s.unlisted?.volume?.day},{" "}
+            {Math.round((s.unlisted?.volume?.share ?? 0) * 100)}% of their 7-day median ({s.unlisted?.volume?.median})
+          </p>
+        ))}
     </>
   );
 }

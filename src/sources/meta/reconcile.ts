@@ -23,7 +23,8 @@ export function metaVersionTime(version: string, key: string): number | null {
  * Record level, leads only: Graph lists a lead form's leads (`GET /{form-id}/leads`, Meta keeps
  * them 90 days) but nothing else a Page webhook names can be listed by time — feed posts and
  * comments, Page field changes (`name`, `picture`…), messaging and Instagram/WhatsApp
- * notifications are not listed as changes anywhere; they keep the volume guard. The forms come from
+ * notifications are not listed as changes anywhere; they keep the volume guard (`unlistedWebhooks`:
+ * their webhooks per day against their own median, src/reconcile/unlisted-volume.ts). The forms come from
  * META_LEAD_FORM_IDS. Graph documents no order for a form's leads, so each window asks every form for
  * the leads created since its start, reads to the last page and keeps those created in it
  * (see docs/reconciliation.md).
@@ -36,4 +37,6 @@ export const metaReconcile: RecordListing = {
   config: [LEAD_FORMS],
   listings: [metaLeadsStream],
   objects: { streams: [LEADS_STREAM], versionTime: metaVersionTime },
+  unlistedWebhooks:
+    "every notification but leadgen of a form in META_LEAD_FORM_IDS: feed (posts, comments, reactions), Page field changes, mention, messaging, Instagram and WhatsApp Business changes",
 };
