@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
+  asPlainRecordBundle,
   ingestMessageFastSchema,
   ingestMessageSchema,
   isPlainRecordList,
@@ -66,6 +67,53 @@ describe("bundle schemas: the fast twins", () => {
     // The generator must exercise both sides of the fast check.
     expect(plain).toBeGreaterThan(500);
     expect(plain).toBeLessThan(4_500);
+  });
+
+  it("given 5,000 bundles with random headers, when checked plain, then whatever it accepts zod accepts unchanged", () => {
+    const rand = seeded(20261207);
+    const pick = <T>(xs: T[]): T => xs[Math.floor(rand() * xs.length)] as T;
+    let accepted = 0;
+    let refused = 0;
+    for (let n = 0; n < 5_000; n++) {
+      const b: Record<string, unknown> = {
+        ...(aBundle(rand) as object),
+        records: rand() < 0.9 ? [{ id: ID, line: '{"a":1}', receipt: "evt_1" }] : [{ id: ID, line: "{}", extra: 1 }],
+      };
+      delete b.dedupe;
+      const vary = (key: string, values: unknown[]) => {
+        if (rand() < 0.15) b[key] = pick(values);
+      };
+      vary("kind", ["blob", "manifest", undefined, 1]);
+      vary("v", [2, "1", 0, undefined]);
+      vary("source", ["stripe", "a/b", "..", "", "x".repeat(40), 5, "é"]);
+      vary("stream", ["events", "a b", "..x", null]);
+      vary("pattern", ["webhook", "poll", "reconcile", "Webhook", "", null]);
+      vary("received_at", ["2026-12-07T19:00:00.000Z", "", "t".repeat(64), "t".repeat(65), 17]);
+      vary("run_id", ["r1", "", "r".repeat(128), "r".repeat(129), 3, undefined, null]);
+      vary("dedupe", ["record", "bundle", "none", undefined]);
+      vary("snapshot", [
+        { run_id: "r1", part: 0 },
+        { run_id: "r1", part: 3 },
+        { run_id: "r1", part: -1 },
+        { run_id: "r1", part: 1.5 },
+        { run_id: "a/b", part: 1 },
+        { run_id: "r1", part: 1, extra: true },
+        { run_id: "r1" },
+        null,
+        [],
+      ]);
+      vary("extra", ["surplus"]);
+      const plain = asPlainRecordBundle(b);
+      const zod = recordBundleSchema.safeParse(b);
+      if (plain) {
+        accepted++;
+        expect(plain).toBe(b);
+        expect(zod.success && zod.data).toStrictEqual(b);
+      } else refused++;
+    }
+    // Both sides of the check are exercised.
+    expect(accepted).toBeGreaterThan(500);
+    expect(refused).toBeGreaterThan(500);
   });
 
   it("given a record with a key zod strips, when parsed fast-then-full, then it is accepted without that key", () => {

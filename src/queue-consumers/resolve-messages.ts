@@ -1,4 +1,5 @@
 import {
+  asPlainRecordBundle,
   type IngestMessage,
   ingestMessageFastSchema,
   ingestMessageSchema,
@@ -24,6 +25,8 @@ export async function resolveMessages(raw: R2Bucket, messages: readonly Message<
     messages.map(async (message): Promise<Resolved> => {
       const unpacked = unpackMessageBody(message.body);
       if (!unpacked.ok) return { ok: false, message, reason: unpacked.reason };
+      const plain = asPlainRecordBundle(unpacked.value);
+      if (plain) return { ok: true, message, bundle: plain };
       const parsed = safeParseFast<IngestMessage>(ingestMessageFastSchema, ingestMessageSchema, unpacked.value);
       if (!parsed.success) return { ok: false, message, reason: parsed.error.issues[0]?.message ?? "invalid" };
       const body = parsed.data;
