@@ -97,8 +97,8 @@ export interface RecordListing extends ListingTiming {
   /**
    * What the source's webhooks bring that no listing covers (their records land outside
    * `objects.streams`), in words for the status page. When set, those webhooks get the volume
-   * guard of sources nobody can list: counted per day (unlisted_volume), flagged when a day falls
-   * well below their own recent median.
+   * guard of sources nobody can list: their records per day (raw_objects, unlisted-volume.ts),
+   * flagged when a day falls well below their own recent median.
    */
   unlistedWebhooks?: string;
 }

@@ -38,5 +38,5 @@ export const metaReconcile: RecordListing = {
   listings: [metaLeadsStream],
   objects: { streams: [LEADS_STREAM], versionTime: metaVersionTime },
   unlistedWebhooks:
-    "every notification but leadgen of a form in META_LEAD_FORM_IDS: feed (posts, comments, reactions), Page field changes, mention, messaging, Instagram and WhatsApp Business changes",
+    "every notification but leadgen: feed (posts, comments, reactions), Page field changes, mention, messaging, Instagram and WhatsApp Business changes",
 };
