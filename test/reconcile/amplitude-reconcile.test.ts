@@ -1,5 +1,7 @@
-import { createMessageBatch } from "cloudflare:test";
+import { createExecutionContext, createMessageBatch, waitOnExecutionContext } from "cloudflare:test";
+import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import worker from "../../src/index";
 import { seeded } from "../../src/lib/seeded";
 import { resetCursor } from "../../src/pollers/cursor";
 import { openGate } from "../../src/pollers/rate-gate";
@@ -131,6 +133,31 @@ describe("Amplitude record-level reconciliation (Export API hours, events by uui
     expect(polled.records).toBeGreaterThanOrEqual(events.length);
     await writeRaw(pollQueue.take());
     expect(await linesOf(ids)).toHaveLength(lines.length);
+  });
+
+  it("given an operator's window, when POST /admin/sources/amplitude/reconcile asks to wait, then it answers with how many events were listed, held and recovered", async () => {
+    const twoDaysAgo = today - 2 * DAY_MS;
+    const events = projectEvents(twoDaysAgo, 5, 40, 20, 3000);
+    await post([asIsBody(events.slice(0, 30))]);
+    await waitForLines(new Set(events.slice(0, 30).map(uuidOf)), 30);
+
+    const api = exportApi(API, BASIC, () => events);
+    vi.spyOn(globalThis, "fetch").mockImplementation(api.handle as typeof fetch);
+    const ctx = createExecutionContext();
+    const res = await worker.fetch(
+      new Request("https://dock.example/admin/sources/amplitude/reconcile", {
+        method: "POST",
+        headers: { authorization: "Bearer test-admin-token", "content-type": "application/json" },
+        body: JSON.stringify({ from: new Date(twoDaysAgo).toISOString(), to: new Date(twoDaysAgo + DAY_MS).toISOString(), wait: true }),
+      }) as Request<unknown, IncomingRequestCfProperties>,
+      { ...env, AMPLITUDE_API_KEY: KEY, AMPLITUDE_SECRET_KEY: SECRET, AMPLITUDE_API_BASE: API, INGEST: recordingQueue() } as never,
+      ctx,
+    );
+    await waitOnExecutionContext(ctx);
+    vi.restoreAllMocks();
+    expect(api.violations).toEqual([]);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ status: "succeeded", unit: "record", listed: 40, held: 30, recovered: 10, missing: 0 });
   });
 
   it("given a listing that fails midway, when reconciliation runs, then the window stays unreconciled and the next run asks for it again and completes it", async () => {
