@@ -1,6 +1,6 @@
-import { createHash } from "node:crypto";
 import type { BundleRecord } from "../envelope/bundle";
-import { type DockMeta, envelopeLine, type Payload } from "../envelope/envelope";
+import { type DockMeta, envelopeLine, type Payload, toSingleLine } from "../envelope/envelope";
+import { sha256HexSync } from "../lib/sha256-sync";
 
 export interface FileContext {
   source: string;
@@ -13,12 +13,53 @@ export interface FileContext {
 }
 
 /**
- * `dockId` (src/envelope/dock-id.ts) computed synchronously with node:crypto: a file step builds
- * tens of thousands of ids, and awaiting WebCrypto once per row costs about half the step's CPU.
- * The test suite checks both give the same id.
+ * `dockId` (src/envelope/dock-id.ts) computed synchronously in plain JS (src/lib/sha256-sync.ts): a
+ * file step builds tens of thousands of ids, and awaiting WebCrypto once per row costs about half
+ * the step's CPU; a call into node:crypto per row costs more than the hashing. The test suite checks
+ * both give the same id.
  */
 export function rowDockId(source: string, stream: string, key: string, version: string): string {
-  return createHash("sha256").update(`${source}\n${stream}\n${key}\n${version}`).digest("hex").slice(0, 32);
+  return sha256HexSync(`${source}\n${stream}\n${key}\n${version}`, 32);
+}
+
+/**
+ * The parts of a file's envelope lines that do not change from row to row, in the order
+ * `envelopeLine` writes them: a row then costs its id and two numbers, not a JSON.stringify of
+ * its `_dock` (the test suite compares both on every kind of row).
+ */
+interface LineTemplate {
+  /** The text an id is hashed from, up to the line number: `<source>\n<stream>\n<name>#`. */
+  idHead: string;
+  /** `\n<version>`, after the line number. */
+  idTail: string;
+  /** `","source":…,"key":"<name>#` (JSON string without its closing quote). */
+  afterId: string;
+  /** `","version":…,"run_id":…` */
+  afterKey: string;
+  /** `,"file":…,"line":` */
+  file: string;
+}
+const templates = new WeakMap<FileContext, Map<string, LineTemplate>>();
+
+function lineTemplate(ctx: FileContext, stream: string): LineTemplate {
+  let byStream = templates.get(ctx);
+  if (!byStream) {
+    byStream = new Map();
+    templates.set(ctx, byStream);
+  }
+  let t = byStream.get(stream);
+  if (!t) {
+    const j = JSON.stringify;
+    t = {
+      idHead: `${ctx.source}\n${stream}\n${ctx.name}#`,
+      idTail: `\n${ctx.sha256}`,
+      afterId: `","source":${j(ctx.source)},"stream":${j(stream)},"pattern":"file","key":${j(`${ctx.name}#`).slice(0, -1)}`,
+      afterKey: `","version":${j(ctx.sha256)},"op":"snapshot","received_at":${j(ctx.receivedAt)},"run_id":${j(ctx.runId)}`,
+      file: `,"file":${j(ctx.key)},"line":`,
+    };
+    byStream.set(stream, t);
+  }
+  return t;
 }
 
 /**
@@ -26,6 +67,25 @@ export function rowDockId(source: string, stream: string, key: string, version: 
  * sha256, so re-reading a step gives the same ids and a new version of the file gives new ones.
  */
 export function rowEnvelope(
+  ctx: FileContext,
+  stream: string,
+  position: { line: number; sheet?: string },
+  payload: Payload,
+  error?: string,
+): BundleRecord {
+  if (!position.sheet && Number.isSafeInteger(position.line)) {
+    const t = lineTemplate(ctx, stream);
+    const id = sha256HexSync(t.idHead + position.line + t.idTail, 32);
+    const errorPart = error === undefined || error === "" ? "" : `,"error":${JSON.stringify(error)}`;
+    const dock = `{"_dock":{"id":"${id}${t.afterId}${position.line}${t.afterKey}${errorPart}${t.file}${position.line}}`;
+    if ("json" in payload) return { id, line: `${dock},"data":${toSingleLine(payload.json)}}` };
+    if ("raw" in payload) return { id, line: `${dock},"raw":${JSON.stringify(payload.raw)}}` };
+  }
+  return rowEnvelopeByObject(ctx, stream, position, payload, error);
+}
+
+/** `rowEnvelope` through the envelope's object and JSON.stringify: sheets, and the reference for the tests. */
+export function rowEnvelopeByObject(
   ctx: FileContext,
   stream: string,
   position: { line: number; sheet?: string },
@@ -50,8 +110,34 @@ export function rowEnvelope(
   return { id, line: envelopeLine(meta, payload) };
 }
 
-/** Our own document of a row's string fields (not a vendor payload, so stringify is right here). */
+/**
+ * Our own document of a row's string fields (not a vendor payload, so stringify is right here).
+ * Built from the names' JSON once per header and each value's JSON; headers an object would
+ * reorder (integer-like names go first) or swallow (`__proto__`) take the object route.
+ */
 export function rowObject(names: readonly string[], fields: readonly string[]): string {
+  const keys = objectKeys(names);
+  if (!keys) return rowObjectByObject(names, fields);
+  let out = "";
+  for (let i = 0; i < keys.length; i++) out += (keys[i] as string) + JSON.stringify(fields[i] ?? "");
+  return `${out}}`;
+}
+
+const INDEX_LIKE = /^(0|[1-9][0-9]*)$/;
+const keyCache = new WeakMap<readonly string[], string[] | null>();
+
+/** `{"a":`, `,"b":`, … for names an object keeps in order, once each; null when it would not. */
+function objectKeys(names: readonly string[]): string[] | null {
+  let keys = keyCache.get(names);
+  if (keys !== undefined) return keys;
+  const plain =
+    new Set(names).size === names.length && names.every((n) => n !== "__proto__" && !(INDEX_LIKE.test(n) && Number(n) < 4294967295));
+  keys = plain && names.length > 0 ? names.map((n, i) => `${i === 0 ? "{" : ","}${JSON.stringify(n)}:`) : null;
+  keyCache.set(names, keys);
+  return keys;
+}
+
+export function rowObjectByObject(names: readonly string[], fields: readonly string[]): string {
   const obj: Record<string, string> = {};
   names.forEach((name, i) => {
     obj[name] = fields[i] ?? "";

@@ -1,15 +1,38 @@
 import type { Payload } from "../envelope/envelope";
-import { csvRows, detectDelimiter, fieldNames } from "./csv-rows";
+import { CsvWindowReader, detectDelimiter, fieldNames } from "./csv-rows";
 import type { FilesEnv } from "./env";
 import { rowEnvelope, rowObject } from "./envelopes";
 import type { LedgerRow, ParseState } from "./ledger";
 import type { Sender } from "./sender";
 import { textDecoder } from "./text-encoding";
 import { FileUnreadable, type StepOutcome } from "./step";
-import { jsonLines, lineEnd, rowText, type WindowRows } from "./text-rows";
+import { jsonLines, lineEnd, type RowItem, rowText } from "./text-rows";
 import { isGzipObject, readGzipWindow, readPlainWindow, type Window } from "./window";
 
 const DEFAULT_STEP_BYTES = 8 * 1024 * 1024;
+/** Rows are parsed and sent this many at a time: a step never holds its whole window as parsed rows. */
+const ROW_BATCH = 1000;
+
+/** A window's rows, a batch at a time. */
+interface RowReader {
+  read(max: number): RowItem[];
+  readonly consumed: number;
+  readonly nextLine: number;
+}
+
+function jsonLinesReader(bytes: Uint8Array, startLine: number, final: boolean): RowReader {
+  const parsed = jsonLines(bytes, startLine, final);
+  let items = parsed.items;
+  return {
+    read() {
+      const batch = items;
+      items = [];
+      return batch;
+    },
+    consumed: parsed.consumed,
+    nextLine: parsed.nextLine,
+  };
+}
 /** A row may be longer than a step's window; the window grows up to this before the file fails. */
 const MAX_WINDOW_BYTES = 64 * 1024 * 1024;
 
@@ -32,7 +55,8 @@ export async function textStep(env: FilesEnv, row: LedgerRow, state: ParseState,
   let length = Number(env.FILES_STEP_BYTES ?? DEFAULT_STEP_BYTES);
   let window: Window;
   let body: Uint8Array;
-  let parsed: WindowRows;
+  let reader: RowReader;
+  let items: RowItem[];
   for (;;) {
     window = await readWindow(env, row, state.spec.gzip, row.parse_offset, length);
     body = window.bytes;
@@ -50,16 +74,17 @@ export async function textStep(env: FilesEnv, row: LedgerRow, state: ParseState,
       const headerLine = rowText(body, 0, lineEnd(body, 0, body.length), textDecoder(state.encoding));
       state.delimiter = row.format === "tsv" ? "\t" : (state.spec.delimiter ?? detectDelimiter(headerLine));
     }
-    parsed =
+    reader =
       row.format === "jsonl"
-        ? jsonLines(body, row.parse_line, window.final)
-        : csvRows(body, {
+        ? jsonLinesReader(body, row.parse_line, window.final)
+        : new CsvWindowReader(body, {
             delimiter: state.delimiter ?? ",",
             encoding: state.encoding ?? "utf8",
             startLine: row.parse_line,
             final: window.final,
           });
-    if (window.final || parsed.items.length > 0) break;
+    items = reader.read(ROW_BATCH);
+    if (window.final || items.length > 0) break;
     if (length >= MAX_WINDOW_BYTES)
       throw new FileUnreadable(`a row starting at byte ${row.parse_offset} is longer than ${MAX_WINDOW_BYTES} bytes`);
     length = Math.min(length * 4, MAX_WINDOW_BYTES);
@@ -68,34 +93,38 @@ export async function textStep(env: FilesEnv, row: LedgerRow, state: ParseState,
   const decoder = textDecoder(state.encoding ?? "utf8");
   let rows = row.rows;
   let badRows = row.bad_rows;
-  let items = parsed.items;
   if (first && row.format !== "jsonl") {
     const header = items[0];
     if (header && !header.fields) throw new FileUnreadable(`the header row could not be read: ${header.error}`);
     if (header?.fields) state.header = fieldNames(header.fields);
     items = items.slice(1);
   }
-  for (const item of items) {
-    const position = { line: item.line };
-    let payload: Payload;
-    let error: string | undefined;
-    if (row.format === "jsonl") {
-      payload = item.error ? { raw: item.text ?? "" } : { json: item.text ?? "" };
-      error = item.error;
-    } else {
-      const names = state.header ?? [];
-      const fields = item.fields;
-      error = !fields
-        ? item.error
-        : fields.length !== names.length
-          ? `row has ${fields.length} fields, the header has ${names.length}`
-          : undefined;
-      payload = fields && !error ? { json: rowObject(names, fields) } : { raw: item.text ?? rowText(body, item.start, item.end, decoder) };
+  // The header's batch may hold nothing else: batches end only when the reader has none left.
+  for (let batch = 0; batch === 0 || items.length > 0; batch++, items = reader.read(ROW_BATCH)) {
+    for (const item of items) {
+      const position = { line: item.line };
+      let payload: Payload;
+      let error: string | undefined;
+      if (row.format === "jsonl") {
+        payload = item.error ? { raw: item.text ?? "" } : { json: item.text ?? "" };
+        error = item.error;
+      } else {
+        const names = state.header ?? [];
+        const fields = item.fields;
+        error = !fields
+          ? item.error
+          : fields.length !== names.length
+            ? `row has ${fields.length} fields, the header has ${names.length}`
+            : undefined;
+        payload =
+          fields && !error ? { json: rowObject(names, fields) } : { raw: item.text ?? rowText(body, item.start, item.end, decoder) };
+      }
+      if (error) badRows++;
+      else rows++;
+      await sender.add(row.stream, rowEnvelope(sender.ctx, row.stream, position, payload, error));
     }
-    if (error) badRows++;
-    else rows++;
-    await sender.add(row.stream, rowEnvelope(sender.ctx, row.stream, position, payload, error));
   }
+  const parsed = { consumed: reader.consumed, nextLine: reader.nextLine };
   // The last window is done whatever it ends with (blank lines leave nothing for another step).
   const to = window.final ? row.parse_offset + window.bytes.length : row.parse_offset + skipped + parsed.consumed;
   if (!window.final && to <= row.parse_offset) throw new FileUnreadable(`no progress at byte ${row.parse_offset}`);
