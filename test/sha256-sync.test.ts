@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
+import { sha256Hex, sha256HexNative } from "../src/lib/crypto";
 import { sha256HexSync, sha256StartsWithHex } from "../src/lib/sha256-sync";
 import { seeded } from "../src/lib/seeded";
 
@@ -48,5 +49,18 @@ describe("sha256HexSync", () => {
     }
     expect(sha256StartsWithHex(text, id.toUpperCase())).toBe(false);
     expect(sha256StartsWithHex(text, `${reference(text)}0`)).toBe(false);
+  });
+});
+
+describe("sha256HexNative", () => {
+  it("given text and bytes of every size up to an object's ids, then it equals WebCrypto's sha256Hex", async () => {
+    const random = seeded(7);
+    for (const length of [0, 1, 55, 56, 64, 3_300, 330_000]) {
+      let text = "";
+      while (text.length < length) text += ["a", "\n", "é", "𝄞", "0"][Math.floor(random() * 5)];
+      expect(sha256HexNative(text)).toBe(await sha256Hex(text));
+      const bytes = new TextEncoder().encode(text);
+      expect(sha256HexNative(bytes)).toBe(await sha256Hex(bytes));
+    }
   });
 });

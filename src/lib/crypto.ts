@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { toHex, utf8 } from "./bytes";
 
 // Byte views go to Web Crypto as BufferSource: Node's DOM typings (TypeScript 5.9) want
@@ -7,6 +8,15 @@ export type HashName = "SHA-1" | "SHA-256" | "SHA-512";
 export async function sha256Hex(data: string | Uint8Array | ArrayBuffer): Promise<string> {
   const bytes = typeof data === "string" ? utf8(data) : data;
   return toHex(await crypto.subtle.digest("SHA-256", bytes as BufferSource));
+}
+
+/**
+ * `sha256Hex` without the promise: one native call (node:crypto), for the raw writer's object keys
+ * and checksums, where the awaits were a step of every batch; any length (the plain-JS
+ * sha256-sync.ts is for ids of about a hundred bytes).
+ */
+export function sha256HexNative(data: string | Uint8Array): string {
+  return createHash("sha256").update(data).digest("hex");
 }
 
 const keyCache = new Map<string, Promise<CryptoKey>>();
