@@ -2,6 +2,7 @@ import { createApp } from "./app";
 import { processFileEvents } from "./files/notifications";
 import { rememberSecrets } from "./lib/log";
 export { RateLimiter } from "./pollers/rate-limiter-do";
+export { LedgerShard } from "./ledger/ledger-shard";
 import { processIngestBatch } from "./queue-consumers/ingest-consumer";
 import { processJobsBatch } from "./queue-consumers/jobs-consumer";
 import { handleScheduled } from "./scheduled";

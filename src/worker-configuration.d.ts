@@ -3,7 +3,7 @@
 declare namespace Cloudflare {
 	interface GlobalProps {
 		mainModule: typeof import("./index");
-		durableNamespaces: "RateLimiter";
+		durableNamespaces: "RateLimiter" | "LedgerShard";
 	}
 	interface Env {
 		RAW: R2Bucket;
@@ -15,7 +15,11 @@ declare namespace Cloudflare {
 		WEBHOOK_MAX_BODY_BYTES: "1048576";
 		NIGHTLY_CRON: "17 3 * * *";
 		CDC_SOURCES: "app_db,app_mongo";
+		RECORD_LEDGER: "sharded";
+		LEDGER_SHARDS: "16";
+		RECEIPT_RETENTION_DAYS: "400";
 		RATE_LIMITER: DurableObjectNamespace<import("./index").RateLimiter>;
+		LEDGER: DurableObjectNamespace<import("./index").LedgerShard>;
 	}
 }
 interface Env extends Cloudflare.Env {}
@@ -23,5 +27,5 @@ type StringifyValues<EnvType extends Record<string, unknown>> = {
 	[Binding in keyof EnvType]: EnvType[Binding] extends string ? EnvType[Binding] : string;
 };
 declare namespace NodeJS {
-	interface ProcessEnv extends StringifyValues<Pick<Cloudflare.Env, "RATE_FRACTION" | "DEDUPE_RETENTION_HOURS" | "WEBHOOK_MAX_BODY_BYTES" | "NIGHTLY_CRON" | "CDC_SOURCES">> {}
+	interface ProcessEnv extends StringifyValues<Pick<Cloudflare.Env, "RATE_FRACTION" | "DEDUPE_RETENTION_HOURS" | "WEBHOOK_MAX_BODY_BYTES" | "NIGHTLY_CRON" | "CDC_SOURCES" | "RECORD_LEDGER" | "LEDGER_SHARDS" | "RECEIPT_RETENTION_DAYS">> {}
 }

@@ -8,6 +8,7 @@ import { enqueueRecords } from "../src/ingest/enqueue";
 import { parkDeadLetters, redriveDeadLetters } from "../src/ops/dlq";
 import { processIngestBatch } from "../src/queue-consumers/ingest-consumer";
 import { aBundle, anIngestBatch, aRecord } from "./helpers/fixtures";
+import { forgetAllDedupeKeys } from "./helpers/ledger";
 import { clearBucket, listKeys, readLines, waitForRecords } from "./helpers/raw-zone";
 
 /** INGEST as the producer sees it, keeping what it was asked to send (content types included). */
@@ -91,7 +92,7 @@ describe("INGEST messages: gzip'd bundles", () => {
     const packed = await listKeys("raw/source=p5/");
     const packedLines = await readLines("raw/source=p5/");
     await clearBucket();
-    await env.DB.prepare("DELETE FROM dedupe_keys").run();
+    await forgetAllDedupeKeys();
     await consume(anIngestBatch([bundle]));
     expect(await listKeys("raw/source=p5/")).toEqual(packed);
     expect(packedLines).toEqual(list.map((r) => r.line));

@@ -28,8 +28,11 @@ export const MANIFEST = {
     },
   ],
   /** Durable Object bindings and the migrations that declare their classes; `wrangler deploy` applies them. */
-  durableObjects: { RATE_LIMITER: { className: "RateLimiter", why: "one request-slot gate per rate-limited source" } },
-  migrations: ["v1-rate-limiter"],
+  durableObjects: {
+    RATE_LIMITER: { className: "RateLimiter", why: "one request-slot gate per rate-limited source" },
+    LEDGER: { className: "LedgerShard", why: "the per-record ledger, one object per shard (dedupe keys, receipts, marks)" },
+  },
+  migrations: ["v1-rate-limiter", "v2-ledger-shards"],
   /** Cron triggers; `wrangler deploy` attaches them. */
   crons: {
     "*/5 * * * *": "the scheduler tick",

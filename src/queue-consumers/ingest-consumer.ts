@@ -4,6 +4,7 @@ import { sha256Hex } from "../lib/crypto";
 import { errorText, log } from "../lib/log";
 import { retryDelaySeconds } from "./retry-delay";
 import { resolveMessages } from "./resolve-messages";
+import type { LedgerEnv } from "../ledger";
 import { writeBundles } from "./raw-writer";
 import { writeSnapshotManifest } from "./snapshot-manifest";
 import { trackedObjectsFrom } from "../reconcile/objects";
@@ -12,15 +13,14 @@ import { sources } from "../sources/registry";
 /** Sources whose object streams keep a high-water mark (record-level reconciliation). */
 const tracked = trackedObjectsFrom(sources);
 
-export interface IngestConsumerEnv {
-  DB: D1Database;
+export interface IngestConsumerEnv extends LedgerEnv {
   RAW: R2Bucket;
   DEDUPE_RETENTION_HOURS?: string;
 }
 
 /**
  * The INGEST consumer, the only raw writer. Acks every message only after its records are in R2
- * and D1 knows; on any failure it acks nothing and retries the whole batch later, with jitter.
+ * and the ledger and D1 know; on any failure it acks nothing and retries the whole batch later, with jitter.
  */
 export async function processIngestBatch(env: IngestConsumerEnv, batch: MessageBatch<unknown>): Promise<void> {
   const started = Date.now();

@@ -1,5 +1,5 @@
 import * as z from "zod";
-import { pruneDedupeKeys } from "../db/prune";
+import { type LedgerEnv, recordLedger } from "../ledger";
 import type { FilesEnv } from "../files/env";
 import { fileParseJobSchema } from "../files/jobs";
 import { runParseStep } from "../files/parse-step";
@@ -19,7 +19,7 @@ export const jobSchema = z.discriminatedUnion("kind", [
 ]);
 export type Job = z.infer<typeof jobSchema>;
 
-export interface JobsEnv {
+export interface JobsEnv extends LedgerEnv {
   DB: D1Database;
 }
 
@@ -28,7 +28,8 @@ type Handler<K extends Job["kind"]> = (env: JobsEnv, job: Extract<Job, { kind: K
 const handlers: { [K in Job["kind"]]: Handler<K> } = {
   prune: async (env) => {
     const started = Date.now();
-    const removed = await pruneDedupeKeys(env.DB);
+    // D1: expired dedupe keys deleted in slices; shards: each drops its ended buckets and old receipts and marks (they also do so by alarm).
+    const removed = await recordLedger(env).prune();
     log("info", { event: "dedupe.pruned", records: removed, ms: Date.now() - started });
   },
   // Batch files: one parse step of a landed file; it queues its own continuation.

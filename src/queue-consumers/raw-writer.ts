@@ -1,15 +1,9 @@
 import type { RecordBundle } from "../envelope/bundle";
 import { rawObjectKey, snapshotPartKey } from "../envelope/raw-keys";
 import { lineKeyVersion } from "../envelope/line-identity";
-import { sha256Hex } from "../lib/crypto";
-import {
-  heldStatement,
-  type MarkRow,
-  type ObjectRef,
-  objectRefKey,
-  raiseMarksStatement,
-  type TrackedObjectsOf,
-} from "../reconcile/objects";
+import { sha256HexNative } from "../lib/crypto";
+import { type DedupeRow, type LedgerEnv, type MarkRow, type RecordLedger, type ReceiptRow, recordLedger } from "../ledger";
+import { type ObjectRef, objectRefKey, type TrackedObjectsOf } from "../reconcile/objects";
 import { gzip } from "./gzip";
 
 export interface WriterOptions {
@@ -17,6 +11,8 @@ export interface WriterOptions {
   now?: Date;
   /** Sources whose object streams keep a high-water mark (object_versions); none when absent. */
   tracked?: TrackedObjectsOf;
+  /** The per-record ledger; `recordLedger(env)` when absent. */
+  ledger?: RecordLedger;
 }
 
 export interface WrittenObject {
@@ -51,12 +47,14 @@ interface Mark extends ObjectRef {
 
 /**
  * The raw writer: bundles in, one gzip'd JSON-lines object per stream (and hour) out.
- * Two D1 round trips per batch: one read of the dedupe keys, one write batch after R2 holds the
- * objects. An object's key derives from the ids it holds, so a retried batch rewrites the same key
- * with the same bytes; a crash between R2 and D1 leaves nothing half-done.
+ * Two ledger round trips per batch (src/ledger: per shard, shards in parallel): one read of the
+ * dedupe keys and marks, one write after R2 holds the objects, beside D1's raw_objects and
+ * stream_stats. An object's key derives from the ids it holds, so a retried batch rewrites the same
+ * key with the same bytes; a crash between R2 and the ledger leaves nothing half-done (a sharded
+ * write that reached only some shards: see `reclaimRetried`).
  */
 export async function writeBundles(
-  env: { DB: D1Database; RAW: R2Bucket },
+  env: LedgerEnv & { RAW: R2Bucket },
   bundles: readonly RecordBundle[],
   options: WriterOptions,
 ): Promise<WriteSummary> {
@@ -65,7 +63,7 @@ export async function writeBundles(
   const pending: Pending[] = [];
   for (const bundle of bundles) {
     if (bundle.dedupe === "bundle" || bundle.snapshot) {
-      pending.push({ bundle, dedupeKey: `bundle:${await bundleKey(bundle)}`, marks: marksOf(bundle, bundle.records, options.tracked) });
+      pending.push({ bundle, dedupeKey: `bundle:${bundleKey(bundle)}`, marks: marksOf(bundle, bundle.records, options.tracked) });
     } else {
       for (const record of bundle.records) {
         pending.push({ bundle, dedupeKey: record.id, record, marks: marksOf(bundle, [record], options.tracked) });
@@ -75,9 +73,13 @@ export async function writeBundles(
 
   // A webhook of a tracked object may be covered by what reconciliation recovered: its mark is read with the dedupe keys.
   const webhookObjects = pending.filter((p) => p.bundle.pattern === "webhook" && p.marks.length > 0);
-  const { seen, held } = await readBefore(env.DB, [...new Set(pending.map((p) => p.dedupeKey))], webhookObjects);
-  const groups = new Map<string, { bundle: RecordBundle; lines: string[]; ids: string[]; receipts: Pending[] }>();
-  const fresh: string[] = [];
+  const ledger = options.ledger ?? recordLedger(env);
+  const { seen, held, tokens } = await ledger.read({
+    keys: [...new Set(pending.map((p) => p.dedupeKey))],
+    marks: webhookObjects.flatMap((p) => p.marks.map((m) => ({ source: p.bundle.source, stream: m.stream, key: m.key }))),
+  });
+  if (tokens.size > 0) await reclaimRetried(pending, seen, tokens, held);
+  const groups = new Map<string, { bundle: RecordBundle; lines: string[]; ids: string[]; receipts: Pending[]; keys: string[] }>();
   const marks: MarkRow[] = [];
   let duplicates = 0;
   let covered = 0;
@@ -86,23 +88,21 @@ export async function writeBundles(
       duplicates += p.record ? 1 : p.bundle.records.length;
       continue;
     }
-    if (p.bundle.pattern === "webhook" && p.marks.length > 0 && p.marks.every((m) => isCovered(held, p.bundle.source, m))) {
+    if (isCoveredWebhook(held, p)) {
       duplicates += p.record ? 1 : p.bundle.records.length;
       covered += p.record ? 1 : p.bundle.records.length;
       continue;
     }
     seen.add(p.dedupeKey);
-    fresh.push(p.dedupeKey);
     for (const m of p.marks) marks.push([p.bundle.source, m.stream, m.key, m.ms, m.version, p.bundle.pattern]);
     const b = p.bundle;
-    const groupKey = b.snapshot
-      ? `${b.source}\n${b.stream}\nsnapshot\n${b.snapshot.run_id}\n${b.snapshot.part}`
-      : `${b.source}\n${b.stream}\n${b.pattern}\n${b.received_at.slice(0, 13)}`;
+    const groupKey = groupKeyOf(b);
     let group = groups.get(groupKey);
     if (!group) {
-      group = { bundle: b, lines: [], ids: [], receipts: [] };
+      group = { bundle: b, lines: [], ids: [], receipts: [], keys: [] };
       groups.set(groupKey, group);
     }
+    group.keys.push(p.dedupeKey);
     const records = p.record ? [p.record] : b.records;
     for (const r of records) {
       group.lines.push(r.line);
@@ -121,7 +121,7 @@ export async function writeBundles(
             stream: b.stream,
             pattern: b.pattern,
             at: partitionTime(b.received_at, now),
-            batchId: (await sha256Hex(group.ids.join("\n"))).slice(0, 24),
+            batchId: sha256HexNative(group.ids.join("\n")).slice(0, 24),
           });
       const body = await gzip(`${group.lines.join("\n")}\n`);
       await env.RAW.put(key, body, {
@@ -131,22 +131,23 @@ export async function writeBundles(
           source: b.source,
           stream: b.stream,
           // Snapshot manifests list each part's checksum.
-          ...(b.snapshot ? { sha256: await sha256Hex(body) } : {}),
+          ...(b.snapshot ? { sha256: sha256HexNative(body) } : {}),
         },
       });
       return { key, source: b.source, stream: b.stream, pattern: b.pattern, records: group.lines.length, bytes: body.byteLength };
     }),
   );
 
-  await recordWrites(env.DB, {
-    dedupe: fresh,
-    marks,
-    receipts: [...groups.values()].flatMap((g) => g.receipts),
-    objects,
-    bundles: groups,
-    now,
-    retentionHours: options.retentionHours,
-  });
+  await ledger.write(
+    {
+      dedupe: await dedupeRows(ledger, groups.values()),
+      expiresAt: new Date(now.getTime() + options.retentionHours * 3_600_000),
+      marks,
+      receipts: [...groups.values()].flatMap((g) => g.receipts.map(receiptRow)),
+      now,
+    },
+    objectStatements(env.DB, { objects, bundles: groups, now }),
+  );
   const written = objects.reduce((n, o) => n + o.records, 0);
   return { objects, written, duplicates, covered };
 }
@@ -177,89 +178,109 @@ function isCovered(held: Map<string, { versionMs: number; pattern: string }>, so
   return h !== undefined && h.pattern === "reconcile" && h.versionMs >= m.ms;
 }
 
+function isCoveredWebhook(held: Map<string, { versionMs: number; pattern: string }>, p: Pending): boolean {
+  return p.bundle.pattern === "webhook" && p.marks.length > 0 && p.marks.every((m) => isCovered(held, p.bundle.source, m));
+}
+
+/** Records of one source, stream and pattern received in one hour (or one snapshot part) share an object. */
+function groupKeyOf(b: RecordBundle): string {
+  return b.snapshot
+    ? `${b.source}\n${b.stream}\nsnapshot\n${b.snapshot.run_id}\n${b.snapshot.part}`
+    : `${b.source}\n${b.stream}\n${b.pattern}\n${b.received_at.slice(0, 13)}`;
+}
+
+/** 48 bits of the digest of an object's ids (the same digest its key is named by): the dedupe rows' token. */
+async function objectToken(ids: readonly string[]): Promise<number> {
+  return Number.parseInt(sha256HexNative(ids.join("\n")).slice(0, 12), 16);
+}
+
+/** The dedupe keys of each object with its object's token; the D1 ledger, atomic, needs none. */
+async function dedupeRows(ledger: RecordLedger, groups: Iterable<{ ids: string[]; keys: string[] }>): Promise<DedupeRow[]> {
+  const rows: DedupeRow[] = [];
+  for (const g of groups) {
+    const token = ledger.kind === "d1" ? 0 : await objectToken(g.ids);
+    for (const k of g.keys) rows.push([k, token]);
+  }
+  return rows;
+}
+
+/**
+ * A sharded write is not atomic: a batch whose first attempt put its objects in R2 but reached only
+ * some shards finds some of its keys seen, under the token of the object it wrote. For each object
+ * and each token its seen keys carry, the keys that make up an object of that very token (the
+ * unseen ones and those seen under it) are taken back, so the retry writes the same object again,
+ * byte for byte, instead of a second object holding the rest. Keys seen under another token stay seen.
+ */
+async function reclaimRetried(
+  pending: readonly Pending[],
+  seen: Set<string>,
+  tokens: ReadonlyMap<string, number>,
+  held: Map<string, { versionMs: number; pattern: string }>,
+): Promise<void> {
+  const byGroup = new Map<string, Pending[]>();
+  for (const p of pending) {
+    const k = groupKeyOf(p.bundle);
+    let members = byGroup.get(k);
+    if (!members) {
+      members = [];
+      byGroup.set(k, members);
+    }
+    members.push(p);
+  }
+  for (const members of byGroup.values()) {
+    const candidates = new Set<number>();
+    for (const p of members) {
+      const t = tokens.get(p.dedupeKey);
+      if (t !== undefined) candidates.add(t);
+    }
+    for (const token of candidates) {
+      const taken = new Set<string>();
+      const ids: string[] = [];
+      for (const p of members) {
+        if (taken.has(p.dedupeKey) || (seen.has(p.dedupeKey) && tokens.get(p.dedupeKey) !== token) || isCoveredWebhook(held, p)) continue;
+        taken.add(p.dedupeKey);
+        for (const r of p.record ? [p.record] : p.bundle.records) ids.push(r.id);
+      }
+      if ((await objectToken(ids)) === token) {
+        for (const k of taken) seen.delete(k);
+        break;
+      }
+    }
+  }
+}
+
 function partitionTime(receivedAt: string, fallback: Date): Date {
   const t = new Date(receivedAt);
   return Number.isNaN(t.getTime()) ? fallback : t;
 }
 
-async function bundleKey(bundle: RecordBundle): Promise<string> {
+function bundleKey(bundle: RecordBundle): string {
   const scope = bundle.snapshot ? `${bundle.snapshot.run_id}/${bundle.snapshot.part}\n` : "";
-  return (await sha256Hex(scope + bundle.records.map((r) => r.id).join("\n"))).slice(0, 32);
+  return sha256HexNative(scope + bundle.records.map((r) => r.id).join("\n")).slice(0, 32);
+}
+
+function receiptRow(p: Pending): ReceiptRow {
+  return {
+    source: p.bundle.source,
+    eventId: p.record?.receipt ?? "",
+    dockId: p.record?.id ?? "",
+    stream: p.bundle.stream,
+    pattern: p.bundle.pattern,
+    receivedAt: p.bundle.received_at,
+  };
 }
 
 /*
- * The hot path speaks SQL to D1 directly: lists travel as one JSON parameter read with json_each,
- * so a batch is a handful of statements however many records it holds, far from D1's limit of 100
- * bound parameters. The tables are the drizzle ones in src/db/schema.ts (a test checks the columns).
+ * D1's part of the write: the objects and the streams' totals, as statements the ledger sends in
+ * its own round trip (the D1 ledger in its batch, the sharded one beside its shard calls). Lists
+ * travel as one JSON parameter read with json_each, far from D1's limit of 100 bound parameters.
  */
-async function readBefore(
+function objectStatements(
   d1: D1Database,
-  keys: string[],
-  webhookObjects: Pending[],
-): Promise<{ seen: Set<string>; held: Map<string, { versionMs: number; pattern: string }> }> {
-  const statements: D1PreparedStatement[] = [];
-  if (keys.length > 0) {
-    statements.push(d1.prepare("SELECT id FROM dedupe_keys WHERE id IN (SELECT value FROM json_each(?1))").bind(JSON.stringify(keys)));
-  }
-  const bySource = new Map<string, ObjectRef[]>();
-  for (const p of webhookObjects) bySource.set(p.bundle.source, [...(bySource.get(p.bundle.source) ?? []), ...p.marks]);
-  const sources = [...bySource.keys()];
-  for (const source of sources) statements.push(heldStatement(d1, source, bySource.get(source) as ObjectRef[]));
-  const seen = new Set<string>();
-  const held = new Map<string, { versionMs: number; pattern: string }>();
-  if (statements.length === 0) return { seen, held };
-  const results = await d1.batch(statements);
-  const offset = keys.length > 0 ? 1 : 0;
-  if (offset) for (const r of (results[0]?.results ?? []) as { id: string }[]) seen.add(r.id);
-  sources.forEach((source, i) => {
-    for (const r of (results[offset + i]?.results ?? []) as { stream: string; key: string; version_ms: number; pattern: string }[]) {
-      held.set(`${source}\n${r.stream}\n${r.key}`, { versionMs: r.version_ms, pattern: r.pattern });
-    }
-  });
-  return { seen, held };
-}
-
-async function recordWrites(
-  d1: D1Database,
-  w: {
-    dedupe: string[];
-    marks: MarkRow[];
-    receipts: Pending[];
-    objects: WrittenObject[];
-    bundles: Map<string, { bundle: RecordBundle; lines: string[] }>;
-    now: Date;
-    retentionHours: number;
-  },
-): Promise<void> {
+  w: { objects: WrittenObject[]; bundles: Map<string, { bundle: RecordBundle; lines: string[] }>; now: Date },
+): D1PreparedStatement[] {
   const nowIso = w.now.toISOString();
-  const expiresAt = new Date(w.now.getTime() + w.retentionHours * 3_600_000).toISOString();
   const statements: D1PreparedStatement[] = [];
-  if (w.dedupe.length > 0) {
-    statements.push(
-      d1
-        .prepare("INSERT OR IGNORE INTO dedupe_keys (id, expires_at) SELECT value, ?2 FROM json_each(?1)")
-        .bind(JSON.stringify(w.dedupe), expiresAt),
-    );
-  }
-  if (w.marks.length > 0) statements.push(raiseMarksStatement(d1, w.marks, nowIso));
-  if (w.receipts.length > 0) {
-    const rows = w.receipts.map((p) => [
-      p.bundle.source,
-      p.record?.receipt,
-      p.record?.id,
-      p.bundle.stream,
-      p.bundle.pattern,
-      p.bundle.received_at,
-    ]);
-    statements.push(
-      d1
-        .prepare(
-          `INSERT OR IGNORE INTO webhook_receipts (source, event_id, dock_id, stream, pattern, received_at)
-           SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5 FROM json_each(?1)`,
-        )
-        .bind(JSON.stringify(rows)),
-    );
-  }
   if (w.objects.length > 0) {
     const rows = w.objects.map((o) => [o.key, o.source, o.stream, o.pattern, o.records, o.bytes]);
     statements.push(
@@ -287,7 +308,7 @@ async function recordWrites(
         .bind(t.source, t.stream, t.records, t.objects, t.bytes, t.lastReceivedAt, nowIso),
     );
   }
-  if (statements.length > 0) await d1.batch(statements);
+  return statements;
 }
 function streamTotals(
   objects: WrittenObject[],

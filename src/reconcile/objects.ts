@@ -1,7 +1,7 @@
 /*
- * The per-object high-water mark (table object_versions): which objects a source tracks, how a
- * version's time is read, and the one query that answers "held at this version or newer?" for a
- * page of listed objects. Written by the raw writer; read by record-level reconciliation.
+ * The per-object high-water mark: which objects a source tracks and how a version's time is read.
+ * The marks themselves live in the record ledger (src/ledger: object_versions in D1, or the
+ * shards' marks), written by the raw writer and read by record-level reconciliation.
  */
 
 import type { SourceDefinition } from "../sources/define-source";
@@ -42,60 +42,7 @@ export interface ObjectRef {
   key: string;
 }
 
-export interface HeldVersion {
-  versionMs: number;
-  version: string;
-  pattern: string;
-}
-
 export const objectRefKey = (o: ObjectRef): string => `${o.stream}\n${o.key}`;
-
-/**
- * The newest version held of each object, in one statement whatever the number of objects: the
- * list travels as one JSON parameter (json_each), so D1's 100-bound-parameter limit never binds;
- * pages are still cut at `chunk` objects to keep each statement's JSON small.
- */
-export async function heldVersions(
-  d1: D1Database,
-  source: string,
-  objects: readonly ObjectRef[],
-  chunk = 1000,
-): Promise<Map<string, HeldVersion>> {
-  const out = new Map<string, HeldVersion>();
-  if (objects.length === 0) return out;
-  const statements: D1PreparedStatement[] = [];
-  for (let i = 0; i < objects.length; i += chunk) statements.push(heldStatement(d1, source, objects.slice(i, i + chunk)));
-  for (const result of await d1.batch<{ stream: string; key: string; version_ms: number; version: string; pattern: string }>(statements)) {
-    for (const r of result.results) out.set(`${r.stream}\n${r.key}`, { versionMs: r.version_ms, version: r.version, pattern: r.pattern });
-  }
-  return out;
-}
-
-export function heldStatement(d1: D1Database, source: string, objects: readonly ObjectRef[]): D1PreparedStatement {
-  return d1
-    .prepare(
-      `SELECT o.stream, o.key, o.version_ms, o.version, o.pattern
-       FROM json_each(?2) AS j JOIN object_versions AS o
-         ON o.source = ?1 AND o.stream = j.value->>0 AND o.key = j.value->>1`,
-    )
-    .bind(source, JSON.stringify(objects.map((o) => [o.stream, o.key])));
-}
-
-/** A row of the mark as the writer sends it: [source, stream, key, version_ms, version, pattern]. */
-export type MarkRow = [string, string, string, number, string, string];
-
-/** Raises each object's mark to the row's version when it is newer than the one held (one statement). */
-export function raiseMarksStatement(d1: D1Database, rows: readonly MarkRow[], nowIso: string): D1PreparedStatement {
-  return d1
-    .prepare(
-      `INSERT INTO object_versions (source, stream, key, version_ms, version, pattern, written_at)
-       SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, ?2 FROM json_each(?1) WHERE true
-       ON CONFLICT (source, stream, key) DO UPDATE SET
-         version_ms = excluded.version_ms, version = excluded.version, pattern = excluded.pattern, written_at = excluded.written_at
-       WHERE excluded.version_ms > object_versions.version_ms`,
-    )
-    .bind(JSON.stringify(rows), nowIso);
-}
 
 /** The tracked objects of every source with a record-level listing, for the raw writer. */
 export function trackedObjectsFrom(sources: readonly SourceDefinition[]): TrackedObjectsOf {

@@ -8,7 +8,7 @@ import { cursorAtTime } from "../pollers/cursor";
 import { planPages, readPage } from "../pollers/read-page";
 import type { NextPage } from "../pollers/types";
 import type { SourceDefinition } from "../sources/define-source";
-import { heldVersions } from "./objects";
+import { recordLedger } from "../ledger";
 import { readSteppedListing } from "./record-steps";
 import type { ReconcileEnv } from "./run-reconcile";
 import type { SeenEvent } from "./store";
@@ -144,7 +144,7 @@ async function classifyListed(p: {
     listed.set(`${r.stream}/${identity.key}@${ms}`, { stream: r.stream, key: identity.key, ms, record: r.record });
   }
 
-  const held = await heldVersions(env.DB, source.name, [...listed.values()]);
+  const held = await recordLedger(env).heldVersions(source.name, [...listed.values()]);
   const counts = { held: 0, reconcile: 0, missing: 0 };
   const seen: SeenEvent[] = [];
   const toSend = new Map<string, BundleRecord[]>();

@@ -1,6 +1,7 @@
 import type { BundleRecord } from "../envelope/bundle";
 import { isSafeSegment } from "../envelope/raw-keys";
 import { enqueueRecords } from "../ingest/enqueue";
+import { recordLedger } from "../ledger";
 import { errorText, log, redact } from "../lib/log";
 import { type Clock, realClock } from "../pollers/clock";
 import { DeferRun, fetchPage, type HttpContext, PollFailure } from "../pollers/http";
@@ -18,7 +19,6 @@ import {
   insertRun,
   loadRun,
   readSourceState,
-  receiptsOf,
   recordNotReconcilable,
   recordRefused,
   releaseSource,
@@ -119,7 +119,7 @@ export async function runReconcileStep(
   const fields = { source: source.name, pattern: "reconcile", run_id: runId };
   if (!isReconcilable(spec)) {
     const reason = spec && "unsupported" in spec ? spec.unsupported : "the source declares no way to list its vendor's events";
-    await recordNotReconcilable(env.DB, source.name, reason, runId, now());
+    await recordNotReconcilable(env.DB, recordLedger(env), source.name, reason, runId, now());
     log("info", { event: "reconcile.not_reconcilable", ...fields, error: reason });
     return { ...empty, status: "not_reconcilable", error: reason };
   }
@@ -175,6 +175,7 @@ export async function runReconcileStep(
         state,
         status: "succeeded",
         historyDays: spec.historyDays,
+        ledger: recordLedger(env),
         now: now(),
         empty: true,
       });
@@ -207,6 +208,7 @@ export async function runReconcileStep(
       status: "failed",
       error: message,
       historyDays: spec.historyDays,
+      ledger: recordLedger(env),
       now: now(),
     });
     log("error", { event: "reconcile.failed", ...fields, records: state.recovered, pages: state.pages, error: message });
@@ -357,6 +359,7 @@ export async function runReconcileStep(
     state,
     status: "succeeded",
     historyDays: spec.historyDays,
+    ledger: recordLedger(env),
     now: now(),
   });
   if (!ok) return summary("superseded");
@@ -388,7 +391,7 @@ async function reconcilePage(env: ReconcileEnv, source: string, runId: string, w
     if (Number.isNaN(at)) throw new PageError(`event ${e.eventId.slice(0, 80)} has no valid time (${String(e.occurredAt).slice(0, 40)})`);
     if (contains(window, e.occurredAt)) inWindow.set(e.eventId, { ...e, occurredAt: new Date(at).toISOString() });
   }
-  const receipts = await receiptsOf(env.DB, source, [...inWindow.keys()]);
+  const receipts = await recordLedger(env).receiptsOf(source, [...inWindow.keys()]);
   const receivedAt = now.toISOString();
   const byStream = new Map<string, BundleRecord[]>();
   const seen: SeenEvent[] = [];

@@ -1,3 +1,4 @@
+import type { RecordLedger } from "../ledger";
 import { clip, DAY_MS, daysOf } from "./window";
 import type { ReconcileWindow } from "./types";
 
@@ -5,7 +6,8 @@ import type { ReconcileWindow } from "./types";
  * D1 for reconciliation: the source's lock and watermark (reconcile_state), the events listed
  * (reconcile_events), the ledger (reconcile_ledger) and the run rows (`runs`, pattern reconcile).
  * Lists travel as one JSON parameter read with json_each, like the raw writer's, so a page of any
- * size is one statement, far from D1's 100-parameter limit. Tables: src/db/schema.ts.
+ * size is one statement, far from D1's 100-parameter limit. Tables: src/db/schema.ts. Receipts
+ * are the record ledger's (src/ledger): counted there, then written here as numbers.
  */
 
 /** A reconciliation run's row in `runs`; `stream` is this placeholder (a run covers every stream). */
@@ -92,16 +94,6 @@ export async function loadRun(d1: D1Database, id: string): Promise<{ status: str
     .bind(id)
     .first<{ status: string; state: string }>();
   return row ? { status: row.status, state: JSON.parse(row.state) as RunState, text: row.state } : null;
-}
-
-/** How each of these events reached the raw zone so far: its receipt's pattern (webhook, reconcile…). */
-export async function receiptsOf(d1: D1Database, source: string, eventIds: string[]): Promise<Map<string, string>> {
-  if (eventIds.length === 0) return new Map();
-  const { results } = await d1
-    .prepare("SELECT event_id, pattern FROM webhook_receipts WHERE source = ?1 AND event_id IN (SELECT value FROM json_each(?2))")
-    .bind(source, JSON.stringify(eventIds))
-    .all<{ event_id: string; pattern: string }>();
-  return new Map(results.map((r) => [r.event_id, r.pattern]));
 }
 
 /**
@@ -207,7 +199,16 @@ function ledgerStatements(
   });
 }
 
-/** Days whose events came only by webhook, as far as we know: rows that say so, with what arrived. */
+/** The webhook receipts of each day a window touches, from the record ledger (every shard, one round trip). */
+function webhookReceiptsByDay(ledger: RecordLedger, source: string, window: ReconcileWindow): Promise<number[]> {
+  return ledger.countReceipts(
+    source,
+    "webhook",
+    daysOf(window).map((d) => ({ from: d.start, to: d.end })),
+  );
+}
+
+/** Days whose events came only by webhook, as far as we know: rows that say so, with what arrived (`received`, per day). */
 function uncheckedDayStatements(
   d1: D1Database,
   source: string,
@@ -216,18 +217,18 @@ function uncheckedDayStatements(
   status: "not reconcilable" | "unrecoverable range",
   detail: string,
   nowIso: string,
+  received: readonly number[],
 ): D1PreparedStatement[] {
-  return daysOf(window).map((d) =>
+  return daysOf(window).map((d, i) =>
     d1
       .prepare(
         `INSERT INTO reconcile_ledger (source, day, expected, received, recovered, missing, window_from, window_to, run_id, status, detail, updated_at)
-         SELECT ?1, ?2, NULL, count(*), NULL, NULL, NULL, NULL, ?3, ?4, ?5, ?6
-         FROM webhook_receipts WHERE source = ?1 AND pattern = 'webhook' AND received_at >= ?7 AND received_at < ?8
+         VALUES (?1, ?2, NULL, ?7, NULL, NULL, NULL, NULL, ?3, ?4, ?5, ?6)
          ON CONFLICT (source, day) DO UPDATE SET
            received = CASE WHEN excluded.status = 'not reconcilable' THEN excluded.received ELSE reconcile_ledger.received END,
            status = excluded.status, detail = excluded.detail, run_id = excluded.run_id, updated_at = excluded.updated_at`,
       )
-      .bind(source, d.day, runId, status, detail, nowIso, d.start, d.end),
+      .bind(source, d.day, runId, status, detail, nowIso, received[i] ?? 0),
   );
 }
 
@@ -242,6 +243,8 @@ export interface Finish {
   now: Date;
   /** Nothing was asked (the window was empty): the run ends, the ledger and watermark stay as they are. */
   empty?: boolean;
+  /** Where the receipts are counted (an unrecoverable range's days say what came by webhook). */
+  ledger: RecordLedger;
 }
 
 /**
@@ -265,7 +268,8 @@ export async function finishRun(d1: D1Database, f: Finish): Promise<boolean> {
     const u = f.state.unrecoverable;
     if (u) {
       const detail = `${u.from} .. ${u.to} is older than the vendor's ${f.historyDays}-day history: events of that range that did not come by webhook cannot be recovered`;
-      statements.push(...uncheckedDayStatements(d1, f.source, f.runId, u, "unrecoverable range", detail, nowIso));
+      const received = await webhookReceiptsByDay(f.ledger, f.source, u);
+      statements.push(...uncheckedDayStatements(d1, f.source, f.runId, u, "unrecoverable range", detail, nowIso, received));
       statements.push(
         d1
           .prepare("UPDATE reconcile_state SET unrecoverable_from = ?2, unrecoverable_to = ?3 WHERE source = ?1")
@@ -315,7 +319,14 @@ export async function releaseSource(d1: D1Database, source: string, runId: strin
  * A source without a listing API: the days since it was last looked at get rows that say
  * "not reconcilable" with the reason and what came by webhook. Never complete.
  */
-export async function recordNotReconcilable(d1: D1Database, source: string, reason: string, runId: string, now: Date): Promise<void> {
+export async function recordNotReconcilable(
+  d1: D1Database,
+  ledger: RecordLedger,
+  source: string,
+  reason: string,
+  runId: string,
+  now: Date,
+): Promise<void> {
   const nowIso = now.toISOString();
   const last = await d1
     .prepare("SELECT last_finished_at FROM reconcile_state WHERE source = ?1")
@@ -323,9 +334,10 @@ export async function recordNotReconcilable(d1: D1Database, source: string, reas
     .first<{ last_finished_at: string | null }>();
   const from = last?.last_finished_at ?? new Date(now.getTime() - DAY_MS).toISOString();
   const window = { from, to: nowIso };
+  const received = await webhookReceiptsByDay(ledger, source, window);
   await d1.batch([
     d1.prepare("INSERT OR IGNORE INTO reconcile_state (source, updated_at) VALUES (?1, ?2)").bind(source, nowIso),
-    ...uncheckedDayStatements(d1, source, runId, window, "not reconcilable", `not reconcilable: ${reason}`, nowIso),
+    ...uncheckedDayStatements(d1, source, runId, window, "not reconcilable", `not reconcilable: ${reason}`, nowIso, received),
     d1
       .prepare(
         `UPDATE reconcile_state SET active_run_id = NULL, last_run_id = ?3, last_status = 'not reconcilable', last_error = ?4,

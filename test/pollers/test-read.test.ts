@@ -8,6 +8,7 @@ import { resetCursor } from "../../src/pollers/cursor";
 import { openGate } from "../../src/pollers/rate-gate";
 import { runPollStep } from "../../src/pollers/run-poll";
 import { demo } from "../../src/sources/demo";
+import { ledgerRows } from "../helpers/ledger";
 import { listKeys } from "../helpers/raw-zone";
 import { pollEnv, quietLogs, recordingQueue, sentIds } from "./helpers";
 
@@ -66,7 +67,9 @@ async function written() {
     cursors: await table("cursors"),
     runs: await table("runs"),
     schedule: await table("poll_schedule"),
-    dedupe: await table("dedupe_keys"),
+    dedupe: await ledgerRows("dedupe_keys"),
+    receipts: await ledgerRows("webhook_receipts"),
+    marks: await ledgerRows("object_versions"),
     objects: await table("raw_objects"),
     stats: await table("stream_stats"),
     r2: [...(await listKeys("raw/")), ...(await listKeys("blobs/"))],

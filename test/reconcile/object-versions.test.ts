@@ -2,8 +2,9 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { Pattern } from "../../src/envelope/envelope";
 import { writeBundles } from "../../src/queue-consumers/raw-writer";
-import { heldVersions, isoVersionTime, type TrackedObjects } from "../../src/reconcile/objects";
+import { isoVersionTime, type TrackedObjects } from "../../src/reconcile/objects";
 import { aBundle, aRecord } from "../helpers/fixtures";
+import { ledgerOf, ledgerRows } from "../helpers/ledger";
 import { readEnvelopes } from "../helpers/raw-zone";
 
 /** A source that tracks its `things` stream; versions are `<ISO>|<digest>` (polls) or `evt:<ms>` (webhook events). */
@@ -27,13 +28,12 @@ async function write(source: string, pattern: Pattern, records: { key: string; v
   return writeBundles(env, bundles, { retentionHours: 1, tracked, now: new Date("2026-11-25T08:00:00Z") });
 }
 
+/** The marks the configured record ledger holds for a source, by key. */
 async function marks(source: string) {
-  const { results } = await env.DB.prepare(
-    "SELECT stream, key, version, version_ms, pattern FROM object_versions WHERE source = ?1 ORDER BY key",
-  )
-    .bind(source)
-    .all<{ stream: string; key: string; version: string; version_ms: number; pattern: string }>();
-  return results;
+  return (await ledgerRows("object_versions"))
+    .filter((r) => r.source === source)
+    .map((r) => ({ stream: r.stream, key: r.key, version: r.version, version_ms: r.version_ms, pattern: r.pattern }))
+    .sort((a, b) => String(a.key).localeCompare(String(b.key)));
 }
 
 describe("per-object high-water mark (object_versions, kept by the raw writer)", () => {
@@ -104,8 +104,7 @@ describe("per-object high-water mark (object_versions, kept by the raw writer)",
       version: at(new Date(Date.UTC(2026, 10, 25, 0, 0, i)).toISOString()),
     }));
     await write("ov5", "poll", records.slice(0, 200));
-    const held = await heldVersions(
-      env.DB,
+    const held = await ledgerOf().heldVersions(
       "ov5",
       records.map((r) => ({ stream: "things", key: r.key })),
     );

@@ -1,4 +1,5 @@
 import { env } from "cloudflare:workers";
+import { ledgerRows } from "../helpers/ledger";
 import { readEnvelopes } from "../helpers/raw-zone";
 
 /** The raw zone's lines of a source (or of one of its prefixes) whose object key is one of these ids. */
@@ -17,14 +18,13 @@ export async function pollLines<T>(read: () => Promise<T[]>, count: number, time
   }
 }
 
-/** The version marks (object_versions) a source holds for these keys, by key; only one stream's when given. */
+/** The version marks (the record ledger's object_versions) a source holds for these keys, by key; only one stream's when given. */
 export async function objectMarks(source: string, ids: readonly string[], stream?: string) {
-  const { results } = await env.DB.prepare(
-    "SELECT stream, key, version_ms, pattern FROM object_versions WHERE source = ?1 AND (?3 IS NULL OR stream = ?3) AND key IN (SELECT value FROM json_each(?2))",
-  )
-    .bind(source, JSON.stringify(ids), stream ?? null)
-    .all<{ stream: string; key: string; version_ms: number; pattern: string }>();
-  return new Map(results.map((r) => [r.key, r]));
+  const wanted = new Set(ids);
+  const results = (await ledgerRows("object_versions")).filter(
+    (r) => r.source === source && (stream === undefined || r.stream === stream) && wanted.has(r.key as string),
+  ) as { stream: string; key: string; version_ms: number; pattern: string }[];
+  return new Map(results.map((r) => [r.key, { stream: r.stream, key: r.key, version_ms: r.version_ms, pattern: r.pattern }]));
 }
 
 /** A source's reconcile ledger row for the UTC day `from` (an ISO instant) falls in, or null. */

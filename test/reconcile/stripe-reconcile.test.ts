@@ -7,6 +7,7 @@ import { runReconcileStep } from "../../src/reconcile/run-reconcile";
 import type { SourceDefinition } from "../../src/sources/define-source";
 import { stripe } from "../../src/sources/stripe";
 import { stripeEventRecord } from "../../src/sources/stripe/events";
+import { ledgerOf } from "../helpers/ledger";
 import { readEnvelopes } from "../helpers/raw-zone";
 import { stripeSignature } from "../helpers/stripe";
 import {
@@ -49,13 +50,9 @@ async function envelopesOf(source: string, tag: string) {
 async function waitForReceipts(source: string, ids: string[], timeoutMs = 60_000) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const row = await env.DB.prepare(
-      "SELECT count(*) AS n FROM webhook_receipts WHERE source = ?1 AND event_id IN (SELECT value FROM json_each(?2))",
-    )
-      .bind(source, JSON.stringify(ids))
-      .first<{ n: number }>();
-    if ((row?.n ?? 0) >= ids.length) return;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${ids.length} receipts; have ${row?.n}`);
+    const n = (await ledgerOf().receiptsOf(source, ids)).size;
+    if (n >= ids.length) return;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${ids.length} receipts; have ${n}`);
     await new Promise((r) => setTimeout(r, 200));
   }
 }
@@ -140,12 +137,11 @@ describe("reconciliation of Stripe webhooks against GET /v1/events", () => {
     await writeRaw(await webhookBundles("stripe", late));
     const after = await envelopesOf("stripe", tag);
     expect(after.length).toBe(count);
-    const receipts = await env.DB.prepare(
-      "SELECT DISTINCT pattern FROM webhook_receipts WHERE source = 'stripe' AND event_id IN (SELECT value FROM json_each(?1))",
-    )
-      .bind(JSON.stringify(late.map((e) => e.id)))
-      .all<{ pattern: string }>();
-    expect(receipts.results).toEqual([{ pattern: "reconcile" }]);
+    const receipts = await ledgerOf().receiptsOf(
+      "stripe",
+      late.map((e) => e.id),
+    );
+    expect([...new Set(receipts.values())]).toEqual(["reconcile"]);
   }, 240_000);
 
   it("given two overlapping operator windows over one day, when both have run, then the day counts each event once and is complete", async () => {
