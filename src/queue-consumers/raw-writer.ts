@@ -281,6 +281,25 @@ function objectStatements(
 ): D1PreparedStatement[] {
   const nowIso = w.now.toISOString();
   const statements: D1PreparedStatement[] = [];
+  // A stream's totals count its objects once: not again when a retry finds them written (a sharded
+  // ledger write can fail after D1's went through), so they run before the objects' own insert.
+  for (const t of streamTotals(w.objects, w.bundles)) {
+    const keys = w.objects.filter((o) => o.source === t.source && o.stream === t.stream).map((o) => o.key);
+    statements.push(
+      d1
+        .prepare(
+          `INSERT INTO stream_stats (source, stream, records, objects, bytes, first_received_at, last_received_at, last_written_at)
+           SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7 WHERE NOT EXISTS (SELECT 1 FROM raw_objects WHERE key IN (SELECT value FROM json_each(?8)))
+           ON CONFLICT (source, stream) DO UPDATE SET
+             records = records + excluded.records,
+             objects = objects + excluded.objects,
+             bytes = bytes + excluded.bytes,
+             last_received_at = max(last_received_at, excluded.last_received_at),
+             last_written_at = excluded.last_written_at`,
+        )
+        .bind(t.source, t.stream, t.records, t.objects, t.bytes, t.lastReceivedAt, nowIso, JSON.stringify(keys)),
+    );
+  }
   if (w.objects.length > 0) {
     const rows = w.objects.map((o) => [o.key, o.source, o.stream, o.pattern, o.records, o.bytes]);
     statements.push(
@@ -290,22 +309,6 @@ function objectStatements(
            SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, ?2 FROM json_each(?1)`,
         )
         .bind(JSON.stringify(rows), nowIso),
-    );
-  }
-  for (const t of streamTotals(w.objects, w.bundles)) {
-    statements.push(
-      d1
-        .prepare(
-          `INSERT INTO stream_stats (source, stream, records, objects, bytes, first_received_at, last_received_at, last_written_at)
-           VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7)
-           ON CONFLICT (source, stream) DO UPDATE SET
-             records = records + excluded.records,
-             objects = objects + excluded.objects,
-             bytes = bytes + excluded.bytes,
-             last_received_at = max(last_received_at, excluded.last_received_at),
-             last_written_at = excluded.last_written_at`,
-        )
-        .bind(t.source, t.stream, t.records, t.objects, t.bytes, t.lastReceivedAt, nowIso),
     );
   }
   return statements;

@@ -214,6 +214,20 @@ describe("sharded ledger: what one D1 did atomically, across shards", () => {
     expect((await readEnvelopes(`raw/source=${source}/`)).length).toBe(41);
   });
 
+  it("given a write that reached D1 and not the shards, when the batch is retried, then the same object is rewritten and the stream's totals count it once", async () => {
+    const source = "d1first";
+    const records = await Promise.all(Array.from({ length: 10 }, (_, i) => aRecord({ source, key: `f${i}` })));
+    const noShards = { ...ledgerEnv("sharded"), RAW: env.RAW, LEDGER: watchedShards(env.LEDGER, () => true).ns };
+    await expect(write(noShards, [aBundle(records, { source })])).rejects.toThrow(/injected/);
+    const [key] = await listKeys(`raw/source=${source}/`);
+
+    const retried = await write({ ...ledgerEnv("sharded"), RAW: env.RAW }, [aBundle(records, { source })]);
+    expect(retried).toMatchObject({ written: 10, duplicates: 0 });
+    expect(await listKeys(`raw/source=${source}/`)).toEqual([key]);
+    const stats = await env.DB.prepare("SELECT records, objects FROM stream_stats WHERE source = ?1").bind(source).first();
+    expect(stats).toEqual({ records: 10, objects: 1 });
+  });
+
   it("given records already written by another batch, when a batch repeats some, then those stay duplicates (their token is another object's)", async () => {
     const source = "other";
     const a = await aRecord({ source, key: "a" });
