@@ -9,6 +9,7 @@ import { runPollStep } from "../../src/pollers/run-poll";
 import { processJobsBatch } from "../../src/queue-consumers/jobs-consumer";
 import { runReconcileStep } from "../../src/reconcile/run-reconcile";
 import { amplitude as amplitudeSource } from "../../src/sources/amplitude";
+import { hoursBetween } from "../../src/sources/amplitude/export-hours";
 import { amplitudeVersionTime } from "../../src/sources/amplitude/reconcile";
 import { defineSource } from "../../src/sources/define-source";
 import { readLines } from "../helpers/raw-zone";
@@ -80,6 +81,9 @@ describe("Amplitude record-level reconciliation (Export API hours, events by uui
 
     expect(api.violations).toEqual([]);
     expect(new Set(api.calls.map((c) => c.origin))).toEqual(new Set([API]));
+    // At most 6 hours per request: a listing holds a step's records in memory, so it reads small steps.
+    for (const c of api.calls)
+      expect(hoursBetween(c.searchParams.get("start") ?? "", c.searchParams.get("end") ?? "")).toBeLessThanOrEqual(6);
     // The window's first hour is asked first (its ISO start turned into the hour it falls in).
     expect(api.calls[0]?.searchParams.get("start")).toBe(`${day.from.slice(0, 4)}${day.from.slice(5, 7)}${day.from.slice(8, 10)}T00`);
     expect(await sourceState("amplitude")).toMatchObject({ last_status: "succeeded", reconciled_to: day.to });

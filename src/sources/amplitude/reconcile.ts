@@ -1,8 +1,16 @@
 import { vendorPart } from "../../reconcile/objects";
 import type { RecordListing } from "../../reconcile/types";
 import { UNLISTED_STREAM } from "./events";
-import { EXPORT_STREAM } from "./export-stream";
-import { amplitudeExportStream } from "./poll";
+import { DEFAULT_EXPORT, EXPORT_STREAM, exportStream } from "./export-stream";
+
+/**
+ * The Export stream as a listing: the poll's definition (same name, key, version, so the same
+ * `_dock.id`) in smaller steps. A listing keeps a step's records in memory to compare them (a poll
+ * streams them to INGEST 500 at a time), so a step reads at most 20,000 lines, and a range is at
+ * most 6 hours: a step that stops inside a range re-opens it and skips what it already read, which
+ * costs less the shorter the range.
+ */
+const listingStream = exportStream({ ...DEFAULT_EXPORT, maxHoursPerRequest: 6, maxLinesPerStep: 20_000 });
 
 /** `server_upload_time`: `YYYY-MM-DD HH:MM:SS[.ffffff]`, UTC without a zone (the Export API's format). */
 const UPLOAD_TIME = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?$/;
@@ -21,8 +29,8 @@ export function amplitudeVersionTime(version: string): number | null {
 
 /**
  * Record level, events by upload hour: the Export API (`GET /api/2/export?start=&end=`, a ZIP of
- * gzipped JSON lines by `server_upload_time` hour) is the `export_events` poll stream itself, read
- * as a stepped listing from the window's first hour up to the last complete one. Events never
+ * gzipped JSON lines by `server_upload_time` hour) is the `export_events` poll stream, read as a
+ * stepped listing from the window's first hour up to the last complete one, in ranges of up to 6 hours. Events never
  * change: a listed event is held exactly when its `uuid` was written under `export_events` — by a
  * webhook whose payload template carries `uuid` and `server_upload_time`, by the hourly poll, or
  * by an earlier reconciliation. Webhook events without them land under `events` and cannot be
@@ -36,7 +44,7 @@ export const amplitudeReconcile: RecordListing = {
   // unlisted when the watermark moved past them.
   settleSeconds: 4 * 3600,
   overlapSeconds: 60 * 60,
-  listings: [amplitudeExportStream],
+  listings: [listingStream],
   objects: { streams: [EXPORT_STREAM], versionTime: (version) => amplitudeVersionTime(version) },
   unlistedWebhooks: `webhook events without uuid and server_upload_time (stream ${UNLISTED_STREAM})`,
 };
