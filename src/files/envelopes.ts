@@ -74,14 +74,33 @@ export function rowEnvelope(
   error?: string,
 ): BundleRecord {
   if (!position.sheet && Number.isSafeInteger(position.line)) {
-    const t = lineTemplate(ctx, stream);
-    const id = sha256HexSync(t.idHead + position.line + t.idTail, 32);
-    const errorPart = error === undefined || error === "" ? "" : `,"error":${JSON.stringify(error)}`;
-    const dock = `{"_dock":{"id":"${id}${t.afterId}${position.line}${t.afterKey}${errorPart}${t.file}${position.line}}`;
+    const { id, dock } = dockPart(ctx, stream, position.line, error);
     if ("json" in payload) return { id, line: `${dock},"data":${toSingleLine(payload.json)}}` };
     if ("raw" in payload) return { id, line: `${dock},"raw":${JSON.stringify(payload.raw)}}` };
   }
   return rowEnvelopeByObject(ctx, stream, position, payload, error);
+}
+
+/** `rowEnvelope` of `{ json: rowObject(names, fields) }`, whose JSON (stringify's) holds no line break to look for. */
+export function rowObjectEnvelope(
+  ctx: FileContext,
+  stream: string,
+  line: number,
+  names: readonly string[],
+  fields: readonly string[],
+): BundleRecord {
+  const data = rowObject(names, fields);
+  if (!Number.isSafeInteger(line)) return rowEnvelope(ctx, stream, { line }, { json: data });
+  const { id, dock } = dockPart(ctx, stream, line);
+  return { id, line: `${dock},"data":${data}}` };
+}
+
+/** The id and the `{"_dock":{…}` start of a text row's line, from the file's template. */
+function dockPart(ctx: FileContext, stream: string, line: number, error?: string): { id: string; dock: string } {
+  const t = lineTemplate(ctx, stream);
+  const id = sha256HexSync(t.idHead + line + t.idTail, 32);
+  const errorPart = error === undefined || error === "" ? "" : `,"error":${JSON.stringify(error)}`;
+  return { id, dock: `{"_dock":{"id":"${id}${t.afterId}${line}${t.afterKey}${errorPart}${t.file}${line}}` };
 }
 
 /** `rowEnvelope` through the envelope's object and JSON.stringify: sheets, and the reference for the tests. */

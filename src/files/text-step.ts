@@ -1,7 +1,7 @@
 import type { Payload } from "../envelope/envelope";
 import { CsvWindowReader, detectDelimiter, fieldNames } from "./csv-rows";
 import type { FilesEnv } from "./env";
-import { rowEnvelope, rowObject } from "./envelopes";
+import { rowEnvelope, rowObjectEnvelope } from "./envelopes";
 import type { LedgerRow, ParseState } from "./ledger";
 import type { Sender } from "./sender";
 import { textDecoder } from "./text-encoding";
@@ -116,8 +116,12 @@ export async function textStep(env: FilesEnv, row: LedgerRow, state: ParseState,
           : fields.length !== names.length
             ? `row has ${fields.length} fields, the header has ${names.length}`
             : undefined;
-        payload =
-          fields && !error ? { json: rowObject(names, fields) } : { raw: item.text ?? rowText(body, item.start, item.end, decoder) };
+        if (fields && !error) {
+          rows++;
+          await sender.add(row.stream, rowObjectEnvelope(sender.ctx, row.stream, item.line, names, fields));
+          continue;
+        }
+        payload = { raw: item.text ?? rowText(body, item.start, item.end, decoder) };
       }
       if (error) badRows++;
       else rows++;

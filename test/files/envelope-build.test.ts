@@ -1,6 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { jsonBytes, recordJsonBytes } from "../../src/envelope/bundle";
-import { type FileContext, rowEnvelope, rowEnvelopeByObject, rowObject, rowObjectByObject } from "../../src/files/envelopes";
+import {
+  type FileContext,
+  rowEnvelope,
+  rowEnvelopeByObject,
+  rowObject,
+  rowObjectByObject,
+  rowObjectEnvelope,
+} from "../../src/files/envelopes";
 
 const ctx: FileContext = {
   source: "acme",
@@ -34,6 +41,13 @@ describe("file envelopes built from templates", () => {
           }
         }
       }
+    }
+    for (const [i, value] of tricky.entries()) {
+      const names = ["a", `b${value}`];
+      const fields = [value, String(i)];
+      expect(rowObjectEnvelope(ctx, "orders", i + 2, names, fields)).toEqual(
+        rowEnvelopeByObject(ctx, "orders", { line: i + 2 }, { json: rowObjectByObject(names, fields) }),
+      );
     }
     const sheet = { line: 3, sheet: "Sheet 1" };
     expect(rowEnvelope(ctx, "s", sheet, { raw: "x" })).toEqual(rowEnvelopeByObject(ctx, "s", sheet, { raw: "x" }));
