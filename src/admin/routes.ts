@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import type { Context } from "hono";
 import * as z from "zod";
 import { isReadableKey } from "../envelope/raw-keys";
+import { d1RecordLedger, type LedgerEnv, recordLedger } from "../ledger";
 import { type AuditVariables, auditTrail, listAudit } from "../ops/audit";
 import { setPaused } from "../ops/controls";
 import { listDeadLetters, redriveDeadLetters } from "../ops/dlq";
@@ -181,6 +182,12 @@ export function adminRoutes(
   });
 
   app.get("/admin/dlq", async (c) => c.json({ letters: await listDeadLetters(c.env.DB) }));
+
+  // The record ledger's size: the configured one (each shard's SQLite when sharded) and D1's own.
+  app.get("/admin/ledger", async (c) => {
+    const env = c.env as unknown as LedgerEnv;
+    return c.json({ ledger: await recordLedger(env).storage(), d1: await d1RecordLedger(env).storage() });
+  });
 
   app.post("/admin/dlq/redrive", async (c) => {
     const b = await body(

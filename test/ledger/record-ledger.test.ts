@@ -1,10 +1,11 @@
-import { runDurableObjectAlarm } from "cloudflare:test";
+import { createExecutionContext, runDurableObjectAlarm, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import type { RecordBundle } from "../../src/envelope/bundle";
 import { type LedgerEnv, recordLedger } from "../../src/ledger";
 import type { LedgerShard } from "../../src/ledger/ledger-shard";
 import { fnv1a32, shardOf } from "../../src/ledger/shard-hash";
+import worker from "../../src/index";
 import { writeBundles } from "../../src/queue-consumers/raw-writer";
 import { isoVersionTime, type TrackedObjects } from "../../src/reconcile/objects";
 import { aBundle, aRecord } from "../helpers/fixtures";
@@ -286,5 +287,28 @@ describe("sharded ledger: what one D1 did atomically, across shards", () => {
     expect((await ledger.receiptsOf("al", ["evt_al"])).size).toBe(0);
     expect((await ledger.heldVersions("al", [{ stream: "contacts", key: "c1" }])).size).toBe(0);
     expect([...(await ledger.read({ keys: ["today-key"], marks: [] })).seen]).toEqual(["today-key"]);
+  });
+});
+
+describe("GET /admin/ledger", () => {
+  it("given records written through the sharded ledger, then the admin call answers every shard's size and rows, and D1's", async () => {
+    const records = await Promise.all(Array.from({ length: 48 }, (_, i) => aRecord({ source: "adm", key: `a${i}`, receipt: `evt_a${i}` })));
+    await write({ ...ledgerEnv("sharded"), RAW: env.RAW }, [aBundle(records, { source: "adm" })]);
+    const ctx = createExecutionContext();
+    const req = new Request("https://dock.example/admin/ledger", { headers: { authorization: "Bearer test-admin-token" } });
+    const res = await worker.fetch(req as Request<unknown, IncomingRequestCfProperties>, env as never, ctx);
+    await waitOnExecutionContext(ctx);
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as {
+      ledger: { kind: string; bytes: number; rows: { dedupe: number; receipts: number }; shards: { bytes: number }[] };
+      d1: { kind: string; bytes: number };
+    };
+    expect(body.ledger.kind).toBe("sharded");
+    expect(body.ledger.shards).toHaveLength(16);
+    expect(body.ledger.rows.dedupe).toBeGreaterThanOrEqual(48);
+    expect(body.ledger.rows.receipts).toBeGreaterThanOrEqual(48);
+    expect(body.ledger.bytes).toBe(body.ledger.shards.reduce((n, s) => n + s.bytes, 0));
+    expect(body.d1).toMatchObject({ kind: "d1" });
+    expect(body.d1.bytes).toBeGreaterThan(0);
   });
 });
