@@ -2,7 +2,8 @@
 // code (src/files) in Node — windows read by offset as R2 range reads would be, rows turned into
 // envelopes and packed into INGEST bundles, then dropped — against csv-parse's plain streaming parser
 // over the same file (no envelopes) as the baseline. Each run is its own process, so its peak RSS
-// (sampled every 20 ms, and the kernel's high-water mark) is its own.
+// (sampled every 20 ms, and the kernel's high-water mark) is its own. Then the same steps in workerd
+// (`wrangler dev`, bench/workers/files-steps-worker.ts, over local R2) against csv-parse's core there.
 import { spawnSync } from "node:child_process";
 import { createReadStream, createWriteStream, existsSync, openSync, readSync, statSync, closeSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
@@ -10,14 +11,16 @@ import { join } from "node:path";
 import { parse } from "csv-parse";
 import { packBundles } from "../src/envelope/bundle";
 import { CsvWindowReader, fieldNames } from "../src/files/csv-rows";
-import { rowEnvelope, rowObject } from "../src/files/envelopes";
+import { rowObjectEnvelope } from "../src/files/envelopes";
 import { writeSection } from "./lib/results.mjs";
+import { startWranglerDev } from "./lib/wrangler-dev.mjs";
 
 const MEGABYTES = Number(process.env.FILES_BENCH_MB ?? 200);
 /** A tenth of the size, parsed the same way: flat memory means both peak at the same level. */
 const SMALL_MEGABYTES = Math.max(1, Math.round(MEGABYTES / 10));
 const STEP_BYTES = 8 * 1024 * 1024;
 const HEAP_MB = 128;
+const ROUNDS = Number(process.env.FILES_BENCH_ROUNDS ?? 3);
 const fileOf = (mb: number) => join(tmpdir(), `loading-dock-files-bench-${mb}mb.csv`);
 const pad = (n: number, w: number) => String(n).padStart(w, "0");
 const HEADER = "id,customer,amount,note,padding\n";
@@ -82,9 +85,7 @@ async function dockSteps(file: string): Promise<Record<string, number>> {
       items = items.slice(1);
     }
     for (let batch = 0; batch === 0 || items.length > 0; batch++, items = reader.read(1000)) {
-      const records = items.map((item) =>
-        rowEnvelope(ctx, "big", { line: item.line }, { json: rowObject(header as string[], item.fields ?? []) }),
-      );
+      const records = items.map((item) => rowObjectEnvelope(ctx, "big", item.line, header as string[], item.fields ?? []));
       rows += records.length;
       bundles += packBundles({ source: "bench", stream: "big", pattern: "file", received_at: ctx.receivedAt, dedupe: "bundle" }, records)
         .bundles.length;
@@ -118,55 +119,136 @@ if (mode === "dock" || mode === "baseline") {
   await generate(MEGABYTES);
   await generate(SMALL_MEGABYTES);
   const size = statSync(fileOf(MEGABYTES)).size;
+  type Run = { rows: number; ms: number; peakRss: number; peakHeap: number; steps?: number; bundles?: number };
   // A Worker isolate has 128 MB: the dock run gets a V8 heap of that size and must finish inside it.
-  const run = (m: string, mb = MEGABYTES) => {
+  const run = (m: string, mb = MEGABYTES): Run => {
     const heapFlag = m === "dock" ? [`--max-old-space-size=${HEAP_MB}`] : [];
     const r = spawnSync(process.execPath, [...heapFlag, ...process.execArgv, process.argv[1] as string, m, fileOf(mb)], {
       encoding: "utf8",
       maxBuffer: 1 << 20,
     });
     if (r.status !== 0) throw new Error(`${m} failed: ${r.stderr}`);
-    return JSON.parse(r.stdout.trim().split("\n").pop() as string) as {
-      rows: number;
-      ms: number;
-      peakRss: number;
-      peakHeap: number;
-      steps?: number;
-      bundles?: number;
-    };
+    return JSON.parse(r.stdout.trim().split("\n").pop() as string) as Run;
   };
   const load = () => loadavg()[0]?.toFixed(1);
-  const loadBefore = load();
-  const base = run("baseline");
-  const dock = run("dock");
+  const median = (xs: number[]) => {
+    const sorted = [...xs].sort((x, y) => x - y);
+    const mid = Math.floor(sorted.length / 2);
+    return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+  };
+  const rate = (r: Run) => r.rows / (r.ms / 1000);
+  const loads: string[] = [load() as string];
+  // Node: each round runs the baseline then the dock steps, back to back, so a round's ratio compares like with like.
+  const node: { base: Run; dock: Run }[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    const base = run("baseline");
+    const dock = run("dock");
+    if (dock.rows !== base.rows) throw new Error(`row counts differ: dock ${dock.rows}, csv-parse ${base.rows}`);
+    node.push({ base, dock });
+    console.log(`node round ${round + 1}: csv-parse ${Math.round(rate(base))} rows/s, dock ${Math.round(rate(dock))} rows/s`);
+  }
   const small = run("dock", SMALL_MEGABYTES);
-  const loadAfter = load();
-  if (dock.rows !== base.rows) throw new Error(`row counts differ: dock ${dock.rows}, csv-parse ${base.rows}`);
+  loads.push(load() as string);
+  // workerd: the same steps (R2 range reads of local R2) and csv-parse's core in one `wrangler dev`.
+  const workerd: { base: Run; dock: Run }[] = [];
+  const dev = await startWranglerDev({ config: "bench/workers/files-steps.toml", freeze: true });
+  try {
+    const put = await fetch(`${dev.url}/file`, {
+      method: "PUT",
+      body: createReadStream(fileOf(MEGABYTES)) as unknown as BodyInit,
+      duplex: "half",
+      headers: { "content-length": String(size) },
+    } as RequestInit);
+    if (!put.ok) throw new Error(`PUT /file: ${put.status} ${await put.text()}`);
+    const timed = async (route: string): Promise<Run> => {
+      const started = performance.now();
+      const res = await fetch(`${dev.url}/${route}`, { method: "POST" });
+      const body = (await res.json()) as Run;
+      if (!res.ok) throw new Error(`${route}: ${res.status} ${JSON.stringify(body)}`);
+      return { ...body, ms: performance.now() - started, peakRss: 0, peakHeap: 0 };
+    };
+    for (let round = 0; round < ROUNDS; round++) {
+      const base = await timed("baseline");
+      const dock = await timed("steps");
+      if (dock.rows !== base.rows) throw new Error(`workerd row counts differ: dock ${dock.rows}, csv-parse ${base.rows}`);
+      workerd.push({ base, dock });
+      console.log(`workerd round ${round + 1}: csv-parse core ${Math.round(rate(base))} rows/s, dock ${Math.round(rate(dock))} rows/s`);
+    }
+  } finally {
+    await dev.stop();
+  }
+  loads.push(load() as string);
   const mb = (b: number) => (b / 2 ** 20).toFixed(0);
-  const line = (name: string, r: typeof dock, bytes = size) =>
-    `| ${name} | ${r.rows.toLocaleString("en")} | ${(r.ms / 1000).toFixed(1)} | ${Math.round(r.rows / (r.ms / 1000)).toLocaleString("en")} | ${(bytes / 2 ** 20 / (r.ms / 1000)).toFixed(1)} | ${mb(r.peakHeap)} | ${mb(r.peakRss)} |`;
+  const n = (x: number) => Math.round(x).toLocaleString("en");
+  const summary = (runs: Run[]) => {
+    const ms = median(runs.map((r) => r.ms));
+    return {
+      rows: runs[0]?.rows ?? 0,
+      ms,
+      peakHeap: Math.max(...runs.map((r) => r.peakHeap)),
+      peakRss: Math.max(...runs.map((r) => r.peakRss)),
+    };
+  };
+  const line = (name: string, runs: Run[], ratio: string, bytes = size, memory = true) => {
+    const r = summary(runs);
+    const rates = runs.map((x) => n(rate(x))).join(" / ");
+    return `| ${name} | ${r.rows.toLocaleString("en")} | ${(r.ms / 1000).toFixed(1)} | ${n(median(runs.map(rate)))} (${rates}) | ${(bytes / 2 ** 20 / (r.ms / 1000)).toFixed(1)} | ${ratio} | ${memory ? mb(r.peakHeap) : "—"} | ${memory ? mb(r.peakRss) : "—"} |`;
+  };
+  const ratios = (pairs: { base: Run; dock: Run }[]) => pairs.map((p) => rate(p.dock) / rate(p.base));
+  const ratioText = (pairs: { base: Run; dock: Run }[]) =>
+    `**${median(ratios(pairs)).toFixed(2)}×** (${ratios(pairs)
+      .map((x) => x.toFixed(2))
+      .join(" / ")})`;
+  const dock0 = node[0]?.dock as Run;
   const text = `
-Parsing a ${mb(size)} MiB generated CSV (${dock.rows.toLocaleString("en")} rows of ${Buffer.byteLength(row(1))} bytes, each
-with a quoted field holding a comma, doubled quotes and a newline). Run in **Node** with the Worker's parser code
-(\`src/files/csv-rows.ts\`, \`envelopes.ts\`, the INGEST bundle packer), not in workerd: ${dock.steps} steps of ${STEP_BYTES / 2 ** 20} MiB
-read by offset as the Worker's R2 range reads do, every row built into its envelope (dock id, JSON of the string
-fields) and packed into ${dock.bundles?.toLocaleString("en")} bundles, then dropped. Baseline in the same run: csv-parse's
-streaming parser over the same file, rows counted and nothing else. Each in its own process. "JS heap + buffers"
-is \`heapUsed + arrayBuffers\` sampled every 20 ms; RSS is the process's high-water mark (V8 grows its heap lazily,
-so RSS overstates what is live). The dock run is started with \`--max-old-space-size=${HEAP_MB}\`, a Worker's 128 MB,
-and finishes inside it. Load average (1 min) before/after: ${loadBefore}/${loadAfter} on ${cpus().length} cores — other work on
-the machine slows both runs alike, so compare the two rows rather than the absolute numbers.
+Parsing a ${mb(size)} MiB generated CSV (${dock0.rows.toLocaleString("en")} rows of ${Buffer.byteLength(row(1))} bytes, each
+with a quoted field holding a comma, doubled quotes and a newline), ${ROUNDS} rounds; medians, each round's figure in brackets.
+**Node**: the Worker's own code (\`src/files/csv-rows.ts\` with its fast path \`csv-scan.ts\`, \`envelopes.ts\`, the INGEST
+bundle packer): ${dock0.steps} steps of ${STEP_BYTES / 2 ** 20} MiB read by offset as the Worker's R2 range reads do, rows taken a
+batch of 1,000 at a time as \`textStep\` does, every row built into its envelope (dock id, JSON of the string fields) and
+packed into ${dock0.bundles?.toLocaleString("en")} bundles, then dropped. Baseline in the same round: csv-parse's streaming
+parser over the same file, rows counted and nothing else. Each in its own process; the dock run with
+\`--max-old-space-size=${HEAP_MB}\`, a Worker's 128 MB, and it finishes inside it. "JS heap + buffers" is
+\`heapUsed + arrayBuffers\` sampled every 20 ms; RSS is the process's high-water mark (V8 grows its heap lazily, so RSS
+overstates what is live). **workerd**: the same step code in \`wrangler dev\` (\`bench/workers/files-steps-worker.ts\`)
+over the file in local R2, 8 MiB range reads, timed from Node around one request that runs all the steps; its
+baseline is csv-parse's core (\`Parser#api\`, the engine of its stream API) fed the R2 object's body, records
+counted — the stream wrapper itself needs node:stream plumbing the Worker does not use. workerd's memory is not
+sampled here. The INGEST send (JSON of each bundle, gzip, \`sendBatch\`) is left out in both runtimes.
+Load average (1 min) before / after Node / after workerd: ${loads.join(" / ")} on ${cpus().length} cores — other work on
+the machine slows both runs of a round alike, so compare within a round (the ratio column), not absolute numbers.
 
-| run | rows | s | rows/s | MiB/s | peak JS heap + buffers MiB | peak RSS MiB |
-|---|---|---|---|---|---|---|
-${line("csv-parse stream (baseline)", base)}
-${line("dock parse steps (envelopes + bundles)", dock)}
-${line(`same, ${SMALL_MEGABYTES} MiB file (flatness check)`, small, statSync(fileOf(SMALL_MEGABYTES)).size)}
+| run | rows | median s | median rows/s (rounds) | MiB/s | dock ÷ baseline, rows/s | peak JS heap + buffers MiB | peak RSS MiB |
+|---|---|---|---|---|---|---|---|
+${line(
+  "Node: csv-parse stream (baseline)",
+  node.map((p) => p.base),
+  "—",
+)}
+${line(
+  "Node: dock parse steps (envelopes + bundles)",
+  node.map((p) => p.dock),
+  ratioText(node),
+)}
+${line(`Node: same, ${SMALL_MEGABYTES} MiB file (flatness check)`, [small], "—", statSync(fileOf(SMALL_MEGABYTES)).size)}
+${line(
+  "workerd: csv-parse core over the R2 body (baseline)",
+  workerd.map((p) => p.base),
+  "—",
+  size,
+  false,
+)}
+${line(
+  "workerd: dock parse steps (envelopes + bundles)",
+  workerd.map((p) => p.dock),
+  ratioText(workerd),
+  size,
+  false,
+)}
 
-Memory is flat: a step holds one ${STEP_BYTES / 2 ** 20} MiB window, its parsed rows and at most 1,000 envelopes, whatever
-the file size — compare the ${MEGABYTES} MiB and ${SMALL_MEGABYTES} MiB rows. In workerd the full 200 MB also runs in the test
-suite (\`test/files/large-file.test.ts\`: PUT streamed into local R2, 26 steps through the real ledger, every row
-counted exactly once) in about 35 s on this machine, i.e. roughly 40,000 rows/s for the steps there.
+Memory is flat: a step holds one ${STEP_BYTES / 2 ** 20} MiB window (and its text), at most 1,000 parsed rows and their
+envelopes, whatever the file size — compare the ${MEGABYTES} MiB and ${SMALL_MEGABYTES} MiB rows. The full 200 MB also
+runs through the real ledger in the test suite (\`test/files/large-file.test.ts\`, every row counted exactly once).
 `;
   writeSection("Batch files", text);
   console.log(text);
