@@ -3,9 +3,10 @@
 // them, dedupe read, gzip, one R2 put, ledger write, ack) over batches of 100 messages, in workerd
 // against local D1 and R2 (bench/workers: raw-writer-routes.ts), timed from outside the Worker.
 // Each batch's time is split inside the Worker (waits on D1, ledger shards, R2; the rest is JS), and
-// checked against the same batches with D1 and R2 answering at once. Run twice: the local stores'
-// state on disk, then in tmpfs. ROUNDS rounds, medians. BENCH_CASES=100x1,1x100,100x100 picks cases;
-// BENCH_VARS='{"RECORD_LEDGER":"d1"}' passes vars to the bench Worker.
+// checked against the same batches with D1 and R2 answering at once. Each ledger (RECORD_LEDGER) with
+// the local stores' state on disk, then in tmpfs. ROUNDS rounds, medians. BENCH_CASES=100x1,1x100,100x100 picks cases;
+// BENCH_LEDGERS=d1,sharded (RECORD_LEDGER of each run); BENCH_VARS='{"LEDGER_SHARDS":"4"}' passes vars.
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { writeSection } from "./lib/results.mjs";
 import { startWranglerDev } from "./lib/wrangler-dev.mjs";
@@ -26,23 +27,59 @@ const median = (xs) => {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
 const fmt = (n) => Math.round(n).toLocaleString("en-US");
-const ms2 = (n) => n.toFixed(2);
+const ms2 = (n) => (Number.isNaN(n) ? "n/a" : n.toFixed(2));
 
 const fmtRate = (c, ms) => (c.batches * c.size) / (ms / 1000);
 
+/**
+ * CPU ms (user + system, all threads) of the workerd processes under a wrangler pid: the Worker and
+ * its local D1/R2/Durable Object simulators. Unlike wall time it hardly depends on the machine's load.
+ */
+function workerdCpuMs(wranglerPid) {
+  if (!wranglerPid) return Number.NaN;
+  const parent = new Map();
+  for (const e of readdirSync("/proc")) {
+    if (!/^\d+$/.test(e)) continue;
+    try {
+      const stat = readFileSync(`/proc/${e}/stat`, "utf8");
+      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      parent.set(Number(e), {
+        ppid: Number(f[1]),
+        cpu: (Number(f[11]) + Number(f[12])) * 10,
+        comm: stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")")),
+      });
+    } catch {}
+  }
+  let total = 0;
+  for (const p of parent.values()) {
+    if (p.comm !== "workerd") continue;
+    for (let up = p.ppid; up > 1; up = parent.get(up)?.ppid ?? 0)
+      if (up === wranglerPid) {
+        total += p.cpu;
+        break;
+      }
+  }
+  return total;
+}
+
 /** One `wrangler dev` with its local state under `dir`; every case, ROUNDS rounds. */
-async function runAll(dir) {
+async function runAll(dir, ledger) {
   process.env.TMPDIR = dir; // startWranglerDev makes the state folder in os.tmpdir()
-  const bench = await startWranglerDev({ config: "bench/workers/wrangler.toml", health: "/bare", vars: extra });
+  const bench = await startWranglerDev({
+    config: "bench/workers/wrangler.toml",
+    health: "/bare",
+    vars: { ...extra, RECORD_LEDGER: ledger },
+  });
   const post = async (path) => {
     const res = await fetch(`${bench.url}${path}`, { method: "POST" });
     if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}\n${bench.log().slice(-3000)}`);
     return res.json();
   };
   const timed = async (path) => {
+    const cpu = workerdCpuMs(bench.pid);
     const started = performance.now();
     const body = await post(path);
-    return { ...body, ms: performance.now() - started };
+    return { ...body, ms: performance.now() - started, cpuMs: workerdCpuMs(bench.pid) - cpu };
   };
   const results = [];
   const floors = [];
@@ -90,13 +127,14 @@ async function runAll(dir) {
         rounds: runs.map((r) => fmtRate(c, r.consumer.ms)),
         ms: {
           outside: med((r) => r.consumer.ms / c.batches),
+          cpu: med((r) => r.consumer.cpuMs / c.batches),
           inside: med((r) => r.consumer.inside_ms),
           d1: med((r) => r.consumer.d1_ms),
           d1Read: med((r) => r.consumer.d1_read_ms ?? Number.NaN),
           d1Write: med((r) => r.consumer.d1_write_ms ?? Number.NaN),
           r2: med((r) => r.consumer.r2_ms),
           shards: med((r) => r.consumer.shards_ms),
-          js: med((r) => r.consumer.inside_ms - r.consumer.d1_ms - r.consumer.r2_ms - r.consumer.shards_ms),
+          js: med((r) => r.consumer.inside_ms - r.consumer.io_ms),
           none: med((r) => r.none.ms / c.batches),
           gzip: med((r) => r.gzip.ms / c.batches),
         },
@@ -108,17 +146,24 @@ async function runAll(dir) {
   } finally {
     await bench.stop();
   }
-  return { dir, results, floor: { put: median(floors.map((f) => f.put)), d1: median(floors.map((f) => f.d1)) } };
+  return { dir, ledger, results, floor: { put: median(floors.map((f) => f.put)), d1: median(floors.map((f) => f.d1)) } };
 }
 
 const loadBefore = loadavg()[0];
 const runsByState = [];
-for (const dir of (process.env.BENCH_STATE_DIRS ?? "/tmp,/dev/shm").split(",")) runsByState.push(await runAll(dir));
+for (const dir of (process.env.BENCH_STATE_DIRS ?? "/tmp,/dev/shm").split(","))
+  for (const ledger of (process.env.BENCH_LEDGERS ?? "d1,sharded").split(",")) runsByState.push(await runAll(dir, ledger));
+if (process.env.BENCH_JSON) writeFileSync(process.env.BENCH_JSON, JSON.stringify(runsByState, null, 1));
 const loadAfter = loadavg()[0];
 const where = (dir) => (dir.startsWith("/dev/shm") ? "state in tmpfs (/dev/shm)" : `state on disk (${dir})`);
 const tables = runsByState
   .map(
-    ({ dir, results, floor }) => `**Local ${where(dir)}.** Floors measured in the same \`wrangler dev\`: a bare R2 put of 16 bytes
+    ({
+      dir,
+      ledger,
+      results,
+      floor,
+    }) => `**${ledger === "d1" ? "D1 ledger" : `Sharded ledger (${extra.LEDGER_SHARDS ?? 16} Durable Object shards)`}, local ${where(dir)}.** Floors measured in the same \`wrangler dev\`: a bare R2 put of 16 bytes
 ${ms2(floor.put)} ms, a D1 round trip doing nothing (\`SELECT 1\`) ${ms2(floor.d1)} ms; so one put and two ledger round trips cannot
 take less than ${ms2(floor.put + 2 * floor.d1)} ms a batch here (the target needs ≤ 4 ms for 100 envelopes).
 
@@ -126,9 +171,9 @@ take less than ${ms2(floor.put + 2 * floor.d1)} ms a batch here (the target need
 |---|---|---|---|---|---|---|---|---|
 ${results.map((r) => `| ${r.name} | ${r.batches} × ${fmt(r.size)} | **${fmt(r.rate.consumer)}** | ${r.rounds.map(fmt).join(", ")} | ${fmt(r.rate.concurrent)} | ${fmt(r.rate.writer)} | ${r.d1Trips} | ${r.shardCalls} | ${r.objects} |`).join("\n")}
 
-| batch (ms per batch, medians) | from outside | inside the Worker | waiting on D1 (read + write) | waiting on ledger shards | waiting on R2 | JS (the rest) | JS with no storage | of which gzip |
-|---|---|---|---|---|---|---|---|---|
-${results.map((r) => `| ${r.name} | ${ms2(r.ms.outside)} | ${ms2(r.ms.inside)} | ${ms2(r.ms.d1)}${Number.isNaN(r.ms.d1Read) ? "" : ` (${ms2(r.ms.d1Read)} + ${ms2(r.ms.d1Write)})`} | ${ms2(r.ms.shards)} | ${ms2(r.ms.r2)} | ${ms2(r.ms.js)} | ${ms2(r.ms.none)} | ${ms2(r.ms.gzip)} |`).join("\n")}`,
+| batch (ms per batch, medians) | workerd CPU (Worker + local stores) | from outside | inside the Worker | waiting on D1 (read + write) | waiting on ledger shards | waiting on R2 | JS (the rest) | JS with no storage | of which gzip |
+|---|---|---|---|---|---|---|---|---|---|
+${results.map((r) => `| ${r.name} | ${ms2(r.ms.cpu)} | ${ms2(r.ms.outside)} | ${ms2(r.ms.inside)} | ${ms2(r.ms.d1)}${Number.isNaN(r.ms.d1Read) ? "" : ` (${ms2(r.ms.d1Read)} + ${ms2(r.ms.d1Write)})`} | ${ms2(r.ms.shards)} | ${ms2(r.ms.r2)} | ${ms2(r.ms.js)} | ${ms2(r.ms.none)} | ${ms2(r.ms.gzip)} |`).join("\n")}`,
   )
   .join("\n\n");
 
@@ -139,7 +184,8 @@ the timing; a bundle of 100 envelopes gzip'd, as \`encoded()\` sends it): resolv
 R2 put, one ledger write, ackAll. Envelopes of ~430 B (~230 B payloads), all fresh. Local D1 and R2 in one
 \`wrangler dev\` (bench/workers/raw-writer-routes.ts), timed from outside the Worker, and split inside it (locally the
 clock moves while JS runs): the time spent waiting on each store, the rest is JS. "JS with no storage" runs the same
-batches with D1 and R2 answering at once. "${CONCURRENCY} batches in flight" runs ${CONCURRENCY} invocations at once, as Queues does
+batches with D1 and R2 answering at once; "JS (the rest)" is the time no store call is in flight (the sharded write
+sends D1's rows beside the shards', so those two waits overlap). "${CONCURRENCY} batches in flight" runs ${CONCURRENCY} invocations at once, as Queues does
 with max_concurrency; it is not the target's measure. ${ROUNDS} rounds, medians.${Object.keys(extra).length ? ` Vars: ${JSON.stringify(extra)}.` : ""}
 Load average (1 min) before/after: ${loadBefore.toFixed(1)}/${loadAfter.toFixed(1)} on 2 cores shared with other work.
 

@@ -3,6 +3,9 @@ import { findSource } from "../../src/sources/registry";
 import { handleWebhook } from "../../src/webhooks/route";
 import { writerRoutes } from "./raw-writer-routes";
 
+/** The sharded record ledger's Durable Object, for the raw-writer bench with RECORD_LEDGER=sharded. */
+export { LedgerShard } from "../../src/ledger/ledger-shard";
+
 interface BenchEnv {
   DB: D1Database;
   RAW: R2Bucket;

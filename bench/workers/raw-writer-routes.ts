@@ -29,16 +29,17 @@ class Counts {
   r2Puts = 0;
   r2Gets = 0;
   doCalls = 0;
-  readonly ms = { d1: 0, r2: 0, shards: 0 };
+  /** Wall ms with at least one call to that store in flight; `io`: to any store. */
+  readonly ms = { d1: 0, r2: 0, shards: 0, io: 0 };
   /** Each D1 call's own wait, in order: with one batch at a time and two trips a batch, read, write, read, … */
   readonly d1Calls: number[] = [];
-  private readonly open = { d1: 0, r2: 0, shards: 0 };
-  private readonly since = { d1: 0, r2: 0, shards: 0 };
+  private readonly open = { d1: 0, r2: 0, shards: 0, io: 0 };
+  private readonly since = { d1: 0, r2: 0, shards: 0, io: 0 };
 
   time<T>(store: "d1" | "r2" | "shards", call: () => Promise<T>): Promise<T> {
-    if (this.open[store]++ === 0) this.since[store] = Date.now();
+    for (const k of [store, "io"] as const) if (this.open[k]++ === 0) this.since[k] = Date.now();
     const done = () => {
-      if (--this.open[store] === 0) this.ms[store] += Date.now() - this.since[store];
+      for (const k of [store, "io"] as const) if (--this.open[k] === 0) this.ms[k] += Date.now() - this.since[k];
     };
     return call().finally(done);
   }
@@ -106,14 +107,15 @@ function countingShards(ns: DurableObjectNamespace, counts: Counts): DurableObje
         if (typeof value !== "function" || prop === "then") return value;
         return (...args: unknown[]) => {
           counts.doCalls++;
-          return counts.time("shards", () => Promise.resolve(value.apply(target, args)));
+          // Reflect.apply: on an RPC stub, `value.apply` would be a remote property of that name.
+          return counts.time("shards", () => Promise.resolve(Reflect.apply(value, target, args)));
         };
       },
     });
   return new Proxy(ns, {
     get(target, prop) {
       const value = Reflect.get(target, prop, target);
-      if (prop === "get" || prop === "getByName") return (...args: unknown[]) => wrapStub(value.apply(target, args));
+      if (prop === "get" || prop === "getByName") return (...args: unknown[]) => wrapStub(Reflect.apply(value, target, args));
       return typeof value === "function" ? value.bind(target) : value;
     },
   });
@@ -311,6 +313,7 @@ writerRoutes.post("/writer/run", async (c) => {
     d1_ms: counts.ms.d1 / n,
     r2_ms: counts.ms.r2 / n,
     shards_ms: counts.ms.shards / n,
+    io_ms: counts.ms.io / n,
     ...(concurrency === 1 && counts.d1Trips === 2 * n
       ? {
           d1_read_ms: counts.d1Calls.filter((_, i) => i % 2 === 0).reduce((a, b) => a + b, 0) / n,
