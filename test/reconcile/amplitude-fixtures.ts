@@ -52,9 +52,15 @@ const HOUR = /^\d{8}T\d{2}$/;
 /**
  * The project's Export API. Requests are matched strictly (GET, origin, path, Basic credentials,
  * exactly `start` and `end`, both hours, start ≤ end); anything else is answered 400 and noted in
- * `violations`. `failOnCall` answers that call (1-based) with a 500, as a vendor failing midway.
+ * `violations`. `failOnCall` answers that call (1-based) with a 500, as a vendor failing midway;
+ * `extraLines` are appended to an hour's first file as they are (a line that is not JSON).
  */
-export function exportApi(origin: string, basic: string, events: () => readonly ProjectEvent[], opts: { failOnCall?: number } = {}) {
+export function exportApi(
+  origin: string,
+  basic: string,
+  events: () => readonly ProjectEvent[],
+  opts: { failOnCall?: number; extraLines?: Record<string, string[]> } = {},
+) {
   const api = {
     calls: [] as URL[],
     violations: [] as string[],
@@ -81,6 +87,11 @@ export function exportApi(origin: string, basic: string, events: () => readonly 
         const files = byHour[e.hour] as string[][];
         // Two files an hour, as a busy project's export has: odd events in the second.
         (files[e.n % 2] as string[]).push(eventOf(e).line());
+      }
+      for (const [hour, lines] of Object.entries(opts.extraLines ?? {})) {
+        if (hour < start || hour > end) continue;
+        byHour[hour] = byHour[hour] ?? [[], []];
+        (byHour[hour]?.[0] as string[]).push(...lines);
       }
       for (const files of Object.values(byHour)) if ((files[1] as string[]).length === 0) files.pop();
       if (Object.keys(byHour).length === 0) return new Response('{"error":"Raw data files were not found."}', { status: 404 });

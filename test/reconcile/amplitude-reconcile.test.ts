@@ -9,10 +9,10 @@ import { runPollStep } from "../../src/pollers/run-poll";
 import { processJobsBatch } from "../../src/queue-consumers/jobs-consumer";
 import { runReconcileStep } from "../../src/reconcile/run-reconcile";
 import { amplitude as amplitudeSource } from "../../src/sources/amplitude";
-import { hoursBetween } from "../../src/sources/amplitude/export-hours";
+import { addHours, hoursBetween } from "../../src/sources/amplitude/export-hours";
 import { amplitudeVersionTime } from "../../src/sources/amplitude/reconcile";
 import { defineSource } from "../../src/sources/define-source";
-import { readLines } from "../helpers/raw-zone";
+import { readEnvelopes, readLines } from "../helpers/raw-zone";
 import { amplitude as amplitudeCase } from "../webhooks/cases";
 import { deliver } from "../webhooks/support";
 import { asIsBody, eventOf, exportApi, type ProjectEvent, projectEvents, uploadMs, withoutUuidBody } from "./amplitude-fixtures";
@@ -194,10 +194,53 @@ describe("Amplitude record-level reconciliation (Export API hours, events by uui
     expect(await readLines(`raw/source=${source.name}/`)).toHaveLength(300);
   });
 
+  it("given an export hour with a line that is not JSON, when reconciliation lists it, then the run succeeds and the line is kept raw once (the poll of that hour lands nothing new)", async () => {
+    const source = defineSource({ ...amplitudeSource, name: "amplitude_corrupt" });
+    const events = projectEvents(today - DAY_MS, 4, 20, 20, 4000);
+    const hour = events[0]?.hour as string;
+    const extraLines = { [hour]: ['{"uuid":"broken", "event_type": tru'] };
+    const nowMs = today + 6 * 3_600_000;
+    const clock = { now: () => nowMs, sleep: async () => {} };
+    const ingest = recordingQueue();
+    const runEnv = ampEnv({ INGEST: ingest, AMPLITUDE_CORRUPT_API_BASE: API });
+
+    const api = exportApi(API, BASIC, () => events, { extraLines });
+    vi.spyOn(globalThis, "fetch").mockImplementation(api.handle as typeof fetch);
+    const out = await runReconcileStep(runEnv, source, { kind: "reconcile", source: source.name, ...day }, { clock, gate: openGate });
+    vi.restoreAllMocks();
+    expect(api.violations).toEqual([]);
+    expect(out).toMatchObject({ status: "succeeded", listed: 21, held: 0, recovered: 21, missing: 0 });
+    await writeRaw(ingest.take());
+    const prefix = `raw/source=${source.name}/`;
+    const raw = (await readEnvelopes(prefix)).filter((e) => e.raw !== undefined);
+    expect(raw).toHaveLength(1);
+    expect(raw[0]?._dock.key).toMatch(/^187520\/187520_\d{4}-\d{2}-\d{2}_4#0\.json\.gz#\d+$/);
+
+    await resetCursor(runEnv.DB, source.name, "export_events", addHours(hour, -1));
+    const poll = exportApi(API, BASIC, () => events, { extraLines });
+    vi.spyOn(globalThis, "fetch").mockImplementation(poll.handle as typeof fetch);
+    const pollQueue = recordingQueue();
+    await runPollStep(
+      ampEnv({ INGEST: pollQueue, AMPLITUDE_CORRUPT_API_BASE: API }) as never,
+      source,
+      { kind: "poll", source: source.name, stream: "export_events" },
+      { gate: openGate, maxInlineWaitMs: 0, clock },
+    );
+    vi.restoreAllMocks();
+    expect(poll.violations).toEqual([]);
+    await writeRaw(pollQueue.take());
+    expect(await readLines(prefix)).toHaveLength(21);
+  });
+
   it("given the versions export_events holds, then their time is server_upload_time (UTC), and a version without it holds nothing", () => {
     expect(amplitudeVersionTime("2026-12-06 03:04:05.123456|0123456789abcdef")).toBe(Date.parse("2026-12-06T03:04:05.123Z"));
     expect(amplitudeVersionTime("2026-12-06 03:04:05|0123456789abcdef")).toBe(Date.parse("2026-12-06T03:04:05Z"));
     expect(amplitudeVersionTime("0123456789abcdef0123456789abcdef")).toBeNull();
     expect(amplitudeVersionTime("2026-12-06T03:04:05Z|0123456789abcdef")).toBeNull();
+    // A line kept raw stands for its file's upload hour; other keys with a bare digest hold nothing.
+    expect(amplitudeVersionTime("0123456789abcdef0123456789abcdef", "187520/187520_2026-12-06_7#1.json.gz#12")).toBe(
+      Date.parse("2026-12-06T07:00:00Z"),
+    );
+    expect(amplitudeVersionTime("0123456789abcdef0123456789abcdef", "0f6d3a5e-uuid")).toBeNull();
   });
 });

@@ -15,16 +15,22 @@ const listingStream = exportStream({ ...DEFAULT_EXPORT, maxHoursPerRequest: 6, m
 /** `server_upload_time`: `YYYY-MM-DD HH:MM:SS[.ffffff]`, UTC without a zone (the Export API's format). */
 const UPLOAD_TIME = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?$/;
 
+/** A line kept raw is keyed `<file>#<line>`; the export names files `<project>_<YYYY-MM-DD>_<hour>#<n>.json.gz`. */
+const RAW_LINE_KEY = /_(\d{4})-(\d{2})-(\d{2})_(\d{1,2})#\d+\.json(?:\.gz)?#\d+$/;
+
 /**
  * The time (epoch ms, microseconds cut) an `export_events` version stands for: exported, reconciled
- * and webhook events alike are versioned `<server_upload_time>|<digest>`. Versions without that
- * time (a line kept raw, an event without server_upload_time) hold nothing: null.
+ * and webhook events alike are versioned `<server_upload_time>|<digest>`. A line the export could
+ * not parse (kept raw, keyed by file and line, versioned by its digest) stands for its file's upload
+ * hour, so a listing compares it like an event instead of failing on it. Anything else holds
+ * nothing: null.
  */
-export function amplitudeVersionTime(version: string): number | null {
+export function amplitudeVersionTime(version: string, key = ""): number | null {
   const m = UPLOAD_TIME.exec(vendorPart(version));
-  if (!m) return null;
-  const ms = Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!, Math.floor(Number(`0.${m[7] ?? "0"}`) * 1000));
-  return Number.isFinite(ms) ? ms : null;
+  if (m) return Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!, Math.floor(Number(`0.${m[7] ?? "0"}`) * 1000));
+  const raw = /^[0-9a-f]{32}$/.test(version) ? RAW_LINE_KEY.exec(key) : null;
+  if (!raw || +raw[4]! > 23) return null;
+  return Date.UTC(+raw[1]!, +raw[2]! - 1, +raw[3]!, +raw[4]!);
 }
 
 /**
@@ -45,6 +51,6 @@ export const amplitudeReconcile: RecordListing = {
   settleSeconds: 4 * 3600,
   overlapSeconds: 60 * 60,
   listings: [listingStream],
-  objects: { streams: [EXPORT_STREAM], versionTime: (version) => amplitudeVersionTime(version) },
+  objects: { streams: [EXPORT_STREAM], versionTime: amplitudeVersionTime },
   unlistedWebhooks: `webhook events without uuid and server_upload_time (stream ${UNLISTED_STREAM})`,
 };
