@@ -146,6 +146,10 @@ export const sourceReconciliationSchema = z.strictObject({
   unrecoverable: z.strictObject({ from: iso, to: iso }).nullable(),
   days: z.array(ledgerDaySchema),
   volume: volumeCheckSchema.nullable().optional().describe("not reconcilable only: the volume guard"),
+  unlisted: z
+    .strictObject({ what: z.string().describe("what its listing cannot cover"), volume: volumeCheckSchema.nullable() })
+    .optional()
+    .describe("reconcilable, but some of its webhooks cannot be listed: their own volume guard"),
 });
 
 export const statusSchema = fleetStatusSchema
