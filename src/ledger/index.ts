@@ -14,6 +14,7 @@ const DAY_MS = 86_400_000;
  * the ledger, a benchmark's) uses D1; asking for "sharded" without the binding is an error.
  */
 export function recordLedger(env: LedgerEnv): RecordLedger {
+  // Made per call, not cached per isolate: a stub that threw (its object reset) must not be reused.
   const kind = env.RECORD_LEDGER ?? (env.LEDGER ? "sharded" : "d1");
   if (kind === "d1") return d1RecordLedger(env);
   if (kind !== "sharded") throw new Error(`RECORD_LEDGER must be "sharded" or "d1", not ${JSON.stringify(kind)}`);

@@ -61,6 +61,8 @@ export class LedgerShard extends DurableObject {
   private alarmAt: number | null | undefined;
   /** Writers' time minus the wall clock, as of the last write (persisted when it moves by a minute). */
   private offset: number;
+  /** How long receipts and marks are kept, as the last write said (null: never told). */
+  private keepMs: number | null;
 
   constructor(ctx: DurableObjectState, env: unknown) {
     super(ctx, env as never);
@@ -81,6 +83,7 @@ export class LedgerShard extends DurableObject {
       .filter(Number.isFinite)
       .sort((a, b) => a - b);
     this.offset = this.getMeta("clock_offset") ?? 0;
+    this.keepMs = this.getMeta("keep_ms");
   }
 
   read(q: ShardRead): ShardSeen {
@@ -136,7 +139,10 @@ export class LedgerShard extends DurableObject {
         JSON.stringify(w.receipts),
       ).rowsWritten;
     }
-    if (w.marks.length > 0 || w.receipts.length > 0) this.setMeta("keep_ms", w.keepMs);
+    if ((w.marks.length > 0 || w.receipts.length > 0) && w.keepMs !== this.keepMs) {
+      this.setMeta("keep_ms", w.keepMs);
+      this.keepMs = w.keepMs;
+    }
     await this.ensureAlarm();
     return { dedupe, marks, receipts };
   }
@@ -173,9 +179,8 @@ export class LedgerShard extends DurableObject {
   expire(nowMs: number): { buckets: number; rows: number } {
     const buckets = this.dropBucketsEndedBy(nowMs);
     let rows = 0;
-    const keep = this.getMeta("keep_ms");
-    if (keep !== null) {
-      const cutoff = nowMs - keep;
+    if (this.keepMs !== null) {
+      const cutoff = nowMs - this.keepMs;
       rows += this.sql.exec("DELETE FROM receipts WHERE received_ms < ?1", cutoff).rowsWritten;
       rows += this.sql.exec("DELETE FROM marks WHERE written_ms < ?1", cutoff).rowsWritten;
     }

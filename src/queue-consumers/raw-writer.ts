@@ -78,7 +78,7 @@ export async function writeBundles(
     keys: [...new Set(pending.map((p) => p.dedupeKey))],
     marks: webhookObjects.flatMap((p) => p.marks.map((m) => ({ source: p.bundle.source, stream: m.stream, key: m.key }))),
   });
-  if (tokens.size > 0) await reclaimRetried(pending, seen, tokens, held);
+  if (tokens.size > 0) reclaimRetried(pending, seen, tokens, held, now);
   const groups = new Map<string, { bundle: RecordBundle; lines: string[]; ids: string[]; receipts: Pending[]; keys: string[] }>();
   const marks: MarkRow[] = [];
   let duplicates = 0;
@@ -114,15 +114,7 @@ export async function writeBundles(
   const objects = await Promise.all(
     [...groups.values()].map(async (group): Promise<WrittenObject> => {
       const b = group.bundle;
-      const key = b.snapshot
-        ? snapshotPartKey(b.source, b.stream, b.snapshot.run_id, b.snapshot.part)
-        : rawObjectKey({
-            source: b.source,
-            stream: b.stream,
-            pattern: b.pattern,
-            at: partitionTime(b.received_at, now),
-            batchId: sha256HexNative(group.ids.join("\n")).slice(0, 24),
-          });
+      const key = objectKeyOf(b, group.ids, now);
       const body = await gzip(`${group.lines.join("\n")}\n`);
       await env.RAW.put(key, body, {
         httpMetadata: { contentType: "application/gzip" },
@@ -140,7 +132,7 @@ export async function writeBundles(
 
   await ledger.write(
     {
-      dedupe: await dedupeRows(ledger, groups.values()),
+      dedupe: dedupeRows(ledger, [...groups.values()], objects),
       expiresAt: new Date(now.getTime() + options.retentionHours * 3_600_000),
       marks,
       receipts: [...groups.values()].flatMap((g) => g.receipts.map(receiptRow)),
@@ -189,34 +181,49 @@ function groupKeyOf(b: RecordBundle): string {
     : `${b.source}\n${b.stream}\n${b.pattern}\n${b.received_at.slice(0, 13)}`;
 }
 
-/** 48 bits of the digest of an object's ids (the same digest its key is named by): the dedupe rows' token. */
-async function objectToken(ids: readonly string[]): Promise<number> {
-  return Number.parseInt(sha256HexNative(ids.join("\n")).slice(0, 12), 16);
+/** An object's R2 key: named by a digest of the ids it holds (a snapshot part: by its place). */
+function objectKeyOf(b: RecordBundle, ids: readonly string[], now: Date): string {
+  return b.snapshot
+    ? snapshotPartKey(b.source, b.stream, b.snapshot.run_id, b.snapshot.part)
+    : rawObjectKey({
+        source: b.source,
+        stream: b.stream,
+        pattern: b.pattern,
+        at: partitionTime(b.received_at, now),
+        batchId: sha256HexNative(ids.join("\n")).slice(0, 24),
+      });
 }
 
-/** The dedupe keys of each object with its object's token; the D1 ledger, atomic, needs none. */
-async function dedupeRows(ledger: RecordLedger, groups: Iterable<{ ids: string[]; keys: string[] }>): Promise<DedupeRow[]> {
+/** 48 bits of the digest of an object's key: the token its dedupe rows carry. */
+function objectToken(key: string): number {
+  return Number.parseInt(sha256HexNative(key).slice(0, 12), 16);
+}
+
+/** The dedupe keys of each object (groups and objects in the same order) with its object's token; the D1 ledger, atomic, needs none. */
+function dedupeRows(ledger: RecordLedger, groups: readonly { keys: string[] }[], objects: readonly WrittenObject[]): DedupeRow[] {
   const rows: DedupeRow[] = [];
-  for (const g of groups) {
-    const token = ledger.kind === "d1" ? 0 : await objectToken(g.ids);
+  groups.forEach((g, i) => {
+    const token = ledger.kind === "d1" ? 0 : objectToken(objects[i]?.key ?? "");
     for (const k of g.keys) rows.push([k, token]);
-  }
+  });
   return rows;
 }
 
 /**
  * A sharded write is not atomic: a batch whose first attempt put its objects in R2 but reached only
  * some shards finds some of its keys seen, under the token of the object it wrote. For each object
- * and each token its seen keys carry, the keys that make up an object of that very token (the
- * unseen ones and those seen under it) are taken back, so the retry writes the same object again,
- * byte for byte, instead of a second object holding the rest. Keys seen under another token stay seen.
+ * and each token its seen keys carry, the keys that make up an object of that very key (the unseen
+ * ones and those seen under it: same ids, same source, stream, pattern and hour) are taken back, so
+ * the retry writes the same object again instead of a second object holding the rest. Keys seen
+ * under another token (another object: another batch, hour or pattern) stay seen.
  */
-async function reclaimRetried(
+function reclaimRetried(
   pending: readonly Pending[],
   seen: Set<string>,
   tokens: ReadonlyMap<string, number>,
   held: Map<string, { versionMs: number; pattern: string }>,
-): Promise<void> {
+  now: Date,
+): void {
   const byGroup = new Map<string, Pending[]>();
   for (const p of pending) {
     const k = groupKeyOf(p.bundle);
@@ -236,12 +243,14 @@ async function reclaimRetried(
     for (const token of candidates) {
       const taken = new Set<string>();
       const ids: string[] = [];
+      let first: RecordBundle | undefined;
       for (const p of members) {
         if (taken.has(p.dedupeKey) || (seen.has(p.dedupeKey) && tokens.get(p.dedupeKey) !== token) || isCoveredWebhook(held, p)) continue;
         taken.add(p.dedupeKey);
+        first ??= p.bundle;
         for (const r of p.record ? [p.record] : p.bundle.records) ids.push(r.id);
       }
-      if ((await objectToken(ids)) === token) {
+      if (first && objectToken(objectKeyOf(first, ids, now)) === token) {
         for (const k of taken) seen.delete(k);
         break;
       }

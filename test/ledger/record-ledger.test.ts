@@ -239,6 +239,16 @@ describe("sharded ledger: what one D1 did atomically, across shards", () => {
     expect((await readEnvelopes(`raw/source=${source}/`)).map((x) => x._dock.key).sort()).toEqual(["a", "b"]);
   });
 
+  it("given exactly the records of an earlier object sent again in another hour, then they stay duplicates (the token names the object, not only its ids)", async () => {
+    const source = "again";
+    const records = await Promise.all(Array.from({ length: 3 }, (_, i) => aRecord({ source, key: `g${i}`, pattern: "poll" })));
+    const sharded = () => ({ ...ledgerEnv("sharded"), RAW: env.RAW });
+    await write(sharded(), [aBundle(records, { source, pattern: "poll" })]);
+    const later = await write(sharded(), [aBundle(records, { source, pattern: "poll", received_at: "2026-11-25T09:10:00.000Z" })]);
+    expect(later).toMatchObject({ written: 0, duplicates: 3 });
+    expect(await listKeys(`raw/source=${source}/`)).toHaveLength(1);
+  });
+
   it("given a batch of 500 keys, then its read and its write are one round trip each, one call per shard touched, every shard touched", async () => {
     const source = "rpc";
     const records = await Promise.all(Array.from({ length: 500 }, (_, i) => aRecord({ source, key: `r${i}`, receipt: `evt_r${i}` })));
