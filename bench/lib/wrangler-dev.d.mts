@@ -2,6 +2,8 @@ export function freePort(): Promise<number>;
 export interface RunningWranglerDev {
   url: string;
   state: string;
+  pid: number;
+  inspectorPort: number;
   log(): string;
   stop(): Promise<void>;
 }
@@ -10,4 +12,6 @@ export function startWranglerDev(options?: {
   vars?: Record<string, string>;
   health?: string;
   args?: string[];
+  /** Run a bundle made at start instead of watching (and rebuilding on) source edits. */
+  freeze?: boolean;
 }): Promise<RunningWranglerDev>;
