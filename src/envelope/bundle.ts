@@ -178,28 +178,32 @@ export function recordJsonBytes(record: BundleRecord): number {
   const { id, line, receipt } = record;
   if (typeof id !== "string" || typeof line !== "string" || (receipt !== undefined && typeof receipt !== "string"))
     return jsonBytes(record);
-  // {"id":…,"line":…} and ,"receipt":…
-  const idBytes = jsonStringBytes(id);
-  const lineBytes = jsonStringBytes(line);
-  const receiptBytes = receipt === undefined ? 0 : jsonStringBytes(receipt);
-  if (idBytes < 0 || lineBytes < 0 || receiptBytes < 0) return jsonBytes(record);
-  return 15 + idBytes + lineBytes + (receipt === undefined ? 0 : 11 + receiptBytes);
+  // {"id":"…","line":"…"} and ,"receipt":"…"
+  return 19 + jsonEscapedBytes(id) + jsonEscapedBytes(line) + (receipt === undefined ? 0 : 13 + jsonEscapedBytes(receipt));
 }
 
-/** UTF-8 bytes of JSON.stringify(text), or -1 when it holds what this count leaves to JSON.stringify (controls, lone surrogates). */
-function jsonStringBytes(text: string): number {
-  let n = 2;
+/**
+ * `recordJsonBytes` of records whose builder knew it (a file row's envelope is measured from its
+ * parts as it is built, not by reading its line again). Only for records never changed after.
+ */
+export const knownRecordBytes = new WeakMap<BundleRecord, number>();
+
+/** UTF-8 bytes of `text` inside a JSON string: as JSON.stringify escapes it, without the quotes. */
+export function jsonEscapedBytes(text: string): number {
+  let n = 0;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c < 0x80) {
-      if (c < 0x20) return -1;
-      n += c === 0x22 || c === 0x5c ? 2 : 1;
+      if (c >= 0x20) n += c === 0x22 || c === 0x5c ? 2 : 1;
+      // \b \t \n \f \r, the rest as \u00XX
+      else n += c === 8 || c === 9 || c === 10 || c === 12 || c === 13 ? 2 : 6;
     } else if (c < 0x800) n += 2;
     else if (c >= 0xd800 && c <= 0xdfff) {
       const d = text.charCodeAt(i + 1);
-      if (c > 0xdbff || !(d >= 0xdc00 && d <= 0xdfff)) return -1;
-      n += 4;
-      i++;
+      if (c <= 0xdbff && d >= 0xdc00 && d <= 0xdfff) {
+        n += 4;
+        i++;
+      } else n += 6; // a lone surrogate, as \udXXX
     } else n += 3;
   }
   return n;
@@ -221,7 +225,7 @@ export function packBundles(
   let current = empty();
   let size = base;
   for (const record of records) {
-    const recordSize = recordJsonBytes(record) + 1;
+    const recordSize = (knownRecordBytes.get(record) ?? recordJsonBytes(record)) + 1;
     if (base + recordSize > limit) {
       oversized.push({ ...empty(), records: [record] });
       continue;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { jsonBytes, recordJsonBytes } from "../../src/envelope/bundle";
+import { jsonBytes, knownRecordBytes, recordJsonBytes } from "../../src/envelope/bundle";
 import {
   type FileContext,
   rowEnvelope,
@@ -77,6 +77,11 @@ describe("file envelopes built from templates", () => {
         { id: "b".repeat(32), line: value || "{}", receipt: value },
       ]) {
         expect(recordJsonBytes(record), value).toBe(jsonBytes(record));
+      }
+      // A row's size counted from its parts as it is built, at line numbers of every width.
+      for (const at of [2, 99, 12345, 9_007_199_254_740_991]) {
+        const built = rowObjectEnvelope(ctx, "orders", at, ["v", `k${value}`], [value, `${value}${value}`]);
+        expect(knownRecordBytes.get(built), `${value} at ${at}`).toBe(jsonBytes(built));
       }
     }
   });
