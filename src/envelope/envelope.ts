@@ -36,11 +36,13 @@ export function envelopeLine(meta: DockMeta, payload: Payload): string {
   return `{"_dock":${dock},"raw_base64":${JSON.stringify(payload.rawBase64)}}`;
 }
 
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
+
 /** Decides how a body is kept: JSON as is, other UTF-8 text as a string, other bytes as base64. */
 export function payloadOf(body: Uint8Array): { payload: Payload; text: string | null; parsed: unknown } {
   let text: string;
   try {
-    text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(body);
+    text = strictUtf8.decode(body);
   } catch {
     let binary = "";
     for (const b of body) binary += String.fromCharCode(b);

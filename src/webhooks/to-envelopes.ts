@@ -1,5 +1,5 @@
 import type { BundleRecord } from "../envelope/bundle";
-import { dockId } from "../envelope/dock-id";
+import { dockId, dockIdSync } from "../envelope/dock-id";
 import { type DockMeta, envelopeLine, type Payload, type Pattern } from "../envelope/envelope";
 import { sha256Hex } from "../lib/crypto";
 import type { WebhookRecord } from "./types";
@@ -22,7 +22,7 @@ export async function recordsToEnvelopes(
 ): Promise<Map<string, BundleRecord[]>> {
   const byStream = new Map<string, BundleRecord[]>();
   for (const r of records) {
-    const id = await dockId(ctx.source, r.stream, r.key, r.version);
+    const id = dockIdSync(ctx.source, r.stream, r.key, r.version);
     const payload: Payload = r.payload ?? { json: r.span ? text.slice(r.span[0], r.span[1]) : text };
     const meta: DockMeta = {
       id,

@@ -43,8 +43,9 @@ export async function verifySignature(
   return ok;
 }
 
+const encoder = new TextEncoder();
+
 export function concatBytes(...parts: (Uint8Array | string)[]): Uint8Array {
-  const encoder = new TextEncoder();
   const arrays = parts.map((p) => (typeof p === "string" ? encoder.encode(p) : p));
   const out = new Uint8Array(arrays.reduce((n, a) => n + a.byteLength, 0));
   let offset = 0;
