@@ -76,6 +76,7 @@ async function webhookBundle(n: number, receivedAt: string): Promise<RecordBundl
     version: key,
     op: "event" as const,
     received_at: receivedAt,
+    run_id: "meter",
   };
   return {
     kind: "bundle",
