@@ -17,7 +17,8 @@ declare namespace Cloudflare {
 		CDC_SOURCES: "app_db,app_mongo";
 		RECORD_LEDGER: "sharded";
 		LEDGER_SHARDS: "16";
-		RECEIPT_RETENTION_DAYS: "400";
+		RECEIPT_RETENTION_DAYS: "35";
+		MARK_RETENTION_DAYS: "400";
 		RATE_LIMITER: DurableObjectNamespace<import("./index").RateLimiter>;
 		LEDGER: DurableObjectNamespace<import("./index").LedgerShard>;
 	}
@@ -27,5 +28,5 @@ type StringifyValues<EnvType extends Record<string, unknown>> = {
 	[Binding in keyof EnvType]: EnvType[Binding] extends string ? EnvType[Binding] : string;
 };
 declare namespace NodeJS {
-	interface ProcessEnv extends StringifyValues<Pick<Cloudflare.Env, "RATE_FRACTION" | "DEDUPE_RETENTION_HOURS" | "WEBHOOK_MAX_BODY_BYTES" | "NIGHTLY_CRON" | "CDC_SOURCES" | "RECORD_LEDGER" | "LEDGER_SHARDS" | "RECEIPT_RETENTION_DAYS">> {}
+	interface ProcessEnv extends StringifyValues<Pick<Cloudflare.Env, "RATE_FRACTION" | "DEDUPE_RETENTION_HOURS" | "WEBHOOK_MAX_BODY_BYTES" | "NIGHTLY_CRON" | "CDC_SOURCES" | "RECORD_LEDGER" | "LEDGER_SHARDS" | "RECEIPT_RETENTION_DAYS" | "MARK_RETENTION_DAYS">> {}
 }

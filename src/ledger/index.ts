@@ -21,8 +21,11 @@ export function recordLedger(env: LedgerEnv): RecordLedger {
   if (!env.LEDGER) throw new Error("RECORD_LEDGER is sharded but the LEDGER Durable Object binding is missing (wrangler.toml)");
   const shards = positiveInt("LEDGER_SHARDS", env.LEDGER_SHARDS ?? "16");
   const previousShards = env.LEDGER_SHARDS_PREVIOUS ? positiveInt("LEDGER_SHARDS_PREVIOUS", env.LEDGER_SHARDS_PREVIOUS) : undefined;
-  const keepDays = positiveInt("RECEIPT_RETENTION_DAYS", env.RECEIPT_RETENTION_DAYS ?? "400");
-  return shardedRecordLedger({ DB: env.DB, LEDGER: env.LEDGER }, { shards, previousShards, keepMs: keepDays * DAY_MS });
+  const keep = {
+    receiptsMs: positiveInt("RECEIPT_RETENTION_DAYS", env.RECEIPT_RETENTION_DAYS ?? "35") * DAY_MS,
+    marksMs: positiveInt("MARK_RETENTION_DAYS", env.MARK_RETENTION_DAYS ?? "400") * DAY_MS,
+  };
+  return shardedRecordLedger({ DB: env.DB, LEDGER: env.LEDGER }, { shards, previousShards, keep });
 }
 
 function positiveInt(name: string, value: string): number {

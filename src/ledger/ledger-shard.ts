@@ -9,8 +9,8 @@ import { DurableObject } from "cloudflare:workers";
  *   whose end has passed is dropped whole, so expiry needs no index and no per-row delete. A key is
  *   kept from its write until between its expiry and 8 hours after.
  * - receipts (source, event_id → dock_id, stream, pattern, received_ms) and marks (source, stream,
- *   key → version_ms, version, pattern, written_ms) go once they are older than the receipt
- *   retention the writer last sent, swept by the alarm (and by `expire`).
+ *   key → version_ms, version, pattern, written_ms) go once they are older than the retention the
+ *   writer last sent for each, swept by the alarm (and by `expire`).
  *
  * The shard's clock is its writers' (the `now` each write sends), carried forward by the wall clock
  * between writes: the same in production, and a test that writes at a fixed past time is not
@@ -43,8 +43,8 @@ export interface ShardWrite {
   /** [source, event_id, dock_id, stream, pattern, received_ms] */
   receipts: [string, string, string, string, string, number][];
   nowMs: number;
-  /** How long receipts and marks are kept. */
-  keepMs: number;
+  /** How long receipts are kept (by received time) and marks (by their last raise). */
+  keep: { receiptsMs: number; marksMs: number };
 }
 
 export interface ShardSize {
@@ -62,7 +62,8 @@ export class LedgerShard extends DurableObject {
   /** Writers' time minus the wall clock, as of the last write (persisted when it moves by a minute). */
   private offset: number;
   /** How long receipts and marks are kept, as the last write said (null: never told). */
-  private keepMs: number | null;
+  private keepReceiptsMs: number | null;
+  private keepMarksMs: number | null;
 
   constructor(ctx: DurableObjectState, env: unknown) {
     super(ctx, env as never);
@@ -83,7 +84,8 @@ export class LedgerShard extends DurableObject {
       .filter(Number.isFinite)
       .sort((a, b) => a - b);
     this.offset = this.getMeta("clock_offset") ?? 0;
-    this.keepMs = this.getMeta("keep_ms");
+    this.keepReceiptsMs = this.getMeta("keep_receipts_ms");
+    this.keepMarksMs = this.getMeta("keep_marks_ms");
   }
 
   read(q: ShardRead): ShardSeen {
@@ -139,9 +141,13 @@ export class LedgerShard extends DurableObject {
         JSON.stringify(w.receipts),
       ).rowsWritten;
     }
-    if ((w.marks.length > 0 || w.receipts.length > 0) && w.keepMs !== this.keepMs) {
-      this.setMeta("keep_ms", w.keepMs);
-      this.keepMs = w.keepMs;
+    if (w.receipts.length > 0 && w.keep.receiptsMs !== this.keepReceiptsMs) {
+      this.setMeta("keep_receipts_ms", w.keep.receiptsMs);
+      this.keepReceiptsMs = w.keep.receiptsMs;
+    }
+    if (w.marks.length > 0 && w.keep.marksMs !== this.keepMarksMs) {
+      this.setMeta("keep_marks_ms", w.keep.marksMs);
+      this.keepMarksMs = w.keep.marksMs;
     }
     await this.ensureAlarm();
     return { dedupe, marks, receipts };
@@ -179,10 +185,11 @@ export class LedgerShard extends DurableObject {
   expire(nowMs: number): { buckets: number; rows: number } {
     const buckets = this.dropBucketsEndedBy(nowMs);
     let rows = 0;
-    if (this.keepMs !== null) {
-      const cutoff = nowMs - this.keepMs;
-      rows += this.sql.exec("DELETE FROM receipts WHERE received_ms < ?1", cutoff).rowsWritten;
-      rows += this.sql.exec("DELETE FROM marks WHERE written_ms < ?1", cutoff).rowsWritten;
+    if (this.keepReceiptsMs !== null) {
+      rows += this.sql.exec("DELETE FROM receipts WHERE received_ms < ?1", nowMs - this.keepReceiptsMs).rowsWritten;
+    }
+    if (this.keepMarksMs !== null) {
+      rows += this.sql.exec("DELETE FROM marks WHERE written_ms < ?1", nowMs - this.keepMarksMs).rowsWritten;
     }
     return { buckets, rows };
   }

@@ -112,8 +112,10 @@ export interface LedgerEnv {
   LEDGER_SHARDS?: string;
   /** The shard count before the last change, read as well while keys written under it are within the horizon. */
   LEDGER_SHARDS_PREVIOUS?: string;
-  /** How long the shards keep receipts and marks (days): at least as far back as a reconcile window may reach. */
+  /** How long the shards keep webhook receipts (days): at least as far back as an event-level reconcile window may reach. */
   RECEIPT_RETENTION_DAYS?: string;
+  /** How long the shards keep a mark not raised since (days): at least as far back as a record-level window may reach. */
+  MARK_RETENTION_DAYS?: string;
 }
 
 export const newCounters = (): LedgerCounters => ({ roundTrips: 0, calls: 0, rows: 0 });

@@ -15,7 +15,7 @@ export interface ShardedOptions {
   /** The count before the last change: reads ask the shard a key had under it as well. */
   previousShards?: number;
   /** How long receipts and marks are kept. */
-  keepMs: number;
+  keep: { receiptsMs: number; marksMs: number };
 }
 
 /*
@@ -93,7 +93,7 @@ export function shardedRecordLedger(env: { DB: D1Database; LEDGER: DurableObject
       const part = (i: number) => {
         let p = parts.get(i);
         if (!p) {
-          p = { dedupe: [], expiresMs: w.expiresAt.getTime(), marks: [], receipts: [], nowMs, keepMs: o.keepMs };
+          p = { dedupe: [], expiresMs: w.expiresAt.getTime(), marks: [], receipts: [], nowMs, keep: o.keep };
           parts.set(i, p);
         }
         return p;

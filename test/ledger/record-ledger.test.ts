@@ -278,8 +278,8 @@ describe("sharded ledger: what one D1 did atomically, across shards", () => {
     expect((await without.read({ keys: ids, marks: [] })).seen.size).toBeLessThan(64);
   });
 
-  it("given receipts and marks past RECEIPT_RETENTION_DAYS and an ended dedupe bucket, when a shard's alarm runs, then it removes them itself", async () => {
-    const ledger = recordLedger({ ...ledgerEnv("sharded", env, "1"), RECEIPT_RETENTION_DAYS: "1" });
+  it("given receipts and marks past RECEIPT_RETENTION_DAYS / MARK_RETENTION_DAYS and an ended dedupe bucket, when a shard's alarm runs, then it removes them itself and keeps what is younger", async () => {
+    const ledger = recordLedger({ ...ledgerEnv("sharded", env, "1"), RECEIPT_RETENTION_DAYS: "1", MARK_RETENTION_DAYS: "2" });
     const longAgo = new Date(Date.now() - 3 * 24 * HOUR);
     await ledger.write({
       dedupe: [["alarm-key", 1]],
@@ -290,11 +290,19 @@ describe("sharded ledger: what one D1 did atomically, across shards", () => {
     });
     expect((await ledger.read({ keys: ["alarm-key"], marks: [] })).seen.size).toBe(1);
     // A write of today sets the shard's clock; it keeps its own key.
-    await ledger.write({ dedupe: [["today-key", 2]], expiresAt: new Date(Date.now() + HOUR), marks: [], receipts: [], now: new Date() });
+    await ledger.write({
+      dedupe: [["today-key", 2]],
+      expiresAt: new Date(Date.now() + HOUR),
+      marks: [],
+      receipts: [
+        { source: "al", eventId: "evt_today", dockId: "d2", stream: "events", pattern: "webhook", receivedAt: new Date().toISOString() },
+      ],
+      now: new Date(),
+    });
     const stub = env.LEDGER.get(env.LEDGER.idFromName("ledger-0"));
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     expect((await ledger.read({ keys: ["alarm-key"], marks: [{ source: "al", stream: "contacts", key: "c1" }] })).seen.size).toBe(0);
-    expect((await ledger.receiptsOf("al", ["evt_al"])).size).toBe(0);
+    expect([...(await ledger.receiptsOf("al", ["evt_al", "evt_today"])).keys()]).toEqual(["evt_today"]);
     expect((await ledger.heldVersions("al", [{ stream: "contacts", key: "c1" }])).size).toBe(0);
     expect([...(await ledger.read({ keys: ["today-key"], marks: [] })).seen]).toEqual(["today-key"]);
   });
