@@ -68,3 +68,24 @@ export function faultyD1(db: D1Database, plan: FaultPlan): D1Database {
     wrap(s, "D1.statement", plan, ["all", "run", "first", "raw"], { bind: statement });
   return wrap(db, "D1", plan, ["batch", "exec"], { prepare: statement });
 }
+
+/** The record ledger's shards: each RPC (read, write) faults like a binding call; the namespace itself does not. */
+export function faultyLedger<T extends Rpc.DurableObjectBranded | undefined>(
+  ns: DurableObjectNamespace<T>,
+  plan: FaultPlan,
+): DurableObjectNamespace<T> {
+  const faulty = {
+    idFromName: (name: string) => ns.idFromName(name),
+    get(id: DurableObjectId) {
+      const stub = ns.get(id) as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
+      return new Proxy(stub, {
+        get(t, prop) {
+          if (prop !== "read" && prop !== "write") return Reflect.get(t, prop);
+          return (...args: unknown[]) =>
+            withFault(plan, `LEDGER.${prop}`, () => (t[prop] as (...a: unknown[]) => Promise<unknown>)(...args));
+        },
+      });
+    },
+  };
+  return faulty as unknown as DurableObjectNamespace<T>;
+}

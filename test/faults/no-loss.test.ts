@@ -11,7 +11,7 @@ import { processIngestBatch } from "../../src/queue-consumers/ingest-consumer";
 import { aBundle, aRecord } from "../helpers/fixtures";
 import { clearBucket, readEnvelopes } from "../helpers/raw-zone";
 import { aStripeEvent, stripeSignature } from "../helpers/stripe";
-import { type FaultPlan, faultPlan, faultyD1, faultyQueue, faultyR2 } from "./faulty-bindings";
+import { type FaultPlan, faultPlan, faultyD1, faultyLedger, faultyQueue, faultyR2 } from "./faulty-bindings";
 import { SimQueue } from "./sim-queue";
 
 /**
@@ -174,7 +174,8 @@ describe("no record is lost while the platform fails 10% of calls", () => {
   }, 300_000);
 
   it("the raw writer, failing too, lands all of it: distinct ids equal the ground truth", async () => {
-    const writerEnv = { ...env, RAW: faultyR2(env.RAW, plan), DB: faultyD1(env.DB, plan) };
+    // The record ledger's shards fail too (before, timing out, after their write): a retry must still land every record.
+    const writerEnv = { ...env, RAW: faultyR2(env.RAW, plan), DB: faultyD1(env.DB, plan), LEDGER: faultyLedger(env.LEDGER, plan) };
     // Small batches, so the writer meets many faults of its own (each batch is a few R2 and D1 calls).
     const write = (batch: MessageBatch<IngestMessage>) => processIngestBatch(writerEnv, batch as MessageBatch<unknown>);
     let batches = await ingest.drain(write, { batchSize: 10, maxRetries: 10 });
@@ -210,7 +211,8 @@ describe("no record is lost while the platform fails 10% of calls", () => {
     // A one-message delivery (a webhook) goes by Queue.send, a larger one by Queue.sendBatch: either is the queue.
     const queueFaults = (plan.injected["Queue.send"] ?? 0) + (plan.injected["Queue.sendBatch"] ?? 0);
     expect(queueFaults, "Queue.send + Queue.sendBatch").toBeGreaterThan(0);
-    for (const binding of ["D1.batch", "R2.put"]) expect(plan.injected[binding] ?? 0, binding).toBeGreaterThan(0);
+    for (const binding of ["D1.batch", "R2.put", "LEDGER.read", "LEDGER.write"])
+      expect(plan.injected[binding] ?? 0, binding).toBeGreaterThan(0);
     expect(ingest.recordsSent).toBeGreaterThan(ids.size);
   }, 600_000);
 });
