@@ -5,7 +5,17 @@
 // (sampled every 20 ms, and the kernel's high-water mark) is its own. Then the same steps in workerd
 // (`wrangler dev`, bench/workers/files-steps-worker.ts, over local R2) against csv-parse's core there.
 import { spawnSync } from "node:child_process";
-import { createReadStream, createWriteStream, existsSync, openSync, readSync, statSync, closeSync } from "node:fs";
+import {
+  closeSync,
+  createReadStream,
+  createWriteStream,
+  existsSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+  statSync,
+} from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse } from "csv-parse";
@@ -107,19 +117,51 @@ async function baseline(file: string): Promise<Record<string, number>> {
   return { rows };
 }
 
+/** Processes under `pid` (wrangler dev's workerd runs a few levels down). */
+function descendants(pid: number): number[] {
+  const parent = new Map<number, number>();
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      parent.set(Number(entry), Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]));
+    } catch {}
+  }
+  const out: number[] = [];
+  const walk = (p: number) => {
+    for (const [child, of] of parent) {
+      if (of !== p) continue;
+      out.push(child);
+      walk(child);
+    }
+  };
+  walk(pid);
+  return out;
+}
+
+/** utime + stime of a process, in clock ticks (1/100 s). */
+function cpuTicks(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return Number(fields[11]) + Number(fields[12]);
+}
+
 const mode = process.argv[2];
 if (mode === "dock" || mode === "baseline") {
   const stop = sampler();
   const started = performance.now();
+  const cpu = process.cpuUsage();
   const file = process.argv[3] as string;
   const result = mode === "dock" ? await dockSteps(file) : await baseline(file);
   const ms = performance.now() - started;
-  console.log(JSON.stringify({ ...result, ms, ...stop() }));
+  const used = process.cpuUsage(cpu);
+  console.log(JSON.stringify({ ...result, ms, cpuMs: (used.user + used.system) / 1000, ...stop() }));
 } else {
   await generate(MEGABYTES);
   await generate(SMALL_MEGABYTES);
   const size = statSync(fileOf(MEGABYTES)).size;
-  type Run = { rows: number; ms: number; peakRss: number; peakHeap: number; steps?: number; bundles?: number };
+  /** `cpuMs`: CPU time of the process (all its threads) for the run: less at the mercy of other work on the machine than `ms`. */
+  type Run = { rows: number; ms: number; cpuMs: number; peakRss: number; peakHeap: number; steps?: number; bundles?: number };
   // A Worker isolate has 128 MB: the dock run gets a V8 heap of that size and must finish inside it.
   const run = (m: string, mb = MEGABYTES): Run => {
     const heapFlag = m === "dock" ? [`--max-old-space-size=${HEAP_MB}`] : [];
@@ -137,6 +179,7 @@ if (mode === "dock" || mode === "baseline") {
     return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
   };
   const rate = (r: Run) => r.rows / (r.ms / 1000);
+  const cpuRate = (r: Run) => r.rows / (r.cpuMs / 1000);
   const loads: string[] = [load() as string];
   // Node: each round runs the baseline then the dock steps, back to back, so a round's ratio compares like with like.
   const node: { base: Run; dock: Run }[] = [];
@@ -145,7 +188,9 @@ if (mode === "dock" || mode === "baseline") {
     const dock = run("dock");
     if (dock.rows !== base.rows) throw new Error(`row counts differ: dock ${dock.rows}, csv-parse ${base.rows}`);
     node.push({ base, dock });
-    console.log(`node round ${round + 1}: csv-parse ${Math.round(rate(base))} rows/s, dock ${Math.round(rate(dock))} rows/s`);
+    console.log(
+      `node round ${round + 1}: csv-parse ${Math.round(rate(base))} rows/s (${Math.round(cpuRate(base))}/CPU-s), dock ${Math.round(rate(dock))} rows/s (${Math.round(cpuRate(dock))}/CPU-s)`,
+    );
   }
   const small = run("dock", SMALL_MEGABYTES);
   loads.push(load() as string);
@@ -160,19 +205,28 @@ if (mode === "dock" || mode === "baseline") {
       headers: { "content-length": String(size) },
     } as RequestInit);
     if (!put.ok) throw new Error(`PUT /file: ${put.status} ${await put.text()}`);
+    // wrangler dev runs two workerd processes (the Worker, and its local dev plumbing): both are counted.
+    const workerdPids = descendants(dev.pid).filter((pid) =>
+      readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0")[0]?.endsWith("/workerd"),
+    );
+    const workerdTicks = () => workerdPids.reduce((sum, pid) => sum + cpuTicks(pid), 0);
     const timed = async (route: string): Promise<Run> => {
+      const cpu = workerdTicks();
       const started = performance.now();
       const res = await fetch(`${dev.url}/${route}`, { method: "POST" });
       const body = (await res.json()) as Run;
       if (!res.ok) throw new Error(`${route}: ${res.status} ${JSON.stringify(body)}`);
-      return { ...body, ms: performance.now() - started, peakRss: 0, peakHeap: 0 };
+      const ms = performance.now() - started;
+      return { ...body, ms, cpuMs: workerdPids.length > 0 ? (workerdTicks() - cpu) * 10 : Number.NaN, peakRss: 0, peakHeap: 0 };
     };
     for (let round = 0; round < ROUNDS; round++) {
       const base = await timed("baseline");
       const dock = await timed("steps");
       if (dock.rows !== base.rows) throw new Error(`workerd row counts differ: dock ${dock.rows}, csv-parse ${base.rows}`);
       workerd.push({ base, dock });
-      console.log(`workerd round ${round + 1}: csv-parse core ${Math.round(rate(base))} rows/s, dock ${Math.round(rate(dock))} rows/s`);
+      console.log(
+        `workerd round ${round + 1}: csv-parse core ${Math.round(rate(base))} rows/s (${Math.round(cpuRate(base))}/CPU-s), dock ${Math.round(rate(dock))} rows/s (${Math.round(cpuRate(dock))}/CPU-s)`,
+      );
     }
   } finally {
     await dev.stop();
@@ -189,16 +243,17 @@ if (mode === "dock" || mode === "baseline") {
       peakRss: Math.max(...runs.map((r) => r.peakRss)),
     };
   };
-  const line = (name: string, runs: Run[], ratio: string, bytes = size, memory = true) => {
+  const ratioText = (pairs: { base: Run; dock: Run }[], by: (r: Run) => number) => {
+    const ratios = pairs.map((p) => by(p.dock) / by(p.base));
+    return `**${median(ratios).toFixed(2)}×** (${ratios.map((x) => x.toFixed(2)).join(" / ")})`;
+  };
+  const line = (name: string, runs: Run[], pairs?: { base: Run; dock: Run }[], memory = true) => {
     const r = summary(runs);
     const rates = runs.map((x) => n(rate(x))).join(" / ");
-    return `| ${name} | ${r.rows.toLocaleString("en")} | ${(r.ms / 1000).toFixed(1)} | ${n(median(runs.map(rate)))} (${rates}) | ${(bytes / 2 ** 20 / (r.ms / 1000)).toFixed(1)} | ${ratio} | ${memory ? mb(r.peakHeap) : "—"} | ${memory ? mb(r.peakRss) : "—"} |`;
+    const cpuRates = runs.map((x) => n(cpuRate(x))).join(" / ");
+    const ratios = pairs ? [ratioText(pairs, rate), ratioText(pairs, cpuRate)] : ["—", "—"];
+    return `| ${name} | ${r.rows.toLocaleString("en")} | ${(r.ms / 1000).toFixed(1)} | ${n(median(runs.map(rate)))} (${rates}) | ${ratios[0]} | ${n(median(runs.map(cpuRate)))} (${cpuRates}) | ${ratios[1]} | ${memory ? mb(r.peakHeap) : "—"} | ${memory ? mb(r.peakRss) : "—"} |`;
   };
-  const ratios = (pairs: { base: Run; dock: Run }[]) => pairs.map((p) => rate(p.dock) / rate(p.base));
-  const ratioText = (pairs: { base: Run; dock: Run }[]) =>
-    `**${median(ratios(pairs)).toFixed(2)}×** (${ratios(pairs)
-      .map((x) => x.toFixed(2))
-      .join(" / ")})`;
   const dock0 = node[0]?.dock as Run;
   const text = `
 Parsing a ${mb(size)} MiB generated CSV (${dock0.rows.toLocaleString("en")} rows of ${Buffer.byteLength(row(1))} bytes, each
@@ -214,35 +269,34 @@ overstates what is live). **workerd**: the same step code in \`wrangler dev\` (\
 over the file in local R2, 8 MiB range reads, timed from Node around one request that runs all the steps; its
 baseline is csv-parse's core (\`Parser#api\`, the engine of its stream API) fed the R2 object's body, records
 counted — the stream wrapper itself needs node:stream plumbing the Worker does not use. workerd's memory is not
-sampled here. The INGEST send (JSON of each bundle, gzip, \`sendBatch\`) is left out in both runtimes.
+sampled here. The INGEST send (JSON of each bundle, gzip, \`sendBatch\`) is left out in both runtimes. CPU time is
+the process's (Node: all its threads, GC included; workerd: wrangler dev's \`workerd\` processes, which also serve local R2,
+from /proc in 10 ms ticks): with the cores shared, it is the steadier of the two measures.
 Load average (1 min) before / after Node / after workerd: ${loads.join(" / ")} on ${cpus().length} cores — other work on
 the machine slows both runs of a round alike, so compare within a round (the ratio column), not absolute numbers.
 
-| run | rows | median s | median rows/s (rounds) | MiB/s | dock ÷ baseline, rows/s | peak JS heap + buffers MiB | peak RSS MiB |
-|---|---|---|---|---|---|---|---|
+| run | rows | median s | median rows/s (rounds) | dock ÷ baseline (rounds) | median rows per CPU-second (rounds) | dock ÷ baseline by CPU (rounds) | peak JS heap + buffers MiB | peak RSS MiB |
+|---|---|---|---|---|---|---|---|---|
 ${line(
   "Node: csv-parse stream (baseline)",
   node.map((p) => p.base),
-  "—",
 )}
 ${line(
   "Node: dock parse steps (envelopes + bundles)",
   node.map((p) => p.dock),
-  ratioText(node),
+  node,
 )}
-${line(`Node: same, ${SMALL_MEGABYTES} MiB file (flatness check)`, [small], "—", statSync(fileOf(SMALL_MEGABYTES)).size)}
+${line(`Node: same, ${SMALL_MEGABYTES} MiB file (flatness check)`, [small])}
 ${line(
   "workerd: csv-parse core over the R2 body (baseline)",
   workerd.map((p) => p.base),
-  "—",
-  size,
+  undefined,
   false,
 )}
 ${line(
   "workerd: dock parse steps (envelopes + bundles)",
   workerd.map((p) => p.dock),
-  ratioText(workerd),
-  size,
+  workerd,
   false,
 )}
 
