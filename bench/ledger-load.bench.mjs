@@ -263,7 +263,8 @@ function sqliteFiles(dir) {
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const p = join(dir, entry.name);
     if (entry.isDirectory()) out.push(...sqliteFiles(p));
-    else if (entry.name.endsWith(".sqlite")) out.push(p);
+    // metadata.sqlite is miniflare's own index of the objects in a folder, not a store.
+    else if (entry.name.endsWith(".sqlite") && entry.name !== "metadata.sqlite") out.push(p);
   }
   return out;
 }
