@@ -99,9 +99,16 @@ export function rowObjectEnvelope(
   let data = "";
   let dataBytes = (keyBytes.get(keys) as number) + 1;
   for (let i = 0; i < keys.length; i++) {
-    const value = JSON.stringify(fields[i] ?? "");
-    data += (keys[i] as string) + value;
-    dataBytes += jsonEscapedBytes(value);
+    const field = fields[i] ?? "";
+    if (PLAIN.test(field)) {
+      // Printable ASCII without quote or backslash: its JSON is itself in quotes, 4 bytes more in the line's escaping.
+      data += `${keys[i] as string}"${field}"`;
+      dataBytes += field.length + 4;
+    } else {
+      const value = JSON.stringify(field);
+      data += (keys[i] as string) + value;
+      dataBytes += jsonEscapedBytes(value);
+    }
   }
   const { id, dock } = dockPart(ctx, stream, line);
   const record = { id, line: `${dock},"data":${data}}}` };
@@ -159,6 +166,8 @@ export function rowObject(names: readonly string[], fields: readonly string[]): 
 }
 
 const INDEX_LIKE = /^(0|[1-9][0-9]*)$/;
+/** Text JSON.stringify writes as it is (printable ASCII but `"` and `\`). */
+const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
 const keyCache = new WeakMap<readonly string[], string[] | null>();
 /** jsonEscapedBytes of all of a header's key parts together. */
 const keyBytes = new WeakMap<string[], number>();
