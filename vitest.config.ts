@@ -51,6 +51,8 @@ export default defineConfig(async () => {
                   AMPLITUDE_WEBHOOK_SECRET: "amplitude-header-secret-test",
                   AMPLITUDE_WEBHOOK_SECRET_PREVIOUS: "amplitude-header-secret-previous",
                   CDC_INGEST_SECRET: "whsec_dGVzdC1jZGMtaW5nZXN0LXNlY3JldC0zMmJ5dGVzIQ==",
+                  // `RECORD_LEDGER=d1 npx vitest run …` runs the Worker's tests against the D1 record ledger (default: sharded).
+                  ...(process.env.RECORD_LEDGER ? { RECORD_LEDGER: process.env.RECORD_LEDGER } : {}),
                 },
               },
             }),

@@ -314,7 +314,7 @@ describe("GET /admin/ledger", () => {
     await write({ ...ledgerEnv("sharded"), RAW: env.RAW }, [aBundle(records, { source: "adm" })]);
     const ctx = createExecutionContext();
     const req = new Request("https://dock.example/admin/ledger", { headers: { authorization: "Bearer test-admin-token" } });
-    const res = await worker.fetch(req as Request<unknown, IncomingRequestCfProperties>, env as never, ctx);
+    const res = await worker.fetch(req as Request<unknown, IncomingRequestCfProperties>, ledgerEnv("sharded") as never, ctx);
     await waitOnExecutionContext(ctx);
     expect(res.status).toBe(200);
     const body = (await res.json()) as {
