@@ -524,7 +524,7 @@ ${results
   .filter((r) => r.ledger !== "d1")
   .map(
     (r) =>
-      `Request ceiling of the sharded ledger: ${fmt(r.doCallsPerRecord, 2)} Durable Object requests per record (read and write wave); at ~${fmt(DO_RPS)} requests/s per object and ${SHARDS} objects, **${fmt(r.rateDoRequests)} records/s**. Queues take ${fmt(QUEUE_MPS)} messages/s per queue: one message per webhook caps one INGEST queue at ${fmt(QUEUE_MPS)} webhook records/s before any store does.`,
+      `Request ceiling of the sharded ledger: ${fmt(r.doCallsPerRecord, 2)} Durable Object requests per record (read and write wave); at ~${fmt(DO_RPS)} requests/s per object and ${SHARDS} objects, **${fmt(r.rateDoRequests)} records/s**. Queues take ${fmt(QUEUE_MPS)} messages/s per queue: one message per webhook caps one INGEST queue at ${fmt(QUEUE_MPS)} webhook records/s, whatever the store.`,
   )
   .join("\n")}
 Target after: ≥ 10,000 records/s sustained over the ${HORIZON_HOURS} h horizon. Projections divide Cloudflare's published caps by the bytes and requests measured here; docs/capacity.md links the limits and prices.
