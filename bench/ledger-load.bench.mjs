@@ -532,4 +532,5 @@ Target after: ≥ 10,000 records/s sustained over the ${HORIZON_HOURS} h horizon
 Progress: ${results.map((r) => `${r.ledger}: ${r.progress.filter((_, i, a) => i % Math.max(1, Math.ceil(a.length / 6)) === 0 || i === a.length - 1).join("; ")}`).join(". ")}.
 `;
 console.log(text);
-writeSection("Ledger load (issue #19)", text);
+// LOAD_SECTION names a section of its own (a one-ledger run at another size beside the before/after one).
+writeSection(process.env.LOAD_SECTION ?? "Ledger load (issue #19)", text);
