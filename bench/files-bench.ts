@@ -210,14 +210,24 @@ if (mode === "dock" || mode === "baseline") {
       readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0")[0]?.endsWith("/workerd"),
     );
     const workerdTicks = () => workerdPids.reduce((sum, pid) => sum + cpuTicks(pid), 0);
-    const timed = async (route: string): Promise<Run> => {
+    // A request wrangler dev cuts ("Your worker restarted mid-request") is run again, at most twice; the timing is the good run's.
+    const timed = async (route: string, tries = 3): Promise<Run> => {
       const cpu = workerdTicks();
       const started = performance.now();
       const res = await fetch(`${dev.url}/${route}`, { method: "POST" });
-      const body = (await res.json()) as Run;
-      if (!res.ok) throw new Error(`${route}: ${res.status} ${JSON.stringify(body)}`);
+      const text = await res.text();
+      if (!res.ok) {
+        if (tries > 1) return timed(route, tries - 1);
+        throw new Error(`${route}: ${res.status} ${text}`);
+      }
       const ms = performance.now() - started;
-      return { ...body, ms, cpuMs: workerdPids.length > 0 ? (workerdTicks() - cpu) * 10 : Number.NaN, peakRss: 0, peakHeap: 0 };
+      return {
+        ...(JSON.parse(text) as Run),
+        ms,
+        cpuMs: workerdPids.length > 0 ? (workerdTicks() - cpu) * 10 : Number.NaN,
+        peakRss: 0,
+        peakHeap: 0,
+      };
     };
     for (let round = 0; round < ROUNDS; round++) {
       const base = await timed("baseline");
