@@ -91,7 +91,7 @@ export function exportApi(
       for (const [hour, lines] of Object.entries(opts.extraLines ?? {})) {
         if (hour < start || hour > end) continue;
         byHour[hour] = byHour[hour] ?? [[], []];
-        (byHour[hour]?.[0] as string[]).push(...lines);
+        ((byHour[hour] as string[][])[0] as string[]).push(...lines);
       }
       for (const files of Object.values(byHour)) if ((files[1] as string[]).length === 0) files.pop();
       if (Object.keys(byHour).length === 0) return new Response('{"error":"Raw data files were not found."}', { status: 404 });
