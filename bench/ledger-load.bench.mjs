@@ -408,7 +408,8 @@ const DO_CAP_BYTES = 10e9; // SQLite-backed Durable Objects: storage per object 
 const DO_RPS = 1000; // a single Durable Object: a soft limit of about 1,000 requests per second
 const QUEUE_MPS = 5000; // Queues: 5,000 messages per second per queue
 const HORIZON_S = HORIZON_HOURS * 3600;
-const RECEIPT_DAYS = 400; // RECEIPT_RETENTION_DAYS in wrangler.toml: how long the shards keep receipts
+// RECEIPT_RETENTION_DAYS in wrangler.toml: how long the shards keep receipts.
+const RECEIPT_DAYS = Number(/^RECEIPT_RETENTION_DAYS\s*=\s*"(\d+)"/m.exec(readFileSync(join(ROOT, "wrangler.toml"), "utf8"))?.[1] ?? "35");
 
 const isDedupe = (name) => /^(dedupe_|sqlite_autoindex_dedupe_keys)/.test(name);
 const isReceipt = (name) => /^(webhook_receipts|receipts$|sqlite_autoindex_webhook_receipts)/.test(name);
