@@ -213,6 +213,7 @@ var LOG_EVENTS = {
   "webhook.rejected": ["source", "pattern", "ms"],
   "webhook.accepted": ["source", "pattern", "run_id", "records", "ms"],
   "webhook.kept_raw": ["source", "pattern", "run_id", "records", "ms"],
+  "webhook.unreconcilable_records": ["source", "pattern", "records", "error"],
   "webhook.enqueue_failed": ["source", "pattern", "error", "ms"]
 };
 
@@ -517,6 +518,7 @@ function envelopeLine(meta, payload) {
   if ("raw" in payload) return `{"_dock":${dock},"raw":${JSON.stringify(payload.raw)}}`;
   return `{"_dock":${dock},"raw_base64":${JSON.stringify(payload.rawBase64)}}`;
 }
+var strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
 
 // sidecar/src/mongo/change-event-record.ts
 function ejson(value) {

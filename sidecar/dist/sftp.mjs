@@ -149,6 +149,7 @@ var LOG_EVENTS = {
   "webhook.rejected": ["source", "pattern", "ms"],
   "webhook.accepted": ["source", "pattern", "run_id", "records", "ms"],
   "webhook.kept_raw": ["source", "pattern", "run_id", "records", "ms"],
+  "webhook.unreconcilable_records": ["source", "pattern", "records", "error"],
   "webhook.enqueue_failed": ["source", "pattern", "error", "ms"]
 };
 
