@@ -60,7 +60,7 @@ describe("dock deploy against a fake account", () => {
 
     const worker = state.workers["loading-dock"]!;
     expect(worker.deployments).toBe(1);
-    expect(worker.migrations).toEqual(["v1-rate-limiter"]);
+    expect(worker.migrations).toEqual(["v1-rate-limiter", "v2-ledger-shards"]);
     expect(worker.crons).toEqual(["*/5 * * * *", "17 3 * * *"]);
     const secrets = worker.secrets;
     expect(Object.keys(secrets).sort()).toEqual(
