@@ -1,18 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { CsvWindowReader, csvRows } from "../../src/files/csv-rows";
 import type { TextEncodingName } from "../../src/files/text-encoding";
-
-/** A small deterministic PRNG (mulberry32), so a failure names its seed and can be replayed. */
-function random(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seeded as random } from "../../src/lib/seeded";
 
 /** Pieces weighted towards what breaks parsers: quotes, delimiters, every kind of line break, wide characters. */
 const PIECES: [string, number][] = [

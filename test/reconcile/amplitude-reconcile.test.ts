@@ -1,4 +1,4 @@
-import { createExecutionContext, createMessageBatch, waitOnExecutionContext } from "cloudflare:test";
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import worker from "../../src/index";
@@ -6,7 +6,6 @@ import { seeded } from "../../src/lib/seeded";
 import { resetCursor } from "../../src/pollers/cursor";
 import { openGate } from "../../src/pollers/rate-gate";
 import { runPollStep } from "../../src/pollers/run-poll";
-import { processJobsBatch } from "../../src/queue-consumers/jobs-consumer";
 import { runReconcileStep } from "../../src/reconcile/run-reconcile";
 import { amplitude as amplitudeSource } from "../../src/sources/amplitude";
 import { addHours, hoursBetween } from "../../src/sources/amplitude/export-hours";
@@ -17,7 +16,7 @@ import { amplitude as amplitudeCase } from "../webhooks/cases";
 import { deliver } from "../webhooks/support";
 import { asIsBody, eventOf, exportApi, type ProjectEvent, projectEvents, uploadMs, withoutUuidBody } from "./amplitude-fixtures";
 import { recordingQueue, reconcileEnv, sourceState, writeRaw } from "./helpers";
-import { ledgerOfDay, objectMarks, pollLines, rawLinesOf } from "./record-level";
+import { ledgerOfDay, objectMarks, pollLines, rawLinesOf, runReconcileJob } from "./record-level";
 
 const API = "https://amplitude-fake.example";
 const KEY = "amp-reconcile-key";
@@ -73,10 +72,7 @@ describe("Amplitude record-level reconciliation (Export API hours, events by uui
     const api = exportApi(API, BASIC, () => events);
     vi.spyOn(globalThis, "fetch").mockImplementation(api.handle as typeof fetch);
     const ingest = recordingQueue();
-    const batch = createMessageBatch("loading-dock-jobs", [
-      { id: "rec-amp-1", timestamp: new Date(), attempts: 1, body: { kind: "reconcile", source: "amplitude", ...day } },
-    ]);
-    await processJobsBatch(ampEnv({ INGEST: ingest }) as never, batch);
+    await runReconcileJob(ampEnv({ INGEST: ingest }), "amplitude", day);
     vi.restoreAllMocks();
 
     expect(api.violations).toEqual([]);

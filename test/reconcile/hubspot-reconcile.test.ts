@@ -1,8 +1,7 @@
-import { createExecutionContext, createMessageBatch, waitOnExecutionContext } from "cloudflare:test";
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import worker from "../../src/index";
-import { processJobsBatch } from "../../src/queue-consumers/jobs-consumer";
 import { runReconcileStep } from "../../src/reconcile/run-reconcile";
 import { defineSource } from "../../src/sources/define-source";
 import { hubspot as hubspotSource } from "../../src/sources/hubspot";
@@ -12,7 +11,7 @@ import { readLines } from "../helpers/raw-zone";
 import { hubspot as hubspotCase } from "../webhooks/cases";
 import { deliver, nowSeconds } from "../webhooks/support";
 import { recordingQueue, reconcileEnv, sourceState, writeRaw } from "./helpers";
-import { ledgerOfDay, objectMarks, pollLines, rawLinesOf } from "./record-level";
+import { ledgerOfDay, objectMarks, pollLines, rawLinesOf, runReconcileJob } from "./record-level";
 import { eventsOf, type HubspotEvent, hubspotCrmApi, listedAt, type PortalObject, portalObjects, seeded } from "./hubspot-fixtures";
 
 const API = "https://hubspot-fake.example";
@@ -88,10 +87,7 @@ describe("HubSpot record-level reconciliation (CRM search + archived lists)", ()
     const fetchSpy = vi.spyOn(globalThis, "fetch").mockImplementation(api.handle as typeof fetch);
     const ingest = recordingQueue();
     const jobsEnv = hubspotEnv({ INGEST: ingest });
-    const batch = createMessageBatch("loading-dock-jobs", [
-      { id: "rec-hs-1", timestamp: new Date(), attempts: 1, body: { kind: "reconcile", source: "hubspot", ...day } },
-    ]);
-    await processJobsBatch(jobsEnv as never, batch);
+    await runReconcileJob(jobsEnv, "hubspot", day);
     fetchSpy.mockRestore();
 
     expect(api.violations).toEqual([]);

@@ -1,9 +1,8 @@
-import { createExecutionContext, createMessageBatch, waitOnExecutionContext } from "cloudflare:test";
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import worker from "../../src/index";
 import { seeded } from "../../src/lib/seeded";
-import { processJobsBatch } from "../../src/queue-consumers/jobs-consumer";
 import { runReconcileStep } from "../../src/reconcile/run-reconcile";
 import { defineSource } from "../../src/sources/define-source";
 import { intercom as intercomSource } from "../../src/sources/intercom";
@@ -12,7 +11,7 @@ import { readLines } from "../helpers/raw-zone";
 import { intercom as intercomCase } from "../webhooks/cases";
 import { deliver, nowSeconds } from "../webhooks/support";
 import { recordingQueue, reconcileEnv, sourceState, writeRaw } from "./helpers";
-import { ledgerOfDay, objectMarks, pollLines, rawLinesOf } from "./record-level";
+import { ledgerOfDay, objectMarks, pollLines, rawLinesOf, runReconcileJob } from "./record-level";
 import {
   intercomSearchApi,
   listedAt,
@@ -94,10 +93,7 @@ describe("Intercom record-level reconciliation (contacts and conversations searc
     const api = intercomSearchApi(API, TOKEN, () => objects);
     const fetchSpy = vi.spyOn(globalThis, "fetch").mockImplementation(api.handle as typeof fetch);
     const ingest = recordingQueue();
-    const batch = createMessageBatch("loading-dock-jobs", [
-      { id: "rec-ic-1", timestamp: new Date(), attempts: 1, body: { kind: "reconcile", source: "intercom", ...day } },
-    ]);
-    await processJobsBatch(intercomEnv({ INGEST: ingest }) as never, batch);
+    await runReconcileJob(intercomEnv({ INGEST: ingest }), "intercom", day);
     fetchSpy.mockRestore();
 
     expect(api.violations).toEqual([]);

@@ -1,11 +1,10 @@
-import { createExecutionContext, createMessageBatch, waitOnExecutionContext } from "cloudflare:test";
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import worker from "../../src/index";
 import { seeded } from "../../src/lib/seeded";
 import { openGate } from "../../src/pollers/rate-gate";
 import { runPollStep } from "../../src/pollers/run-poll";
-import { processJobsBatch } from "../../src/queue-consumers/jobs-consumer";
 import { runReconcileStep } from "../../src/reconcile/run-reconcile";
 import { defineSource } from "../../src/sources/define-source";
 import { klaviyo as klaviyoSource } from "../../src/sources/klaviyo";
@@ -14,7 +13,7 @@ import { readLines } from "../helpers/raw-zone";
 import { klaviyo as klaviyoCase, WEBHOOK_ID } from "../webhooks/cases";
 import { deliver, nowSeconds } from "../webhooks/support";
 import { recordingQueue, reconcileEnv, sourceState, writeRaw } from "./helpers";
-import { ledgerOfDay, objectMarks, pollLines, rawLinesOf } from "./record-level";
+import { ledgerOfDay, objectMarks, pollLines, rawLinesOf, runReconcileJob } from "./record-level";
 import { type AccountEvent, type AccountProfile, klaviyoApi, lastUpdate, webhookBody } from "./klaviyo-fixtures";
 
 const API = "https://klaviyo-fake.example";
@@ -89,10 +88,7 @@ describe("Klaviyo record-level reconciliation (events by datetime, profiles by u
     const api = klaviyoApi(API, KEY, () => account);
     vi.spyOn(globalThis, "fetch").mockImplementation(api.handle as typeof fetch);
     const ingest = recordingQueue();
-    const batch = createMessageBatch("loading-dock-jobs", [
-      { id: "rec-kl-1", timestamp: new Date(), attempts: 1, body: { kind: "reconcile", source: "klaviyo", ...day } },
-    ]);
-    await processJobsBatch(klaviyoEnv({ INGEST: ingest }) as never, batch);
+    await runReconcileJob(klaviyoEnv({ INGEST: ingest }), "klaviyo", day);
     vi.restoreAllMocks();
 
     expect(api.violations).toEqual([]);

@@ -1,6 +1,4 @@
-import { createMessageBatch } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { processJobsBatch } from "../../src/queue-consumers/jobs-consumer";
 import { runReconcileStep } from "../../src/reconcile/run-reconcile";
 import { defineSource } from "../../src/sources/define-source";
 import { meta as metaSource } from "../../src/sources/meta";
@@ -11,7 +9,7 @@ import { readEnvelopes, readLines } from "../helpers/raw-zone";
 import { meta as metaCase } from "../webhooks/cases";
 import { deliver } from "../webhooks/support";
 import { recordingQueue, reconcileEnv, seeded, sourceState, writeRaw } from "./helpers";
-import { ledgerOfDay, objectMarks, pollLines, rawLinesOf } from "./record-level";
+import { ledgerOfDay, objectMarks, pollLines, rawLinesOf, runReconcileJob } from "./record-level";
 import { graphLeadsApi } from "./meta-fixtures";
 
 const API = "https://graph-fake.example";
@@ -88,10 +86,7 @@ describe("Meta record-level reconciliation (leads of the configured lead forms)"
     const api = graphLeadsApi(API, TOKEN, () => [...leads, ...outside]);
     const fetchSpy = vi.spyOn(globalThis, "fetch").mockImplementation(api.handle as typeof fetch);
     const ingest = recordingQueue();
-    const batch = createMessageBatch("loading-dock-jobs", [
-      { id: "rec-meta-1", timestamp: new Date(), attempts: 1, body: { kind: "reconcile", source: "meta", ...day } },
-    ]);
-    await processJobsBatch(metaEnv({ INGEST: ingest }) as never, batch);
+    await runReconcileJob(metaEnv({ INGEST: ingest }), "meta", day);
     fetchSpy.mockRestore();
 
     expect(api.violations).toEqual([]);

@@ -1,4 +1,6 @@
+import { createMessageBatch } from "cloudflare:test";
 import { env } from "cloudflare:workers";
+import { processJobsBatch } from "../../src/queue-consumers/jobs-consumer";
 import { ledgerRows } from "../helpers/ledger";
 import { readEnvelopes } from "../helpers/raw-zone";
 
@@ -32,4 +34,12 @@ export async function ledgerOfDay(source: string, from: string) {
   return env.DB.prepare("SELECT * FROM reconcile_ledger WHERE source = ?1 AND day = ?2")
     .bind(source, from.slice(0, 10))
     .first<{ expected: number; received: number; recovered: number; missing: number; status: string; unit: string }>();
+}
+
+/** Runs one reconcile job of `source` over `window` through the jobs consumer, as the JOBS queue delivers it. */
+export async function runReconcileJob(jobsEnv: unknown, source: string, window: Record<string, unknown>): Promise<void> {
+  const batch = createMessageBatch("loading-dock-jobs", [
+    { id: `rec-${source}-1`, timestamp: new Date(), attempts: 1, body: { kind: "reconcile", source, ...window } },
+  ]);
+  await processJobsBatch(jobsEnv as never, batch);
 }

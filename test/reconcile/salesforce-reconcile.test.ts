@@ -1,6 +1,4 @@
-import { createMessageBatch } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { processJobsBatch } from "../../src/queue-consumers/jobs-consumer";
 import { runReconcileStep } from "../../src/reconcile/run-reconcile";
 import { defineSource } from "../../src/sources/define-source";
 import { clearTokenCache } from "../../src/sources/rest/auth";
@@ -10,7 +8,7 @@ import { readLines } from "../helpers/raw-zone";
 import { salesforce as salesforceCase } from "../webhooks/cases";
 import { deliver, nowSeconds } from "../webhooks/support";
 import { recordingQueue, reconcileEnv, sourceState, writeRaw } from "./helpers";
-import { ledgerOfDay, objectMarks, pollLines, rawLinesOf } from "./record-level";
+import { ledgerOfDay, objectMarks, pollLines, rawLinesOf, runReconcileJob } from "./record-level";
 import {
   listedAt,
   type Notification,
@@ -103,10 +101,7 @@ describe("Salesforce record-level reconciliation (queryAll by SystemModstamp)", 
     const api = salesforceOrgApi(API, () => [...records, ...later], { batch: 250 });
     const fetchSpy = vi.spyOn(globalThis, "fetch").mockImplementation(api.handle as typeof fetch);
     const ingest = recordingQueue();
-    const batch = createMessageBatch("loading-dock-jobs", [
-      { id: "rec-sf-1", timestamp: new Date(), attempts: 1, body: { kind: "reconcile", source: "salesforce", ...day } },
-    ]);
-    await processJobsBatch(salesforceEnv({ INGEST: ingest }) as never, batch);
+    await runReconcileJob(salesforceEnv({ INGEST: ingest }), "salesforce", day);
     fetchSpy.mockRestore();
 
     expect(api.violations).toEqual([]);

@@ -1,8 +1,7 @@
-import { createExecutionContext, createMessageBatch, waitOnExecutionContext } from "cloudflare:test";
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import worker from "../../src/index";
-import { processJobsBatch } from "../../src/queue-consumers/jobs-consumer";
 import { runReconcileStep } from "../../src/reconcile/run-reconcile";
 import { defineSource } from "../../src/sources/define-source";
 import { shopify as shopifySource } from "../../src/sources/shopify";
@@ -12,7 +11,7 @@ import { readLines } from "../helpers/raw-zone";
 import { shopify as shopifyCase } from "../webhooks/cases";
 import { deliver, hmacText } from "../webhooks/support";
 import { recordingQueue, reconcileEnv, seeded, sourceState, writeRaw } from "./helpers";
-import { ledgerOfDay, objectMarks, pollLines, rawLinesOf } from "./record-level";
+import { ledgerOfDay, objectMarks, pollLines, rawLinesOf, runReconcileJob } from "./record-level";
 import { lastUpdate, type ShopifyWebhook, type ShopObject, shopifyAdminApi, shopObjects, webhooksOf } from "./shopify-fixtures";
 
 const API = "https://shopify-fake.example";
@@ -93,10 +92,7 @@ describe("Shopify record-level reconciliation (REST Admin API orders, products, 
     const api = shopifyAdminApi(API, SHOPIFY_API_VERSION, TOKEN, () => objects);
     const fetchSpy = vi.spyOn(globalThis, "fetch").mockImplementation(api.handle as typeof fetch);
     const ingest = recordingQueue();
-    const batch = createMessageBatch("loading-dock-jobs", [
-      { id: "rec-shop-1", timestamp: new Date(), attempts: 1, body: { kind: "reconcile", source: "shopify", ...day } },
-    ]);
-    await processJobsBatch(shopifyEnv({ INGEST: ingest }) as never, batch);
+    await runReconcileJob(shopifyEnv({ INGEST: ingest }), "shopify", day);
     fetchSpy.mockRestore();
 
     expect(api.violations).toEqual([]);

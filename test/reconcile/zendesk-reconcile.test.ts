@@ -1,8 +1,6 @@
-import { createMessageBatch } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { openGate } from "../../src/pollers/rate-gate";
-import { processJobsBatch } from "../../src/queue-consumers/jobs-consumer";
 import { runReconcileStep } from "../../src/reconcile/run-reconcile";
 import { defineSource } from "../../src/sources/define-source";
 import { zendesk as zendeskSource } from "../../src/sources/zendesk";
@@ -13,7 +11,7 @@ import { landed, pollEnv, run } from "../sources/support";
 import { zendesk as zendeskCase } from "../webhooks/cases";
 import { deliver, nowSeconds } from "../webhooks/support";
 import { recordingQueue, reconcileEnv, sourceState, writeRaw } from "./helpers";
-import { ledgerOfDay, objectMarks, pollLines, rawLinesOf } from "./record-level";
+import { ledgerOfDay, objectMarks, pollLines, rawLinesOf, runReconcileJob } from "./record-level";
 import {
   type AccountObject,
   accountObjects,
@@ -101,10 +99,7 @@ describe("Zendesk record-level reconciliation (time-based incremental exports)",
     const api = zendeskExportApi(API, AUTH, () => [...objects, ...later]);
     const fetchSpy = vi.spyOn(globalThis, "fetch").mockImplementation(api.handle as typeof fetch);
     const ingest = recordingQueue();
-    const batch = createMessageBatch("loading-dock-jobs", [
-      { id: "rec-zd-1", timestamp: new Date(), attempts: 1, body: { kind: "reconcile", source: "zendesk", ...day } },
-    ]);
-    await processJobsBatch(zendeskEnv({ INGEST: ingest }) as never, batch);
+    await runReconcileJob(zendeskEnv({ INGEST: ingest }), "zendesk", day);
     fetchSpy.mockRestore();
 
     expect(api.violations).toEqual([]);
