@@ -163,9 +163,7 @@ export function buildProgram() {
 
   program
     .command("query <sql>")
-    .description(
-      "run DuckDB SQL over the raw zone (view raw: partitions, _dock fields, data); pulls new objects into a local copy first",
-    )
+    .description("run DuckDB SQL over the raw zone (view raw: partitions, _dock fields, data); pulls new objects into a local copy first")
     .option("--latest", "raw keeps one row per (source, stream, key): the newest by received_at, then version")
     .option("--distinct", "raw keeps one row per _dock.id (its first landing)")
     .addOption(new Option("--format <format>", "how to print the result").choices(["table", "csv", "json"]).default("table"))
@@ -222,7 +220,11 @@ export function buildProgram() {
     )
     .option("--dry-run", "print every step it would take; call nothing, write nothing")
     .option("--sources <names>", "comma-separated sources whose unset settings to ask for (in a terminal)", splitList)
-    .option("--file-drops <sources>", "comma-separated sources that take file drops (a <SOURCE>_FILES_TOKEN each); none: no file drops", splitList)
+    .option(
+      "--file-drops <sources>",
+      "comma-separated sources that take file drops (a <SOURCE>_FILES_TOKEN each); none: no file drops",
+      splitList,
+    )
     .option("--secrets-file <path>", "where our generated secrets are saved and vendor settings read (NAME=value lines)", ".deploy.vars")
     .option("--replace-secrets <names>", "comma-separated secrets to set again although they are set (a rotated vendor secret)", splitList)
     .option("--root <dir>", "the checkout to deploy", ".")
@@ -244,7 +246,11 @@ export function buildProgram() {
     .action(async (o) => {
       const { runDestroy } = await import("./lib/destroy.mjs");
       const { terminalIO } = await import("./lib/deploy-steps.mjs");
-      await runDestroy({ root: resolve(o.root), options: { dryRun: o.dryRun, yes: o.yes, deleteBucket: o.deleteBucket }, io: terminalIO() });
+      await runDestroy({
+        root: resolve(o.root),
+        options: { dryRun: o.dryRun, yes: o.yes, deleteBucket: o.deleteBucket },
+        io: terminalIO(),
+      });
     });
   return program;
 }
