@@ -1,7 +1,4 @@
-import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
-import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import worker from "../../src/index";
 import { seeded } from "../../src/lib/seeded";
 import { resetCursor } from "../../src/pollers/cursor";
 import { openGate } from "../../src/pollers/rate-gate";
@@ -16,7 +13,7 @@ import { amplitude as amplitudeCase } from "../webhooks/cases";
 import { deliver } from "../webhooks/support";
 import { asIsBody, eventOf, exportApi, type ProjectEvent, projectEvents, uploadMs, withoutUuidBody } from "./amplitude-fixtures";
 import { recordingQueue, reconcileEnv, sourceState, writeRaw } from "./helpers";
-import { ledgerOfDay, objectMarks, pollLines, rawLinesOf, runReconcileJob } from "./record-level";
+import { adminReconcile, ledgerOfDay, objectMarks, pollLines, rawLinesOf, runReconcileJob } from "./record-level";
 
 const API = "https://amplitude-fake.example";
 const KEY = "amp-reconcile-key";
@@ -142,19 +139,12 @@ describe("Amplitude record-level reconciliation (Export API hours, events by uui
     await waitForLines(new Set(events.slice(0, 30).map(uuidOf)), 30);
 
     const api = exportApi(API, BASIC, () => events);
-    vi.spyOn(globalThis, "fetch").mockImplementation(api.handle as typeof fetch);
-    const ctx = createExecutionContext();
-    const res = await worker.fetch(
-      new Request("https://dock.example/admin/sources/amplitude/reconcile", {
-        method: "POST",
-        headers: { authorization: "Bearer test-admin-token", "content-type": "application/json" },
-        body: JSON.stringify({ from: new Date(twoDaysAgo).toISOString(), to: new Date(twoDaysAgo + DAY_MS).toISOString(), wait: true }),
-      }) as Request<unknown, IncomingRequestCfProperties>,
-      { ...env, AMPLITUDE_API_KEY: KEY, AMPLITUDE_SECRET_KEY: SECRET, AMPLITUDE_API_BASE: API, INGEST: recordingQueue() } as never,
-      ctx,
+    const res = await adminReconcile(
+      "amplitude",
+      { from: new Date(twoDaysAgo).toISOString(), to: new Date(twoDaysAgo + DAY_MS).toISOString() },
+      api,
+      { AMPLITUDE_API_KEY: KEY, AMPLITUDE_SECRET_KEY: SECRET, AMPLITUDE_API_BASE: API },
     );
-    await waitOnExecutionContext(ctx);
-    vi.restoreAllMocks();
     expect(api.violations).toEqual([]);
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ status: "succeeded", unit: "record", listed: 40, held: 30, recovered: 10, missing: 0 });

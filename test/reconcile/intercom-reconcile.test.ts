@@ -1,9 +1,5 @@
-import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
-import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import worker from "../../src/index";
 import { seeded } from "../../src/lib/seeded";
-import { runReconcileStep } from "../../src/reconcile/run-reconcile";
 import { defineSource } from "../../src/sources/define-source";
 import { intercom as intercomSource } from "../../src/sources/intercom";
 import { intercomVersionTime } from "../../src/sources/intercom/reconcile";
@@ -11,7 +7,7 @@ import { readLines } from "../helpers/raw-zone";
 import { intercom as intercomCase } from "../webhooks/cases";
 import { deliver, nowSeconds } from "../webhooks/support";
 import { recordingQueue, reconcileEnv, sourceState, writeRaw } from "./helpers";
-import { ledgerOfDay, objectMarks, pollLines, rawLinesOf, runReconcileJob } from "./record-level";
+import { adminReconcile, ledgerOfDay, objectMarks, pollLines, rawLinesOf, reconcileStepWith, runReconcileJob } from "./record-level";
 import {
   intercomSearchApi,
   listedAt,
@@ -144,19 +140,12 @@ describe("Intercom record-level reconciliation (contacts and conversations searc
     await waitForLines(new Set(objects.slice(0, 30).map((o) => o.id)), 30);
 
     const api = intercomSearchApi(API, TOKEN, () => objects);
-    vi.spyOn(globalThis, "fetch").mockImplementation(api.handle as typeof fetch);
-    const ctx = createExecutionContext();
-    const res = await worker.fetch(
-      new Request("https://dock.example/admin/sources/intercom/reconcile", {
-        method: "POST",
-        headers: { authorization: "Bearer test-admin-token", "content-type": "application/json" },
-        body: JSON.stringify({ from: new Date(twoDaysAgo).toISOString(), to: new Date(twoDaysAgo + DAY_MS).toISOString(), wait: true }),
-      }) as Request<unknown, IncomingRequestCfProperties>,
-      { ...env, INTERCOM_ACCESS_TOKEN: TOKEN, INTERCOM_API_BASE: API, INGEST: recordingQueue() } as never,
-      ctx,
+    const res = await adminReconcile(
+      "intercom",
+      { from: new Date(twoDaysAgo).toISOString(), to: new Date(twoDaysAgo + DAY_MS).toISOString() },
+      api,
+      { INTERCOM_ACCESS_TOKEN: TOKEN, INTERCOM_API_BASE: API },
     );
-    await waitOnExecutionContext(ctx);
-    vi.restoreAllMocks();
     expect(api.violations).toEqual([]);
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ status: "succeeded", unit: "record", listed: 40, held: 30, recovered: 10, missing: 0 });
@@ -172,18 +161,14 @@ describe("Intercom record-level reconciliation (contacts and conversations searc
     const runEnv = intercomEnv({ INGEST: ingest });
 
     const failing = intercomSearchApi(API, TOKEN, () => objects, { failOnCall: 3 });
-    vi.spyOn(globalThis, "fetch").mockImplementation(failing.handle as typeof fetch);
-    const first = await runReconcileStep(runEnv, source, { kind: "reconcile", source: source.name }, { clock });
-    vi.restoreAllMocks();
+    const first = await reconcileStepWith(failing, runEnv, source, clock);
     expect(first).toMatchObject({ status: "failed", unit: "record" });
     expect(first.error).toMatch(/page 3 of the listing/);
     expect(await sourceState(source.name)).toMatchObject({ reconciled_to: null, last_status: "failed" });
     expect(await ledger(source.name)).toBeNull();
 
     const api = intercomSearchApi(API, TOKEN, () => objects);
-    vi.spyOn(globalThis, "fetch").mockImplementation(api.handle as typeof fetch);
-    const second = await runReconcileStep(runEnv, source, { kind: "reconcile", source: source.name }, { clock });
-    vi.restoreAllMocks();
+    const second = await reconcileStepWith(api, runEnv, source, clock);
     expect(api.violations).toEqual([]);
     expect(second).toMatchObject({ status: "succeeded", window: first.window, listed: 900, held: 0, recovered: 900, missing: 0 });
     expect(await sourceState(source.name)).toMatchObject({ reconciled_to: first.window?.to, last_status: "succeeded" });

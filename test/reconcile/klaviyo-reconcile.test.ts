@@ -1,11 +1,7 @@
-import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
-import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import worker from "../../src/index";
 import { seeded } from "../../src/lib/seeded";
 import { openGate } from "../../src/pollers/rate-gate";
 import { runPollStep } from "../../src/pollers/run-poll";
-import { runReconcileStep } from "../../src/reconcile/run-reconcile";
 import { defineSource } from "../../src/sources/define-source";
 import { klaviyo as klaviyoSource } from "../../src/sources/klaviyo";
 import { klaviyoVersionTime } from "../../src/sources/klaviyo/reconcile";
@@ -13,7 +9,7 @@ import { readLines } from "../helpers/raw-zone";
 import { klaviyo as klaviyoCase, WEBHOOK_ID } from "../webhooks/cases";
 import { deliver, nowSeconds } from "../webhooks/support";
 import { recordingQueue, reconcileEnv, sourceState, writeRaw } from "./helpers";
-import { ledgerOfDay, objectMarks, pollLines, rawLinesOf, runReconcileJob } from "./record-level";
+import { adminReconcile, ledgerOfDay, objectMarks, pollLines, rawLinesOf, reconcileStepWith, runReconcileJob } from "./record-level";
 import { type AccountEvent, type AccountProfile, klaviyoApi, lastUpdate, webhookBody } from "./klaviyo-fixtures";
 
 const API = "https://klaviyo-fake.example";
@@ -137,19 +133,12 @@ describe("Klaviyo record-level reconciliation (events by datetime, profiles by u
     await waitForLines(new Set(account.events.slice(0, 30).map((e) => e.id)), 30);
 
     const api = klaviyoApi(API, KEY, () => account);
-    vi.spyOn(globalThis, "fetch").mockImplementation(api.handle as typeof fetch);
-    const ctx = createExecutionContext();
-    const res = await worker.fetch(
-      new Request("https://dock.example/admin/sources/klaviyo/reconcile", {
-        method: "POST",
-        headers: { authorization: "Bearer test-admin-token", "content-type": "application/json" },
-        body: JSON.stringify({ from: new Date(twoDaysAgo).toISOString(), to: new Date(twoDaysAgo + DAY_MS).toISOString(), wait: true }),
-      }) as Request<unknown, IncomingRequestCfProperties>,
-      { ...env, KLAVIYO_API_KEY: KEY, KLAVIYO_API_BASE: API, INGEST: recordingQueue() } as never,
-      ctx,
+    const res = await adminReconcile(
+      "klaviyo",
+      { from: new Date(twoDaysAgo).toISOString(), to: new Date(twoDaysAgo + DAY_MS).toISOString() },
+      api,
+      { KLAVIYO_API_KEY: KEY, KLAVIYO_API_BASE: API },
     );
-    await waitOnExecutionContext(ctx);
-    vi.restoreAllMocks();
     expect(api.violations).toEqual([]);
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ status: "succeeded", unit: "record", listed: 40, held: 30, recovered: 10, missing: 0 });
@@ -165,18 +154,14 @@ describe("Klaviyo record-level reconciliation (events by datetime, profiles by u
     const runEnv = klaviyoEnv({ INGEST: ingest });
 
     const failing = klaviyoApi(API, KEY, () => account, { failOnCall: 3 });
-    vi.spyOn(globalThis, "fetch").mockImplementation(failing.handle as typeof fetch);
-    const first = await runReconcileStep(runEnv, source, { kind: "reconcile", source: source.name }, { clock });
-    vi.restoreAllMocks();
+    const first = await reconcileStepWith(failing, runEnv, source, clock);
     expect(first).toMatchObject({ status: "failed", unit: "record" });
     expect(first.error).toMatch(/page 3 of the listing/);
     expect(await sourceState(source.name)).toMatchObject({ reconciled_to: null, last_status: "failed" });
     expect(await ledger(source.name)).toBeNull();
 
     const api = klaviyoApi(API, KEY, () => account);
-    vi.spyOn(globalThis, "fetch").mockImplementation(api.handle as typeof fetch);
-    const second = await runReconcileStep(runEnv, source, { kind: "reconcile", source: source.name }, { clock });
-    vi.restoreAllMocks();
+    const second = await reconcileStepWith(api, runEnv, source, clock);
     expect(api.violations).toEqual([]);
     expect(second).toMatchObject({ status: "succeeded", window: first.window, listed: 900, held: 0, recovered: 900, missing: 0 });
     expect(await sourceState(source.name)).toMatchObject({ reconciled_to: first.window?.to, last_status: "succeeded" });

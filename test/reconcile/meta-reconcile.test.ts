@@ -1,5 +1,4 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { runReconcileStep } from "../../src/reconcile/run-reconcile";
 import { defineSource } from "../../src/sources/define-source";
 import { meta as metaSource } from "../../src/sources/meta";
 import { graphTime, type Lead, leadgenNotification } from "../../src/sources/meta/fixtures";
@@ -9,7 +8,7 @@ import { readEnvelopes, readLines } from "../helpers/raw-zone";
 import { meta as metaCase } from "../webhooks/cases";
 import { deliver } from "../webhooks/support";
 import { recordingQueue, reconcileEnv, seeded, sourceState, writeRaw } from "./helpers";
-import { ledgerOfDay, objectMarks, pollLines, rawLinesOf, runReconcileJob } from "./record-level";
+import { ledgerOfDay, objectMarks, pollLines, rawLinesOf, reconcileStepWith, runReconcileJob } from "./record-level";
 import { graphLeadsApi } from "./meta-fixtures";
 
 const API = "https://graph-fake.example";
@@ -138,9 +137,7 @@ describe("Meta record-level reconciliation (leads of the configured lead forms)"
     const runEnv = metaEnv({ INGEST: ingest, META_MIDWAY_API_BASE: API });
 
     const failing = graphLeadsApi(API, TOKEN, () => leads, { failOnCall: 5 });
-    vi.spyOn(globalThis, "fetch").mockImplementation(failing.handle as typeof fetch);
-    const first = await runReconcileStep(runEnv, source, { kind: "reconcile", source: source.name }, { clock });
-    vi.restoreAllMocks();
+    const first = await reconcileStepWith(failing, runEnv, source, clock);
     expect(failing.violations).toEqual([]);
     expect(first).toMatchObject({ status: "failed", unit: "record" });
     expect(first.error).toMatch(/page 5 of the listing/);
@@ -148,9 +145,7 @@ describe("Meta record-level reconciliation (leads of the configured lead forms)"
     expect(await ledger(source.name)).toBeNull();
 
     const api = graphLeadsApi(API, TOKEN, () => leads);
-    vi.spyOn(globalThis, "fetch").mockImplementation(api.handle as typeof fetch);
-    const second = await runReconcileStep(runEnv, source, { kind: "reconcile", source: source.name }, { clock });
-    vi.restoreAllMocks();
+    const second = await reconcileStepWith(api, runEnv, source, clock);
     expect(api.violations).toEqual([]);
     // The same window again: nothing was held (this copy of the source tracks no marks), so all are recovered.
     expect(second).toMatchObject({ status: "succeeded", window: first.window, listed: 900, held: 0, recovered: 900, missing: 0 });

@@ -1,8 +1,12 @@
-import { createMessageBatch } from "cloudflare:test";
+import { createExecutionContext, createMessageBatch, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
+import { vi } from "vitest";
+import worker from "../../src/index";
 import { processJobsBatch } from "../../src/queue-consumers/jobs-consumer";
+import { runReconcileStep } from "../../src/reconcile/run-reconcile";
 import { ledgerRows } from "../helpers/ledger";
 import { readEnvelopes } from "../helpers/raw-zone";
+import { recordingQueue } from "./helpers";
 
 /** The raw zone's lines of a source (or of one of its prefixes) whose object key is one of these ids. */
 export async function rawLinesOf(source: string, ids: ReadonlySet<string>, prefix = `raw/source=${source}/`) {
@@ -42,4 +46,50 @@ export async function runReconcileJob(jobsEnv: unknown, source: string, window: 
     { id: `rec-${source}-1`, timestamp: new Date(), attempts: 1, body: { kind: "reconcile", source, ...window } },
   ]);
   await processJobsBatch(jobsEnv as never, batch);
+}
+
+/** A vendor API fixture: answers `fetch` while a reconcile runs. */
+interface VendorApi {
+  handle: (input: RequestInfo | URL, init?: RequestInit) => Promise<Response>;
+}
+
+/** One reconcile step of `source`, with the vendor's API fixture answering every request it makes. */
+export async function reconcileStepWith(
+  api: VendorApi,
+  runEnv: Parameters<typeof runReconcileStep>[0],
+  source: Parameters<typeof runReconcileStep>[1],
+  clock: NonNullable<Parameters<typeof runReconcileStep>[3]>["clock"],
+) {
+  vi.spyOn(globalThis, "fetch").mockImplementation(api.handle as typeof fetch);
+  try {
+    return await runReconcileStep(runEnv, source, { kind: "reconcile", source: source.name }, { clock });
+  } finally {
+    vi.restoreAllMocks();
+  }
+}
+
+/** An operator's POST /admin/sources/:source/reconcile of a window, waiting for the answer, with the vendor's API fixture answering. */
+export async function adminReconcile(
+  source: string,
+  window: { from: string; to: string },
+  api: VendorApi,
+  settings: Record<string, string>,
+) {
+  vi.spyOn(globalThis, "fetch").mockImplementation(api.handle as typeof fetch);
+  try {
+    const ctx = createExecutionContext();
+    const res = await worker.fetch(
+      new Request(`https://dock.example/admin/sources/${source}/reconcile`, {
+        method: "POST",
+        headers: { authorization: "Bearer test-admin-token", "content-type": "application/json" },
+        body: JSON.stringify({ ...window, wait: true }),
+      }) as Request<unknown, IncomingRequestCfProperties>,
+      { ...env, ...settings, INGEST: recordingQueue() } as never,
+      ctx,
+    );
+    await waitOnExecutionContext(ctx);
+    return res;
+  } finally {
+    vi.restoreAllMocks();
+  }
 }

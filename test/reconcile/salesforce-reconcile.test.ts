@@ -1,5 +1,4 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { runReconcileStep } from "../../src/reconcile/run-reconcile";
 import { defineSource } from "../../src/sources/define-source";
 import { clearTokenCache } from "../../src/sources/rest/auth";
 import { salesforce as salesforceSource } from "../../src/sources/salesforce";
@@ -8,7 +7,7 @@ import { readLines } from "../helpers/raw-zone";
 import { salesforce as salesforceCase } from "../webhooks/cases";
 import { deliver, nowSeconds } from "../webhooks/support";
 import { recordingQueue, reconcileEnv, sourceState, writeRaw } from "./helpers";
-import { ledgerOfDay, objectMarks, pollLines, rawLinesOf, runReconcileJob } from "./record-level";
+import { ledgerOfDay, objectMarks, pollLines, rawLinesOf, reconcileStepWith, runReconcileJob } from "./record-level";
 import {
   listedAt,
   type Notification,
@@ -161,9 +160,7 @@ describe("Salesforce record-level reconciliation (queryAll by SystemModstamp)", 
 
     // Account: describe + 1 page; Contact: describe, then its first queryAll page fails.
     const failing = salesforceOrgApi(API, () => records, { batch: 250, failFromCall: 4 });
-    vi.spyOn(globalThis, "fetch").mockImplementation(failing.handle as typeof fetch);
-    const first = await runReconcileStep(runEnv, source, { kind: "reconcile", source: source.name }, { clock });
-    vi.restoreAllMocks();
+    const first = await reconcileStepWith(failing, runEnv, source, clock);
     expect(first).toMatchObject({ status: "failed", unit: "record" });
     expect(first.error).toMatch(/of the listing.*step \d+ of contact/);
     expect(await sourceState(source.name)).toMatchObject({ reconciled_to: null, last_status: "failed" });
@@ -171,9 +168,7 @@ describe("Salesforce record-level reconciliation (queryAll by SystemModstamp)", 
 
     clearTokenCache();
     const api = salesforceOrgApi(API, () => records, { batch: 250 });
-    vi.spyOn(globalThis, "fetch").mockImplementation(api.handle as typeof fetch);
-    const second = await runReconcileStep(runEnv, source, { kind: "reconcile", source: source.name }, { clock });
-    vi.restoreAllMocks();
+    const second = await reconcileStepWith(api, runEnv, source, clock);
     expect(api.violations).toEqual([]);
     // The same window again: nothing was held (this copy of the source tracks no marks), so all are recovered.
     expect(second).toMatchObject({ status: "succeeded", window: first.window, listed: 900, held: 0, recovered: 900, missing: 0 });

@@ -1,8 +1,4 @@
-import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
-import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import worker from "../../src/index";
-import { runReconcileStep } from "../../src/reconcile/run-reconcile";
 import { defineSource } from "../../src/sources/define-source";
 import { shopify as shopifySource } from "../../src/sources/shopify";
 import { SHOPIFY_API_VERSION } from "../../src/sources/shopify/auth";
@@ -11,7 +7,7 @@ import { readLines } from "../helpers/raw-zone";
 import { shopify as shopifyCase } from "../webhooks/cases";
 import { deliver, hmacText } from "../webhooks/support";
 import { recordingQueue, reconcileEnv, seeded, sourceState, writeRaw } from "./helpers";
-import { ledgerOfDay, objectMarks, pollLines, rawLinesOf, runReconcileJob } from "./record-level";
+import { adminReconcile, ledgerOfDay, objectMarks, pollLines, rawLinesOf, reconcileStepWith, runReconcileJob } from "./record-level";
 import { lastUpdate, type ShopifyWebhook, type ShopObject, shopifyAdminApi, shopObjects, webhooksOf } from "./shopify-fixtures";
 
 const API = "https://shopify-fake.example";
@@ -148,19 +144,12 @@ describe("Shopify record-level reconciliation (REST Admin API orders, products, 
     await waitForLines(new Set(objects.slice(0, 30).map((o) => String(o.id))), 30);
 
     const api = shopifyAdminApi(API, SHOPIFY_API_VERSION, TOKEN, () => objects);
-    vi.spyOn(globalThis, "fetch").mockImplementation(api.handle as typeof fetch);
-    const ctx = createExecutionContext();
-    const res = await worker.fetch(
-      new Request("https://dock.example/admin/sources/shopify/reconcile", {
-        method: "POST",
-        headers: { authorization: "Bearer test-admin-token", "content-type": "application/json" },
-        body: JSON.stringify({ from: new Date(twoDaysAgo).toISOString(), to: new Date(twoDaysAgo + DAY_MS).toISOString(), wait: true }),
-      }) as Request<unknown, IncomingRequestCfProperties>,
-      { ...env, SHOPIFY_ADMIN_TOKEN: TOKEN, SHOPIFY_API_BASE: API, INGEST: recordingQueue() } as never,
-      ctx,
+    const res = await adminReconcile(
+      "shopify",
+      { from: new Date(twoDaysAgo).toISOString(), to: new Date(twoDaysAgo + DAY_MS).toISOString() },
+      api,
+      { SHOPIFY_ADMIN_TOKEN: TOKEN, SHOPIFY_API_BASE: API },
     );
-    await waitOnExecutionContext(ctx);
-    vi.restoreAllMocks();
     expect(api.violations).toEqual([]);
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ status: "succeeded", unit: "record", listed: 40, held: 30, recovered: 10, missing: 0 });
@@ -176,9 +165,7 @@ describe("Shopify record-level reconciliation (REST Admin API orders, products, 
 
     // Orders take two pages of 250; the third call (products' first page) fails.
     const failing = shopifyAdminApi(API, SHOPIFY_API_VERSION, TOKEN, () => objects, { failOnCall: 3 });
-    vi.spyOn(globalThis, "fetch").mockImplementation(failing.handle as typeof fetch);
-    const first = await runReconcileStep(runEnv, source, { kind: "reconcile", source: source.name }, { clock });
-    vi.restoreAllMocks();
+    const first = await reconcileStepWith(failing, runEnv, source, clock);
     expect(failing.violations).toEqual([]);
     expect(first).toMatchObject({ status: "failed", unit: "record" });
     expect(first.error).toMatch(/page 3 of the listing/);
@@ -186,9 +173,7 @@ describe("Shopify record-level reconciliation (REST Admin API orders, products, 
     expect(await ledger(source.name)).toBeNull();
 
     const api = shopifyAdminApi(API, SHOPIFY_API_VERSION, TOKEN, () => objects);
-    vi.spyOn(globalThis, "fetch").mockImplementation(api.handle as typeof fetch);
-    const second = await runReconcileStep(runEnv, source, { kind: "reconcile", source: source.name }, { clock });
-    vi.restoreAllMocks();
+    const second = await reconcileStepWith(api, runEnv, source, clock);
     expect(api.violations).toEqual([]);
     // The same window again; this copy of the source tracks no marks, so every object is recovered.
     expect(second).toMatchObject({ status: "succeeded", window: first.window, listed: 900, held: 0, recovered: 900, missing: 0 });
