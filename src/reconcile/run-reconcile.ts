@@ -264,6 +264,33 @@ export async function runReconcileStep(
     return fail(errorText(err));
   }
 
+  /** Moves the run past one page: its counts added and checkpointed with what it saw; false when another run took over. */
+  const advance = async (
+    next: string | null,
+    seen: SeenEvent[],
+    held: number,
+    counts: { reconcile: number; missing: number },
+  ): Promise<boolean> => {
+    const nextState: RunState = {
+      ...state,
+      next,
+      pages: state.pages + 1,
+      listed: state.listed + seen.length,
+      received: state.received + held,
+      recovered: state.recovered + counts.reconcile,
+      missing: state.missing + counts.missing,
+      retriesLeft: http.budget.retriesLeft,
+    };
+    const saved = await checkpoint(env.DB, { source: source.name, runId, prevText: text, state: nextState, events: seen, now: now() });
+    if (!saved.ok) {
+      log("warn", { event: "reconcile.superseded", ...fields, pages: nextState.pages });
+      return false;
+    }
+    state = nextState;
+    text = saved.text;
+    return true;
+  };
+
   const started = clock.now();
   const pagesLimit = deps.budget?.pages ?? DEFAULT_PAGES;
   const wallMs = deps.budget?.wallMs ?? DEFAULT_WALL_MS;
@@ -286,30 +313,7 @@ export async function runReconcileStep(
       if (objects.kind === "deferred") return deferRun(objects.delayMs);
       if (objects.next !== null && objects.next === state.next)
         return fail(`${position}: the listing gave the same next page again; stopping rather than looping`);
-      const nextState: RunState = {
-        ...state,
-        next: objects.next,
-        pages: state.pages + 1,
-        listed: state.listed + objects.seen.length,
-        received: state.received + objects.counts.held,
-        recovered: state.recovered + objects.counts.reconcile,
-        missing: state.missing + objects.counts.missing,
-        retriesLeft: http.budget.retriesLeft,
-      };
-      const saved = await checkpoint(env.DB, {
-        source: source.name,
-        runId,
-        prevText: text,
-        state: nextState,
-        events: objects.seen,
-        now: now(),
-      });
-      if (!saved.ok) {
-        log("warn", { event: "reconcile.superseded", ...fields, pages: nextState.pages });
-        return summary("superseded");
-      }
-      state = nextState;
-      text = saved.text;
+      if (!(await advance(objects.next, objects.seen, objects.counts.held, objects.counts))) return summary("superseded");
       if (objects.next === null) break;
       continue;
     }
@@ -330,23 +334,7 @@ export async function runReconcileStep(
       if (err instanceof PageError) return fail(`${position}: ${err.message}`);
       throw err;
     }
-    const nextState: RunState = {
-      ...state,
-      next: listed.next,
-      pages: state.pages + 1,
-      listed: state.listed + page.seen.length,
-      received: state.received + page.counts.webhook,
-      recovered: state.recovered + page.counts.reconcile,
-      missing: state.missing + page.counts.missing,
-      retriesLeft: http.budget.retriesLeft,
-    };
-    const saved = await checkpoint(env.DB, { source: source.name, runId, prevText: text, state: nextState, events: page.seen, now: now() });
-    if (!saved.ok) {
-      log("warn", { event: "reconcile.superseded", ...fields, pages: nextState.pages });
-      return summary("superseded");
-    }
-    state = nextState;
-    text = saved.text;
+    if (!(await advance(listed.next, page.seen, page.counts.webhook, page.counts))) return summary("superseded");
     if (listed.next === null) break;
   }
 
