@@ -9,13 +9,15 @@
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { writeSection } from "./lib/results.mjs";
+import { profileWhile } from "./lib/workerd-profile.mjs";
 import { startWranglerDev } from "./lib/wrangler-dev.mjs";
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 4);
+const PROFILE_BATCHES = Number(process.env.BENCH_PROFILE_BATCHES ?? 60);
 const ONLY = process.env.BENCH_CASES?.split(",");
 const CASES = [
-  { id: "100x1", name: "100 messages × 1 envelope", batches: 30, size: 100, perMessage: 1 },
+  { id: "100x1", name: "100 messages × 1 envelope", batches: 60, size: 100, perMessage: 1 },
   { id: "1x100", name: "1 message × 100 envelopes", batches: 30, size: 100, perMessage: 100 },
   // Three batches: the prepared messages of six came near the Worker's 128 MB, and wrangler dev restarted it.
   { id: "100x100", name: "100 messages × 100 envelopes", batches: 3, size: 10_000, perMessage: 100 },
@@ -70,6 +72,8 @@ async function runAll(dir, ledger) {
     config: "bench/workers/wrangler.toml",
     health: "/bare",
     vars: { ...extra, RECORD_LEDGER: ledger },
+    // The Worker bundled once at start: an edit in the shared tree must not restart it mid-run.
+    freeze: true,
   });
   const post = async (path) => {
     const res = await fetch(`${bench.url}${path}`, { method: "POST" });
@@ -84,6 +88,7 @@ async function runAll(dir, ledger) {
   };
   const results = [];
   const floors = [];
+  let profile = null;
   try {
     // Warm-up: the first requests compile the Worker's code paths and create the local stores' files.
     await post("/writer/prepare?batches=5&size=100&per_message=1");
@@ -99,12 +104,24 @@ async function runAll(dir, ledger) {
           r.prepared = await post(`/writer/prepare?${q}`);
           r.consumer = await timed("/writer/run");
           await post(`/writer/prepare?${q}`);
+          r.plain = await timed("/writer/run?storage=plain");
+          await post(`/writer/prepare?${q}`);
+          r.quiet = await timed("/writer/run?storage=plain&quiet=1");
+          await post(`/writer/prepare?${q}`);
           r.concurrent = await timed(`/writer/run?concurrency=${CONCURRENCY}`);
           await post(`/writer/prepare?${q}`);
           r.writer = await timed("/writer/run?path=writer");
           r.none = await timed("/writer/run?storage=none");
           r.gzip = await timed("/writer/part/gzip");
-          for (const k of ["consumer", "concurrent"])
+          // The floor: the same batches' store calls replayed with no writer logic (fresh ids each time).
+          await post(`/writer/prepare?${q}`);
+          r.floorCalls = await post("/writer/floor/capture");
+          r.floor = await timed("/writer/floor/run");
+          await post(`/writer/prepare?${q}`);
+          await post("/writer/floor/capture");
+          r.floorPut = await timed("/writer/floor/run?only=put");
+          r.floorLedger = await timed("/writer/floor/run?only=ledger");
+          for (const k of ["consumer", "plain", "concurrent"])
             if (r[k].acked_batches !== c.batches || r[k].envelopes !== c.batches * c.size)
               throw new Error(
                 `${c.name}: ${k} acked ${r[k].acked_batches}/${c.batches} batches${r[k].batches === 0 ? " (nothing prepared: the Worker restarted)" : ""}`,
@@ -123,12 +140,16 @@ async function runAll(dir, ledger) {
         runs.push(r);
         if (c === CASES[0]) {
           const put = await post("/writer/part/put?variant=bare");
-          const d1 = await post("/writer/part/d1?repeat=30");
-          floors.push({ put: put.inside_ms / put.ops, d1: d1.inside_ms / d1.ops });
+          const d1 = await timed("/writer/part/d1?repeat=60");
+          floors.push({ put: put.inside_ms / put.ops, d1: d1.inside_ms / d1.ops, d1Cpu: d1.cpuMs / d1.ops });
         }
         console.log(
           `[${dir}] ${c.name} round ${round + 1}: consumer ${fmt(fmtRate(c, r.consumer.ms))}/s, ` +
-            `${CONCURRENCY} in flight ${fmt(fmtRate(c, r.concurrent.ms))}/s, writeBundles only ${fmt(fmtRate(c, r.writer.ms))}/s`,
+            `${CONCURRENCY} in flight ${fmt(fmtRate(c, r.concurrent.ms))}/s, writeBundles only ${fmt(fmtRate(c, r.writer.ms))}/s, ` +
+            `uncounted ${fmt(fmtRate(c, r.plain.ms))}/s, floor ${fmt(fmtRate(c, r.floor.ms))}/s; workerd CPU ms/batch: consumer ${ms2(r.consumer.cpuMs / c.batches)}, ` +
+            `uncounted ${ms2(r.plain.cpuMs / c.batches)}, log lines dropped ${ms2(r.quiet.cpuMs / c.batches)}, ` +
+            `floor ${ms2(r.floor.cpuMs / c.batches)} (put ${ms2(r.floorPut.cpuMs / c.batches)}, ledger ${ms2(r.floorLedger.cpuMs / c.batches)}), ` +
+            `no storage ${ms2(r.none.cpuMs / c.batches)}; load ${loadavg()[0].toFixed(2)}`,
         );
       }
       if (runs.length === 0) continue;
@@ -138,9 +159,14 @@ async function runAll(dir, ledger) {
         rate: {
           consumer: med((r) => fmtRate(c, r.consumer.ms)),
           concurrent: med((r) => fmtRate(c, r.concurrent.ms)),
+          plain: med((r) => fmtRate(c, r.plain.ms)),
+          floor: med((r) => fmtRate(c, r.floor.ms)),
           writer: med((r) => fmtRate(c, r.writer.ms)),
         },
         rounds: runs.map((r) => fmtRate(c, r.consumer.ms)),
+        cpuRounds: runs.map((r) => r.plain.cpuMs / c.batches),
+        floorCpuRounds: runs.map((r) => r.floor.cpuMs / c.batches),
+        floorCalls: runs[0].floorCalls,
         ms: {
           outside: med((r) => r.consumer.ms / c.batches),
           cpu: med((r) => r.consumer.cpuMs / c.batches),
@@ -151,6 +177,13 @@ async function runAll(dir, ledger) {
           r2: med((r) => r.consumer.r2_ms),
           shards: med((r) => r.consumer.shards_ms),
           js: med((r) => r.consumer.inside_ms - r.consumer.io_ms),
+          plainCpu: med((r) => r.plain.cpuMs / c.batches),
+          quietCpu: med((r) => r.quiet.cpuMs / c.batches),
+          floorCpu: med((r) => r.floor.cpuMs / c.batches),
+          floorPutCpu: med((r) => r.floorPut.cpuMs / c.batches),
+          floorLedgerCpu: med((r) => r.floorLedger.cpuMs / c.batches),
+          floorOutside: med((r) => r.floor.ms / c.batches),
+          noneCpu: med((r) => r.none.cpuMs / c.batches),
           none: med((r) => r.none.ms / c.batches),
           gzip: med((r) => r.gzip.ms / c.batches),
         },
@@ -159,10 +192,48 @@ async function runAll(dir, ledger) {
         objects: runs[0].consumer.objects_per_batch,
       });
     }
+    // A CPU profile of the Worker's isolate over consumer invocations of 100 × 1 batches, after the measured rounds.
+    if (PROFILE_BATCHES > 0) {
+      profile = { batches: PROFILE_BATCHES };
+      for (const storage of ["plain", "none"]) {
+        await post(`/writer/prepare?batches=${PROFILE_BATCHES}&size=100&per_message=1`);
+        profile[storage] = (await profileWhile(bench.inspectorPort, () => post(`/writer/run?storage=${storage}`))).summary;
+      }
+    }
   } finally {
     await bench.stop();
   }
-  return { dir, ledger, results, floor: { put: median(floors.map((f) => f.put)), d1: median(floors.map((f) => f.d1)) } };
+  return {
+    dir,
+    ledger,
+    results,
+    profile,
+    floor: { put: median(floors.map((f) => f.put)), d1: median(floors.map((f) => f.d1)), d1Cpu: median(floors.map((f) => f.d1Cpu)) },
+  };
+}
+
+/** The profile's self time per batch: V8's categories and files, then functions (ours: src/). */
+function profileText(batches, summary, what) {
+  const idle = summary.categories.find((c) => c.name === "(idle)")?.ms ?? 0;
+  const us = (ms) => ((1000 * ms) / batches).toFixed(0);
+  const rows = (list, n) =>
+    list
+      .slice(0, n)
+      .map((e) => `| ${e.name.replaceAll("|", "\\|")} | ${us(e.ms)} |`)
+      .join("\n");
+  const files = [...summary.categories.filter((c) => c.name !== "(idle)"), ...summary.byFile].sort((a, b) => b.ms - a.ms);
+  const ours = summary.byFunction.filter((f) => / src\//.test(f.name));
+  return `CPU profile of the Worker's isolate (V8 sampling profiler over the inspector, \`bench/lib/workerd-profile.mjs\`) over
+${batches} consumer invocations of 100 × 1, ${what}: busy ${us(summary.totalMs - idle)} µs per batch (the profiler slows the isolate;
+the local stores run in other isolates and are not in it; V8 builtins such as JSON.stringify count as their caller's self time).
+
+| file or V8 category | self µs / batch |
+|---|---|
+${rows(files, 12)}
+
+| function (src/ only) | self µs / batch |
+|---|---|
+${rows(ours, 12)}`;
 }
 
 const loadBefore = loadavg()[0];
@@ -182,19 +253,24 @@ const tables = runsByState
       ledger,
       results,
       floor,
+      profile,
     }) => `**${ledger === "d1" ? "D1 ledger" : `Sharded ledger (${extra.LEDGER_SHARDS ?? 16} Durable Object shards)`}, local ${where(dir)}.** Floors measured in the same \`wrangler dev\`: a bare R2 put of 16 bytes
-${ms2(floor.put)} ms, a D1 round trip doing nothing (\`SELECT 1\`) ${ms2(floor.d1)} ms; so one put and two D1 round trips cannot
+${ms2(floor.put)} ms, a D1 round trip doing nothing (\`SELECT 1\`) ${ms2(floor.d1)} ms and ${ms2(floor.d1Cpu)} ms of workerd CPU; so one put and two D1 round trips cannot
 take less than ${ms2(floor.put + 2 * floor.d1)} ms a batch here (the target needs ≤ 4 ms for 100 envelopes).
 
-| batch | batches × envelopes | consumer, one batch at a time (env/s) | rounds (env/s) | ${CONCURRENCY} batches in flight (env/s) | \`writeBundles\` only (env/s) | D1 round trips / batch | shard calls / batch | R2 objects / batch |
-|---|---|---|---|---|---|---|---|---|
-${results.map((r) => `| ${r.name} | ${r.batches} × ${fmt(r.size)} | **${fmt(r.rate.consumer)}** | ${r.rounds.map(fmt).join(", ")} | ${fmt(r.rate.concurrent)} | ${fmt(r.rate.writer)} | ${+r.d1Trips.toFixed(2)} | ${+r.shardCalls.toFixed(2)} | ${+r.objects.toFixed(2)} |`).join("\n")}
+| batch | batches × envelopes | consumer, one batch at a time (env/s) | rounds (env/s) | consumer, stores uncounted (env/s) | floor: the same store calls alone (env/s) | ${CONCURRENCY} batches in flight (env/s) | \`writeBundles\` only (env/s) | D1 round trips / batch | shard calls / batch | R2 objects / batch |
+|---|---|---|---|---|---|---|---|---|---|---|
+${results.map((r) => `| ${r.name} | ${r.batches} × ${fmt(r.size)} | **${fmt(r.rate.consumer)}** | ${r.rounds.map(fmt).join(", ")} | ${fmt(r.rate.plain)} | ${fmt(r.rate.floor)} | ${fmt(r.rate.concurrent)} | ${fmt(r.rate.writer)} | ${+r.d1Trips.toFixed(2)} | ${+r.shardCalls.toFixed(2)} | ${+r.objects.toFixed(2)} |`).join("\n")}
+
+| batch (workerd CPU ms per batch, Worker + local stores, medians) | consumer, stores uncounted | rounds | consumer, stores counted and timed | floor: the same store calls alone | rounds | floor: R2 put only | floor: ledger only | consumer (uncounted) − floor | diagnostic: consumer, log lines dropped | consumer with no storage |
+|---|---|---|---|---|---|---|---|---|---|---|
+${results.map((r) => `| ${r.name} | **${ms2(r.ms.plainCpu)}** | ${r.cpuRounds.map(ms2).join(", ")} | ${ms2(r.ms.cpu)} | **${ms2(r.ms.floorCpu)}** | ${r.floorCpuRounds.map(ms2).join(", ")} | ${ms2(r.ms.floorPutCpu)} | ${ms2(r.ms.floorLedgerCpu)} | ${ms2(r.ms.plainCpu - r.ms.floorCpu)} | ${ms2(r.ms.quietCpu)} | ${ms2(r.ms.noneCpu)} |`).join("\n")}
 
 | batch (ms per batch, medians) | workerd CPU (Worker + local stores) | from outside | inside the Worker | waiting on D1 (read + write) | waiting on ledger shards | waiting on R2 | JS (the rest) | JS with no storage | of which gzip |
 |---|---|---|---|---|---|---|---|---|---|
 ${results.map((r) => `| ${r.name} | ${ms2(r.ms.cpu)} | ${ms2(r.ms.outside)} | ${ms2(r.ms.inside)} | ${ms2(r.ms.d1)}${Number.isNaN(r.ms.d1Read) ? "" : ` (${ms2(r.ms.d1Read)} + ${ms2(r.ms.d1Write)})`} | ${ms2(r.ms.shards)} | ${ms2(r.ms.r2)} | ${ms2(r.ms.js)} | ${ms2(r.ms.none)} | ${ms2(r.ms.gzip)} |`).join("\n")}
 
-At 100 × 1 the Worker's own JS is ${ms2(results[0]?.ms.js ?? Number.NaN)} ms of the ${ms2(results[0]?.ms.inside ?? Number.NaN)} ms a batch takes inside the Worker; the rest is waiting on the local stores.`,
+At 100 × 1 the Worker's own JS is ${ms2(results[0]?.ms.js ?? Number.NaN)} ms of the ${ms2(results[0]?.ms.inside ?? Number.NaN)} ms a batch takes inside the Worker; the rest is waiting on the local stores.${profile ? `\n\n${profileText(profile.batches, profile.plain, "against the local stores")}\n\n${profileText(profile.batches, profile.none, "with no storage (stores that answer at once)")}` : ""}`,
   )
   .join("\n\n");
 
@@ -215,5 +291,6 @@ ${tables}
 Target (issue #19): ≥ 25,000 envelopes/s at 100 messages × 1 envelope, one R2 object and at most two ledger round
 trips per batch; 100 × 100 not below the Foundation run (53,455 env/s for \`writeBundles\` only).
 `;
-writeSection("Raw writer", text);
+// BENCH_SECTION=0: print only (exploratory runs leave bench/RESULTS.md alone).
+if (process.env.BENCH_SECTION !== "0") writeSection(process.env.BENCH_SECTION ?? "Raw writer", text);
 console.log(text);

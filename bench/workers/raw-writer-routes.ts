@@ -6,6 +6,7 @@ import { encoded } from "../../src/ingest/enqueue";
 import { processIngestBatch } from "../../src/queue-consumers/ingest-consumer";
 import { gzip } from "../../src/queue-consumers/gzip";
 import { writeBundles } from "../../src/queue-consumers/raw-writer";
+import { setLogSink } from "../../src/lib/log";
 
 /**
  * The raw-writer benchmark's harness: consumer invocations (`processIngestBatch` over a MessageBatch
@@ -219,9 +220,25 @@ async function inFlight<T>(items: T[], concurrency: number, run: (item: T) => Pr
   );
 }
 
-/** The env the production consumer sees, its stores counted and timed, or all replaced by instant ones. */
+/** Ledger shards that answer at once: nothing seen, nothing held (the sharded ledger's client with no storage). */
+const instantShards = {
+  idFromName: (name: string) => name,
+  get: () => ({
+    read: async () => ({ seen: [], held: [] }),
+    write: async () => ({ dedupe: 0, marks: 0, receipts: 0 }),
+  }),
+} as unknown as DurableObjectNamespace;
+
+/**
+ * The env the production consumer sees, its stores counted and timed, or all replaced by instant
+ * ones (`none`), or as they are (`plain`: no counting wrappers, the consumer as production runs it).
+ */
 function benchEnv(env: WriterBenchEnv, counts: Counts, storage: string): WriterBenchEnv {
-  if (storage === "none") return { ...env, DB: instantD1, RAW: instantR2, RECORD_LEDGER: "d1" };
+  if (storage === "plain") return env;
+  if (storage === "none")
+    return env.RECORD_LEDGER === "sharded"
+      ? { ...env, DB: instantD1, RAW: instantR2, LEDGER: instantShards }
+      : { ...env, DB: instantD1, RAW: instantR2, RECORD_LEDGER: "d1" };
   return {
     ...env,
     DB: countingD1(env.DB, counts),
@@ -271,12 +288,28 @@ writerRoutes.post("/writer/prepare", async (c) => {
 /**
  * Runs the prepared batches once. `path=consumer` (default): `processIngestBatch` per batch (deliver
  * the messages, resolve them, write, ack). `path=writer`: `writeBundles` over the same bundles.
- * `storage=none` swaps D1 and R2 for ones that answer at once (the JS alone, D1 ledger). `concurrency`: batches in flight.
+ * `storage=none` swaps D1, R2 and the ledger shards for ones that answer at once (the JS alone, with the
+ * run's ledger client); `storage=plain` uses the stores uncounted. `concurrency`: batches in flight.
  */
 writerRoutes.post("/writer/run", async (c) => {
   const path = c.req.query("path") ?? "consumer";
   const storage = c.req.query("storage") ?? "local";
   const concurrency = Number(c.req.query("concurrency") ?? "1");
+  // Diagnostic: the consumer's log lines dropped (under wrangler dev each one travels to wrangler's terminal).
+  if (c.req.query("quiet") === "1") setLogSink(() => {});
+  try {
+    return await runPrepared(c, path, storage, concurrency);
+  } finally {
+    setLogSink(undefined);
+  }
+});
+
+async function runPrepared(
+  c: { env: WriterBenchEnv; json: (v: unknown) => Response },
+  path: string,
+  storage: string,
+  concurrency: number,
+): Promise<Response> {
   const counts = new Counts();
   let insideMs = 0;
   const env = benchEnv(c.env, counts, storage);
@@ -321,7 +354,7 @@ writerRoutes.post("/writer/run", async (c) => {
         }
       : {}),
   });
-});
+}
 
 /** gzip of each prepared batch's object text (every line fresh), `repeat` times: the writer's compression alone. */
 writerRoutes.post("/writer/part/gzip", async (c) => {
@@ -373,4 +406,103 @@ writerRoutes.get("/writer/clock", (c) => {
   let x = 0;
   for (let i = 0; i < 50_000_000; i++) x += i % 7;
   return c.json({ busy_ms: Date.now() - a, x });
+});
+
+/**
+ * The floor of a batch: only the store calls the target itself requires, with the payloads the
+ * consumer makes for that batch and no writer logic. `/writer/floor/capture` runs the consumer over
+ * each prepared batch once against stores that record every call and keep nothing (reads answer
+ * "nothing seen", as they would for these fresh ids); `/writer/floor/run` replays the recorded calls
+ * against the real local stores: the ledger read (one D1 batch, or one RPC per shard touched, in
+ * parallel), the one R2 put of the same gzip'd bytes, the ledger write (one D1 batch, or the shards'
+ * RPCs beside the D1 batch of raw_objects and stream_stats).
+ */
+type FloorCall =
+  | { store: "d1"; statements: D1PreparedStatement[] }
+  | { store: "shard"; id: DurableObjectId; method: string; arg: unknown }
+  | { store: "r2"; key: string; body: unknown; options: unknown };
+
+let floorCalls: { reads: FloorCall[]; put: FloorCall[]; writes: FloorCall[] }[] = [];
+
+function recordingEnv(env: WriterBenchEnv, calls: FloorCall[]): WriterBenchEnv {
+  const db = new Proxy(env.DB, {
+    get(target, prop) {
+      const value = Reflect.get(target, prop, target);
+      if (prop === "batch")
+        return async (statements: D1PreparedStatement[]) => {
+          calls.push({ store: "d1", statements });
+          return statements.map(() => ({ results: [], success: true, meta: {} }));
+        };
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+  const raw = {
+    async put(key: string, body: unknown, options: unknown) {
+      calls.push({ store: "r2", key, body, options });
+      return { key };
+    },
+  } as unknown as R2Bucket;
+  const ledger = env.LEDGER as DurableObjectNamespace | undefined;
+  const shards = ledger && {
+    idFromName: (name: string) => ledger.idFromName(name),
+    get: (id: DurableObjectId) => ({
+      async read(arg: unknown) {
+        calls.push({ store: "shard", id, method: "read", arg });
+        return { seen: [], held: [] };
+      },
+      async write(arg: unknown) {
+        calls.push({ store: "shard", id, method: "write", arg });
+        return { dedupe: 0, marks: 0, receipts: 0 };
+      },
+    }),
+  };
+  return { ...env, DB: db, RAW: raw, ...(shards ? { LEDGER: shards } : {}) };
+}
+
+writerRoutes.post("/writer/floor/capture", async (c) => {
+  floorCalls = [];
+  for (const prepared of preparedBatches) {
+    const calls: FloorCall[] = [];
+    const batch = deliver(prepared);
+    await processIngestBatch(recordingEnv(c.env, calls), batch);
+    if (!(batch as unknown as { acked: boolean }).acked) throw new Error("the captured batch was not acked");
+    const at = calls.findIndex((x) => x.store === "r2");
+    if (at === -1 || calls.filter((x) => x.store === "r2").length !== 1) throw new Error("a batch makes one R2 put");
+    floorCalls.push({ reads: calls.slice(0, at), put: [calls[at] as FloorCall], writes: calls.slice(at + 1) });
+  }
+  const n = floorCalls.length;
+  const count = (f: (x: FloorCall) => boolean) =>
+    floorCalls.reduce((s, b) => s + [...b.reads, ...b.put, ...b.writes].filter(f).length, 0) / n;
+  return c.json({
+    batches: n,
+    d1_calls_per_batch: count((x) => x.store === "d1"),
+    shard_calls_per_batch: count((x) => x.store === "shard"),
+    r2_puts_per_batch: count((x) => x.store === "r2"),
+  });
+});
+
+/** Replays the captured calls, one batch at a time. `only=put|ledger` replays one part. */
+writerRoutes.post("/writer/floor/run", async (c) => {
+  const only = c.req.query("only");
+  const ns = c.env.LEDGER as DurableObjectNamespace | undefined;
+  const stubs = new Map<string, DurableObjectStub>();
+  const call = (x: FloorCall): Promise<unknown> => {
+    if (x.store === "d1") return c.env.DB.batch(x.statements);
+    if (x.store === "r2") return c.env.RAW.put(x.key, x.body as Uint8Array, x.options as R2PutOptions);
+    if (!ns) throw new Error("no LEDGER binding");
+    const name = x.id.toString();
+    let stub = stubs.get(name);
+    if (!stub) {
+      stub = ns.get(x.id);
+      stubs.set(name, stub);
+    }
+    return (stub as unknown as Record<string, (a: unknown) => Promise<unknown>>)[x.method]?.(x.arg) as Promise<unknown>;
+  };
+  const started = Date.now();
+  for (const b of floorCalls) {
+    if (only !== "put") await Promise.all(b.reads.map(call));
+    if (only !== "ledger") await Promise.all(b.put.map(call));
+    if (only !== "put") await Promise.all(b.writes.map(call));
+  }
+  return c.json({ batches: floorCalls.length, inside_ms: (Date.now() - started) / Math.max(1, floorCalls.length) });
 });
