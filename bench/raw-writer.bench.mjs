@@ -121,6 +121,12 @@ async function runAll(dir, ledger) {
           await post("/writer/floor/capture");
           r.floorPut = await timed("/writer/floor/run?only=put");
           r.floorLedger = await timed("/writer/floor/run?only=ledger");
+          if (ledger === "sharded") {
+            await post(`/writer/prepare?${q}`);
+            await post("/writer/floor/capture");
+            r.floorStubs = await timed("/writer/floor/run?stubs=batch");
+            r.floorEcho = await timed("/writer/floor/run?only=ledger&shards=echo");
+          }
           for (const k of ["consumer", "plain", "concurrent"])
             if (r[k].acked_batches !== c.batches || r[k].envelopes !== c.batches * c.size)
               throw new Error(
@@ -139,9 +145,9 @@ async function runAll(dir, ledger) {
         }
         runs.push(r);
         if (c === CASES[0]) {
-          const put = await post("/writer/part/put?variant=bare");
+          const put = await timed("/writer/part/put?variant=bare");
           const d1 = await timed("/writer/part/d1?repeat=60");
-          floors.push({ put: put.inside_ms / put.ops, d1: d1.inside_ms / d1.ops, d1Cpu: d1.cpuMs / d1.ops });
+          floors.push({ put: put.inside_ms / put.ops, putCpu: put.cpuMs / put.ops, d1: d1.inside_ms / d1.ops, d1Cpu: d1.cpuMs / d1.ops });
         }
         console.log(
           `[${dir}] ${c.name} round ${round + 1}: consumer ${fmt(fmtRate(c, r.consumer.ms))}/s, ` +
@@ -180,6 +186,9 @@ async function runAll(dir, ledger) {
           plainCpu: med((r) => r.plain.cpuMs / c.batches),
           quietCpu: med((r) => r.quiet.cpuMs / c.batches),
           floorCpu: med((r) => r.floor.cpuMs / c.batches),
+          floorStubsCpu: ledger === "sharded" ? med((r) => r.floorStubs.cpuMs / c.batches) : Number.NaN,
+          floorEchoCpu: ledger === "sharded" ? med((r) => r.floorEcho.cpuMs / c.batches) : Number.NaN,
+          concurrentCpu: med((r) => r.concurrent.cpuMs / c.batches),
           floorPutCpu: med((r) => r.floorPut.cpuMs / c.batches),
           floorLedgerCpu: med((r) => r.floorLedger.cpuMs / c.batches),
           floorOutside: med((r) => r.floor.ms / c.batches),
@@ -197,7 +206,7 @@ async function runAll(dir, ledger) {
       profile = { batches: PROFILE_BATCHES };
       for (const storage of ["plain", "none"]) {
         await post(`/writer/prepare?batches=${PROFILE_BATCHES}&size=100&per_message=1`);
-        profile[storage] = (await profileWhile(bench.inspectorPort, () => post(`/writer/run?storage=${storage}`))).summary;
+        profile[storage] = (await profileWhile(bench.inspectorPort, () => post(`/writer/run?storage=${storage}&quiet=1`))).summary;
       }
     }
   } finally {
@@ -208,7 +217,12 @@ async function runAll(dir, ledger) {
     ledger,
     results,
     profile,
-    floor: { put: median(floors.map((f) => f.put)), d1: median(floors.map((f) => f.d1)), d1Cpu: median(floors.map((f) => f.d1Cpu)) },
+    floor: {
+      put: median(floors.map((f) => f.put)),
+      d1: median(floors.map((f) => f.d1)),
+      d1Cpu: median(floors.map((f) => f.d1Cpu)),
+      putCpu: median(floors.map((f) => f.putCpu)),
+    },
   };
 }
 
@@ -225,7 +239,7 @@ function profileText(batches, summary, what) {
   const ours = summary.byFunction.filter((f) => / src\//.test(f.name));
   return `CPU profile of the Worker's isolate (V8 sampling profiler over the inspector, \`bench/lib/workerd-profile.mjs\`) over
 ${batches} consumer invocations of 100 × 1, ${what}: busy ${us(summary.totalMs - idle)} µs per batch (the profiler slows the isolate;
-the local stores run in other isolates and are not in it; V8 builtins such as JSON.stringify count as their caller's self time).
+log lines dropped: with the inspector attached each one is a DevTools message; the local D1 and R2 run in other isolates and are not in it, the ledger shards are in it; V8 builtins such as JSON.stringify count as their caller's self time).
 
 | file or V8 category | self µs / batch |
 |---|---|
@@ -254,17 +268,17 @@ const tables = runsByState
       results,
       floor,
       profile,
-    }) => `**${ledger === "d1" ? "D1 ledger" : `Sharded ledger (${extra.LEDGER_SHARDS ?? 16} Durable Object shards)`}, local ${where(dir)}.** Floors measured in the same \`wrangler dev\`: a bare R2 put of 16 bytes
-${ms2(floor.put)} ms, a D1 round trip doing nothing (\`SELECT 1\`) ${ms2(floor.d1)} ms and ${ms2(floor.d1Cpu)} ms of workerd CPU; so one put and two D1 round trips cannot
-take less than ${ms2(floor.put + 2 * floor.d1)} ms a batch here (the target needs ≤ 4 ms for 100 envelopes).
+    }) => `**${ledger === "d1" ? "D1 ledger" : `Sharded ledger (${extra.LEDGER_SHARDS ?? 16} Durable Object shards)`}, local ${where(dir)}.** Round trips doing nothing, in the same \`wrangler dev\`: a bare R2 put of 16 bytes
+${ms2(floor.put)} ms (${ms2(floor.putCpu)} ms of workerd CPU), a D1 round trip (\`SELECT 1\`) ${ms2(floor.d1)} ms (${ms2(floor.d1Cpu)} ms of workerd CPU):
+one put and two empty D1 round trips alone take ${ms2(floor.putCpu + 2 * floor.d1Cpu)} ms of workerd CPU (the target needs ≤ 4 ms per 100 envelopes).
 
 | batch | batches × envelopes | consumer, one batch at a time (env/s) | rounds (env/s) | consumer, stores uncounted (env/s) | floor: the same store calls alone (env/s) | ${CONCURRENCY} batches in flight (env/s) | \`writeBundles\` only (env/s) | D1 round trips / batch | shard calls / batch | R2 objects / batch |
 |---|---|---|---|---|---|---|---|---|---|---|
 ${results.map((r) => `| ${r.name} | ${r.batches} × ${fmt(r.size)} | **${fmt(r.rate.consumer)}** | ${r.rounds.map(fmt).join(", ")} | ${fmt(r.rate.plain)} | ${fmt(r.rate.floor)} | ${fmt(r.rate.concurrent)} | ${fmt(r.rate.writer)} | ${+r.d1Trips.toFixed(2)} | ${+r.shardCalls.toFixed(2)} | ${+r.objects.toFixed(2)} |`).join("\n")}
 
-| batch (workerd CPU ms per batch, Worker + local stores, medians) | consumer, stores uncounted | rounds | consumer, stores counted and timed | floor: the same store calls alone | rounds | floor: R2 put only | floor: ledger only | consumer (uncounted) − floor | diagnostic: consumer, log lines dropped | consumer with no storage |
-|---|---|---|---|---|---|---|---|---|---|---|
-${results.map((r) => `| ${r.name} | **${ms2(r.ms.plainCpu)}** | ${r.cpuRounds.map(ms2).join(", ")} | ${ms2(r.ms.cpu)} | **${ms2(r.ms.floorCpu)}** | ${r.floorCpuRounds.map(ms2).join(", ")} | ${ms2(r.ms.floorPutCpu)} | ${ms2(r.ms.floorLedgerCpu)} | ${ms2(r.ms.plainCpu - r.ms.floorCpu)} | ${ms2(r.ms.quietCpu)} | ${ms2(r.ms.noneCpu)} |`).join("\n")}
+| batch (workerd CPU ms per batch, Worker + local stores, medians) | consumer, stores uncounted | rounds | consumer, stores counted and timed | floor: the same store calls alone | rounds | floor: R2 put only | floor: ledger only | consumer (uncounted) − floor | diagnostic: consumer, log lines dropped | consumer with no storage | ${CONCURRENCY} batches in flight |${ledger === "sharded" ? " floor, stubs made per batch | the shard RPCs alone, to shards that do no work |" : ""}
+|---|---|---|---|---|---|---|---|---|---|---|---|${ledger === "sharded" ? "---|---|" : ""}
+${results.map((r) => `| ${r.name} | **${ms2(r.ms.plainCpu)}** | ${r.cpuRounds.map(ms2).join(", ")} | ${ms2(r.ms.cpu)} | **${ms2(r.ms.floorCpu)}** | ${r.floorCpuRounds.map(ms2).join(", ")} | ${ms2(r.ms.floorPutCpu)} | ${ms2(r.ms.floorLedgerCpu)} | ${ms2(r.ms.plainCpu - r.ms.floorCpu)} | ${ms2(r.ms.quietCpu)} | ${ms2(r.ms.noneCpu)} | ${ms2(r.ms.concurrentCpu)} |${ledger === "sharded" ? ` ${ms2(r.ms.floorStubsCpu)} | ${ms2(r.ms.floorEchoCpu)} |` : ""}`).join("\n")}
 
 | batch (ms per batch, medians) | workerd CPU (Worker + local stores) | from outside | inside the Worker | waiting on D1 (read + write) | waiting on ledger shards | waiting on R2 | JS (the rest) | JS with no storage | of which gzip |
 |---|---|---|---|---|---|---|---|---|---|

@@ -7,6 +7,8 @@ import { writerRoutes } from "./raw-writer-routes";
 
 /** The sharded record ledger's Durable Object, for the raw-writer bench with RECORD_LEDGER=sharded. */
 export { LedgerShard } from "../../src/ledger/ledger-shard";
+/** A ledger shard that takes the same calls and does no work: the raw-writer bench's floor of the RPCs alone. */
+export { EchoShard } from "./raw-writer-routes";
 
 interface BenchEnv {
   DB: D1Database;

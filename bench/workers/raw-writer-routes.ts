@@ -1,3 +1,4 @@
+import { DurableObject } from "cloudflare:workers";
 import { Hono } from "hono";
 import type { RecordBundle } from "../../src/envelope/bundle";
 import { dockId } from "../../src/envelope/dock-id";
@@ -419,7 +420,7 @@ writerRoutes.get("/writer/clock", (c) => {
  */
 type FloorCall =
   | { store: "d1"; statements: D1PreparedStatement[] }
-  | { store: "shard"; id: DurableObjectId; method: string; arg: unknown }
+  | { store: "shard"; id: DurableObjectId; name: string; method: string; arg: unknown }
   | { store: "r2"; key: string; body: unknown; options: unknown };
 
 let floorCalls: { reads: FloorCall[]; put: FloorCall[]; writes: FloorCall[] }[] = [];
@@ -443,15 +444,20 @@ function recordingEnv(env: WriterBenchEnv, calls: FloorCall[]): WriterBenchEnv {
     },
   } as unknown as R2Bucket;
   const ledger = env.LEDGER as DurableObjectNamespace | undefined;
+  const names = new Map<DurableObjectId, string>();
   const shards = ledger && {
-    idFromName: (name: string) => ledger.idFromName(name),
+    idFromName: (name: string) => {
+      const id = ledger.idFromName(name);
+      names.set(id, name);
+      return id;
+    },
     get: (id: DurableObjectId) => ({
       async read(arg: unknown) {
-        calls.push({ store: "shard", id, method: "read", arg });
+        calls.push({ store: "shard", id, name: names.get(id) ?? "", method: "read", arg });
         return { seen: [], held: [] };
       },
       async write(arg: unknown) {
-        calls.push({ store: "shard", id, method: "write", arg });
+        calls.push({ store: "shard", id, name: names.get(id) ?? "", method: "write", arg });
         return { dedupe: 0, marks: 0, receipts: 0 };
       },
     }),
@@ -481,28 +487,46 @@ writerRoutes.post("/writer/floor/capture", async (c) => {
   });
 });
 
-/** Replays the captured calls, one batch at a time. `only=put|ledger` replays one part. */
+/**
+ * Replays the captured calls, one batch at a time. `only=put|ledger` replays one part. Stubs are made
+ * once per run, or (`stubs=batch`) per batch, as the consumer makes them (a ledger per invocation).
+ */
 writerRoutes.post("/writer/floor/run", async (c) => {
   const only = c.req.query("only");
-  const ns = c.env.LEDGER as DurableObjectNamespace | undefined;
+  const stubsPerBatch = c.req.query("stubs") === "batch";
+  // `shards=echo`: the same RPCs with the same arguments to shards that do no work.
+  const echo = c.req.query("shards") === "echo";
+  const ns = (echo ? c.env.ECHO_SHARDS : c.env.LEDGER) as DurableObjectNamespace | undefined;
   const stubs = new Map<string, DurableObjectStub>();
   const call = (x: FloorCall): Promise<unknown> => {
     if (x.store === "d1") return c.env.DB.batch(x.statements);
     if (x.store === "r2") return c.env.RAW.put(x.key, x.body as Uint8Array, x.options as R2PutOptions);
     if (!ns) throw new Error("no LEDGER binding");
-    const name = x.id.toString();
+    const name = x.name;
     let stub = stubs.get(name);
     if (!stub) {
-      stub = ns.get(x.id);
+      stub = ns.get(echo ? ns.idFromName(name) : x.id);
       stubs.set(name, stub);
     }
     return (stub as unknown as Record<string, (a: unknown) => Promise<unknown>>)[x.method]?.(x.arg) as Promise<unknown>;
   };
   const started = Date.now();
   for (const b of floorCalls) {
+    if (stubsPerBatch) stubs.clear();
     if (only !== "put") await Promise.all(b.reads.map(call));
     if (only !== "ledger") await Promise.all(b.put.map(call));
     if (only !== "put") await Promise.all(b.writes.map(call));
   }
   return c.json({ batches: floorCalls.length, inside_ms: (Date.now() - started) / Math.max(1, floorCalls.length) });
 });
+
+/** A ledger shard's RPC surface answering at once: what the shard calls cost with no SQL behind them. */
+export class EchoShard extends DurableObject {
+  read(_q: { keys: string[] }): { seen: [string, number][]; held: never[] } {
+    return { seen: [], held: [] };
+  }
+
+  write(_w: { dedupe: unknown[] }): { dedupe: number; marks: number; receipts: number } {
+    return { dedupe: 0, marks: 0, receipts: 0 };
+  }
+}
