@@ -5,7 +5,7 @@ import { packBundles } from "../src/envelope/bundle";
 import { enqueueRecords } from "../src/ingest/enqueue";
 import { processIngestBatch } from "../src/queue-consumers/ingest-consumer";
 import { aBundle, anIngestBatch, aRecord } from "./helpers/fixtures";
-import { forgetDedupeKeys, heldKeys, ledgerRows } from "./helpers/ledger";
+import { forgetDedupeKeys, heldKeys, ledgerOf } from "./helpers/ledger";
 import { clearBucket, listKeys, readEnvelopes, readLines, waitForRecords } from "./helpers/raw-zone";
 
 /** An R2 binding whose puts fail: the fault is injected through env, the writer is unchanged. */
@@ -108,12 +108,28 @@ describe("raw writer (INGEST consumer)", () => {
   it("records receipts, objects and stream totals in D1", async () => {
     const records = [await aRecord({ source: "w7", receipt: "evt_a" }), await aRecord({ source: "w7", receipt: "evt_b" })];
     await consume(anIngestBatch([aBundle(records, { source: "w7" })]));
-    const receipts = (await ledgerRows("webhook_receipts")).filter((r) => r.source === "w7");
-    expect(receipts.map((r) => r.event_id)).toEqual(["evt_a", "evt_b"]);
+    expect(Object.fromEntries(await ledgerOf().receiptsOf("w7", ["evt_a", "evt_b"]))).toEqual({ evt_a: "webhook", evt_b: "webhook" });
     const stats = await env.DB.prepare("SELECT records, objects FROM stream_stats WHERE source = 'w7'").first();
     expect(stats).toEqual({ records: 2, objects: 1 });
     const objects = await env.DB.prepare("SELECT records FROM raw_objects WHERE source = 'w7'").all();
     expect(objects.results).toEqual([{ records: 2 }]);
+  });
+
+  it("given webhook records of a source reconciled event by event and of one that is not, then only the first keeps receipts, and both count in raw_objects", async () => {
+    const stripe = [await aRecord({ source: "stripe", stream: "charges", key: "ch_r1", receipt: "evt_r1" })];
+    const segment = [await aRecord({ source: "segment", stream: "track", key: "m_r1", receipt: "msg_r1" })];
+    await consume(
+      anIngestBatch([aBundle(stripe, { source: "stripe", stream: "charges" }), aBundle(segment, { source: "segment", stream: "track" })]),
+    );
+    expect(Object.fromEntries(await ledgerOf().receiptsOf("stripe", ["evt_r1"]))).toEqual({ evt_r1: "webhook" });
+    expect((await ledgerOf().receiptsOf("segment", ["msg_r1"])).size).toBe(0);
+    const objects = await env.DB.prepare(
+      "SELECT source, records FROM raw_objects WHERE source IN ('stripe', 'segment') ORDER BY source",
+    ).all();
+    expect(objects.results).toEqual([
+      { source: "segment", records: 1 },
+      { source: "stripe", records: 1 },
+    ]);
   });
 
   it("given a record larger than a queue message, then it is claim-checked through blobs/ and lands whole", async () => {

@@ -98,22 +98,6 @@ export function d1RecordLedger(env: { DB: D1Database }): RecordLedger {
       return new Map((result?.results ?? []).map((r) => [r.event_id, r.pattern]));
     },
 
-    async countReceipts(source, pattern, ranges, exceptStreams = []) {
-      if (ranges.length === 0) return [];
-      const results = await batch<{ n: number }>(
-        ranges.map((r) =>
-          d1
-            .prepare(
-              `SELECT count(*) AS n FROM webhook_receipts WHERE source = ?1 AND pattern = ?2 AND received_at >= ?3 AND received_at < ?4
-                 AND stream NOT IN (SELECT value FROM json_each(?5))`,
-            )
-            .bind(source, pattern, r.from, r.to, JSON.stringify(exceptStreams)),
-        ),
-        ranges.length,
-      );
-      return results.map((r) => r.results[0]?.n ?? 0);
-    },
-
     async heldVersions(source, objects) {
       const out = new Map<string, HeldMark>();
       if (objects.length === 0) return out;

@@ -1,16 +1,20 @@
 import { DurableObject } from "cloudflare:workers";
+import { sha256HexNative } from "../lib/crypto";
 
 /*
  * One shard of the record ledger: a SQLite-backed Durable Object holding the dedupe keys, receipts
  * and marks whose keys hash to it. Each method is one RPC and runs its SQL synchronously, so a
- * call's work is atomic for the object. Rows are kept small (WITHOUT ROWID, integer times):
+ * call's work is atomic for the object. Its bytes are what bounds the ledger (docs/capacity.md), so
+ * rows are kept small: WITHOUT ROWID, no secondary index, integer times, and 16-byte ids:
  *
- * - dedupe keys live in one table per 8-hour expiry bucket (`dedupe_<bucket>`: id, token); a bucket
+ * - dedupe keys live in one table per 8-hour expiry bucket (`keys_<bucket>`: id, token); a bucket
  *   whose end has passed is dropped whole, so expiry needs no index and no per-row delete. A key is
- *   kept from its write until between its expiry and 8 hours after.
- * - receipts (source, event_id → dock_id, stream, pattern, received_ms) and marks (source, stream,
- *   key → version_ms, version, pattern, written_ms) go once they are older than the retention the
- *   writer last sent for each, swept by the alarm (and by `expire`).
+ *   kept from its write until between its expiry and 8 hours after. Its id is the key's own 16
+ *   bytes where the key is a digest (`_dock.id`, `bundle:<digest>`), else 16 bytes of its SHA-256.
+ * - receipts live in one table per UTC day received (`receipts_<day>`: 16 bytes of the SHA-256 of
+ *   source and event id, pattern), dropped whole once the retention the writer last sent has passed.
+ * - marks (source, stream, key → version_ms, version, pattern, written_ms) go once they are older
+ *   than their retention, swept by the alarm (and by `expire`).
  *
  * The shard's clock is its writers' (the `now` each write sends), carried forward by the wall clock
  * between writes: the same in production, and a test that writes at a fixed past time is not
@@ -18,6 +22,7 @@ import { DurableObject } from "cloudflare:workers";
  */
 
 const BUCKET_MS = 8 * 3_600_000;
+const DAY_MS = 86_400_000;
 /** How often an idle shard wakes to sweep: its next bucket end, or a day at most. */
 const SWEEP_MS = 24 * 3_600_000;
 
@@ -40,8 +45,8 @@ export interface ShardWrite {
   expiresMs: number;
   /** [source, stream, key, version_ms, version, pattern] */
   marks: [string, string, string, number, string, string][];
-  /** [source, event_id, dock_id, stream, pattern, received_ms] */
-  receipts: [string, string, string, string, string, number][];
+  /** [source, event_id, pattern, received_ms] */
+  receipts: [string, string, string, number][];
   nowMs: number;
   /** How long receipts are kept (by received time) and marks (by their last raise). */
   keep: { receiptsMs: number; marksMs: number };
@@ -58,6 +63,8 @@ export class LedgerShard extends DurableObject {
   private readonly sql: SqlStorage;
   /** Live dedupe buckets, ascending. */
   private buckets: number[];
+  /** Receipt tables by UTC day number, ascending. */
+  private days: number[];
   private alarmAt: number | null | undefined;
   /** Writers' time minus the wall clock, as of the last write (persisted when it moves by a minute). */
   private offset: number;
@@ -69,20 +76,12 @@ export class LedgerShard extends DurableObject {
     super(ctx, env as never);
     this.sql = ctx.storage.sql;
     this.sql.exec(
-      `CREATE TABLE IF NOT EXISTS receipts (source TEXT NOT NULL, event_id TEXT NOT NULL, dock_id TEXT NOT NULL,
-         stream TEXT NOT NULL, pattern TEXT NOT NULL, received_ms INTEGER NOT NULL, PRIMARY KEY (source, event_id)) WITHOUT ROWID`,
-    );
-    this.sql.exec(
       `CREATE TABLE IF NOT EXISTS marks (source TEXT NOT NULL, stream TEXT NOT NULL, key TEXT NOT NULL, version_ms INTEGER NOT NULL,
          version TEXT NOT NULL, pattern TEXT NOT NULL, written_ms INTEGER NOT NULL, PRIMARY KEY (source, stream, key)) WITHOUT ROWID`,
     );
     this.sql.exec("CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v INTEGER NOT NULL) WITHOUT ROWID");
-    this.buckets = this.sql
-      .exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'dedupe\\_%' ESCAPE '\\'")
-      .toArray()
-      .map((r) => Number(r.name.slice("dedupe_".length)))
-      .filter(Number.isFinite)
-      .sort((a, b) => a - b);
+    this.buckets = this.tablesNumbered("keys_");
+    this.days = this.tablesNumbered("receipts_");
     this.offset = this.getMeta("clock_offset") ?? 0;
     this.keepReceiptsMs = this.getMeta("keep_receipts_ms");
     this.keepMarksMs = this.getMeta("keep_marks_ms");
@@ -90,14 +89,16 @@ export class LedgerShard extends DurableObject {
 
   read(q: ShardRead): ShardSeen {
     const seen: [string, number][] = [];
-    if (q.keys.length > 0) {
-      const keys = JSON.stringify(q.keys);
+    if (q.keys.length > 0 && this.buckets.length > 0) {
+      const byId = new Map(q.keys.map((k) => [dedupeId(k), k]));
+      const ids = JSON.stringify([...byId.keys()]);
       for (const b of this.buckets) {
         for (const r of this.sql.exec<{ id: string; token: number }>(
-          `SELECT id, token FROM dedupe_${b} WHERE id IN (SELECT value FROM json_each(?1))`,
-          keys,
+          `SELECT lower(hex(id)) AS id, token FROM keys_${b} WHERE id IN (SELECT unhex(value) FROM json_each(?1))`,
+          ids,
         )) {
-          seen.push([r.id, r.token]);
+          const key = byId.get(r.id);
+          if (key !== undefined) seen.push([key, r.token]);
         }
       }
     }
@@ -113,12 +114,12 @@ export class LedgerShard extends DurableObject {
     if (w.dedupe.length > 0) {
       const bucket = Math.floor(w.expiresMs / BUCKET_MS);
       if (!this.buckets.includes(bucket)) {
-        this.sql.exec(`CREATE TABLE IF NOT EXISTS dedupe_${bucket} (id TEXT PRIMARY KEY, token INTEGER NOT NULL) WITHOUT ROWID`);
+        this.sql.exec(`CREATE TABLE IF NOT EXISTS keys_${bucket} (id BLOB PRIMARY KEY, token INTEGER NOT NULL) WITHOUT ROWID`);
         this.buckets = [...this.buckets, bucket].sort((a, b) => a - b);
       }
       dedupe = this.sql.exec(
-        `INSERT OR IGNORE INTO dedupe_${bucket} (id, token) SELECT value->>0, value->>1 FROM json_each(?1)`,
-        JSON.stringify(w.dedupe),
+        `INSERT OR IGNORE INTO keys_${bucket} (id, token) SELECT unhex(value->>0), value->>1 FROM json_each(?1)`,
+        JSON.stringify(w.dedupe.map(([key, token]) => [dedupeId(key), token])),
       ).rowsWritten;
     }
     let marks = 0;
@@ -134,11 +135,28 @@ export class LedgerShard extends DurableObject {
       ).rowsWritten;
     }
     let receipts = 0;
-    if (w.receipts.length > 0) {
-      receipts = this.sql.exec(
-        `INSERT OR IGNORE INTO receipts (source, event_id, dock_id, stream, pattern, received_ms)
-         SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5 FROM json_each(?1)`,
-        JSON.stringify(w.receipts),
+    const byDay = new Map<number, [string, string | number][]>();
+    for (const [source, eventId, pattern, receivedMs] of w.receipts) {
+      const day = Math.floor(receivedMs / DAY_MS);
+      let rows = byDay.get(day);
+      if (!rows) {
+        rows = [];
+        byDay.set(day, rows);
+      }
+      rows.push([receiptId(source, eventId), patternCode(pattern)]);
+    }
+    for (const [day, rows] of byDay) {
+      // A receipt already held under another day is the same event received again: the first one stays.
+      const fresh = this.heldReceipts(rows.map(([id]) => id));
+      const add = rows.filter(([id]) => !fresh.has(id));
+      if (add.length === 0) continue;
+      if (!this.days.includes(day)) {
+        this.sql.exec(`CREATE TABLE IF NOT EXISTS receipts_${day} (id BLOB PRIMARY KEY, pattern ANY NOT NULL) WITHOUT ROWID`);
+        this.days = [...this.days, day].sort((a, b) => a - b);
+      }
+      receipts += this.sql.exec(
+        `INSERT OR IGNORE INTO receipts_${day} (id, pattern) SELECT unhex(value->>0), value->>1 FROM json_each(?1)`,
+        JSON.stringify(add),
       ).rowsWritten;
     }
     if (w.receipts.length > 0 && w.keep.receiptsMs !== this.keepReceiptsMs) {
@@ -155,39 +173,27 @@ export class LedgerShard extends DurableObject {
 
   /** Each receipt's pattern, for these event ids of one source. */
   receiptsOf(source: string, eventIds: string[]): [string, string][] {
-    return this.sql
-      .exec<{ event_id: string; pattern: string }>(
-        "SELECT event_id, pattern FROM receipts WHERE source = ?1 AND event_id IN (SELECT value FROM json_each(?2))",
-        source,
-        JSON.stringify(eventIds),
-      )
-      .toArray()
-      .map((r) => [r.event_id, r.pattern]);
-  }
-
-  /** Receipts of a source with this pattern in each [from, to) range of epoch ms: one pass over the source's rows. */
-  countReceipts(source: string, pattern: string, ranges: [number, number][], exceptStreams: string[] = []): number[] {
-    const counts = ranges.map(() => 0);
-    for (const r of this.sql.exec<{ received_ms: number }>(
-      "SELECT received_ms FROM receipts WHERE source = ?1 AND pattern = ?2 AND stream NOT IN (SELECT value FROM json_each(?3))",
-      source,
-      pattern,
-      JSON.stringify(exceptStreams),
-    )) {
-      ranges.forEach(([from, to], i) => {
-        if (r.received_ms >= from && r.received_ms < to) counts[i] = (counts[i] ?? 0) + 1;
-      });
+    const byId = new Map(eventIds.map((e) => [receiptId(source, e), e]));
+    const out: [string, string][] = [];
+    for (const [id, pattern] of this.heldReceipts([...byId.keys()])) {
+      const eventId = byId.get(id);
+      if (eventId !== undefined) out.push([eventId, pattern]);
     }
-    return counts;
+    return out;
   }
 
-  /** Drops dedupe buckets that ended (whole, uncounted), deletes receipts and marks past the retention (counted). */
+  /** Drops dedupe buckets that ended and receipt days past the retention (whole, uncounted), deletes marks past theirs (counted). */
   expire(nowMs: number): { buckets: number; rows: number } {
-    const buckets = this.dropBucketsEndedBy(nowMs);
-    let rows = 0;
+    let buckets = this.dropBucketsEndedBy(nowMs);
     if (this.keepReceiptsMs !== null) {
-      rows += this.sql.exec("DELETE FROM receipts WHERE received_ms < ?1", nowMs - this.keepReceiptsMs).rowsWritten;
+      const keep = this.keepReceiptsMs;
+      while (this.days.length > 0 && ((this.days[0] as number) + 1) * DAY_MS + keep <= nowMs) {
+        this.sql.exec(`DROP TABLE IF EXISTS receipts_${this.days[0]}`);
+        this.days = this.days.slice(1);
+        buckets++;
+      }
     }
+    let rows = 0;
     if (this.keepMarksMs !== null) {
       rows += this.sql.exec("DELETE FROM marks WHERE written_ms < ?1", nowMs - this.keepMarksMs).rowsWritten;
     }
@@ -195,12 +201,11 @@ export class LedgerShard extends DurableObject {
   }
 
   size(): ShardSize {
-    let dedupe = 0;
-    for (const b of this.buckets) dedupe += this.sql.exec<{ n: number }>(`SELECT count(*) AS n FROM dedupe_${b}`).one().n;
+    const count = (table: string) => this.sql.exec<{ n: number }>(`SELECT count(*) AS n FROM ${table}`).one().n;
     return {
       bytes: this.sql.databaseSize,
-      dedupe,
-      receipts: this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM receipts").one().n,
+      dedupe: this.buckets.reduce((n, b) => n + count(`keys_${b}`), 0),
+      receipts: this.days.reduce((n, d) => n + count(`receipts_${d}`), 0),
       marks: this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM marks").one().n,
     };
   }
@@ -227,7 +232,7 @@ export class LedgerShard extends DurableObject {
   private dropBucketsEndedBy(nowMs: number): number {
     let dropped = 0;
     while (this.buckets.length > 0 && ((this.buckets[0] as number) + 1) * BUCKET_MS <= nowMs) {
-      this.sql.exec(`DROP TABLE IF EXISTS dedupe_${this.buckets[0]}`);
+      this.sql.exec(`DROP TABLE IF EXISTS keys_${this.buckets[0]}`);
       this.buckets = this.buckets.slice(1);
       dropped++;
     }
@@ -246,6 +251,32 @@ export class LedgerShard extends DurableObject {
     await this.ctx.storage.setAlarm(at);
   }
 
+  /** The receipts held of these ids (hex), in any day's table: id → pattern. */
+  private heldReceipts(ids: string[]): Map<string, string> {
+    const held = new Map<string, string>();
+    if (ids.length === 0 || this.days.length === 0) return held;
+    const json = JSON.stringify(ids);
+    for (const d of this.days) {
+      for (const r of this.sql.exec<{ id: string; pattern: number | string }>(
+        `SELECT lower(hex(id)) AS id, pattern FROM receipts_${d} WHERE id IN (SELECT unhex(value) FROM json_each(?1))`,
+        json,
+      )) {
+        if (!held.has(r.id)) held.set(r.id, patternOf(r.pattern));
+      }
+    }
+    return held;
+  }
+
+  /** The numbers of the tables named `<prefix><n>`, ascending. */
+  private tablesNumbered(prefix: string): number[] {
+    return this.sql
+      .exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND substr(name, 1, ?1) = ?2", prefix.length, prefix)
+      .toArray()
+      .map((r) => Number(r.name.slice(prefix.length)))
+      .filter(Number.isInteger)
+      .sort((a, b) => a - b);
+  }
+
   private getMeta(k: string): number | null {
     return this.sql.exec<{ v: number }>("SELECT v FROM meta WHERE k = ?1", k).toArray()[0]?.v ?? null;
   }
@@ -254,3 +285,25 @@ export class LedgerShard extends DurableObject {
     this.sql.exec("INSERT INTO meta (k, v) VALUES (?1, ?2) ON CONFLICT (k) DO UPDATE SET v = excluded.v", k, v);
   }
 }
+
+/** A dedupe key's 16-byte id as hex: a digest key's own bytes (tagged when it is a bundle key), else 16 bytes of its SHA-256, tagged. */
+export function dedupeId(key: string): string {
+  if (/^[0-9a-f]{32}$/.test(key)) return key;
+  if (/^bundle:[0-9a-f]{32}$/.test(key)) return `01${key.slice(7)}`;
+  return `02${sha256HexNative(key).slice(0, 32)}`;
+}
+
+/** A receipt's id: 16 bytes of the SHA-256 of its source and event id. */
+export function receiptId(source: string, eventId: string): string {
+  return sha256HexNative(`${source}\n${eventId}`).slice(0, 32);
+}
+
+/** The patterns a receipt is written with, stored as their index (append only); any other is kept as text. */
+const RECEIPT_PATTERNS = ["webhook", "reconcile"];
+
+const patternCode = (pattern: string): string | number => {
+  const i = RECEIPT_PATTERNS.indexOf(pattern);
+  return i >= 0 ? i : pattern;
+};
+
+const patternOf = (code: number | string): string => (typeof code === "number" ? (RECEIPT_PATTERNS[code] ?? String(code)) : code);

@@ -24,7 +24,10 @@ export interface HeldMark {
 /** A row of the mark as the writer sends it: [source, stream, key, version_ms, version, pattern]. */
 export type MarkRow = [string, string, string, number, string, string];
 
-/** A webhook receipt: one vendor event of a source that reached the raw zone. */
+/**
+ * A webhook receipt: one vendor event of a source that reached the raw zone, looked up by event id
+ * (event-level reconciliation). The shards keep its pattern only; D1 keeps every field.
+ */
 export interface ReceiptRow {
   source: string;
   eventId: string;
@@ -91,13 +94,6 @@ export interface RecordLedger {
   write(rows: LedgerWrite, alongside?: D1PreparedStatement[]): Promise<void>;
   /** How each of these events of a source reached the raw zone so far: its receipt's pattern. */
   receiptsOf(source: string, eventIds: readonly string[]): Promise<Map<string, string>>;
-  /** Receipts of a source with this pattern received in each [from, to) range (ISO times), leaving out `exceptStreams`. */
-  countReceipts(
-    source: string,
-    pattern: string,
-    ranges: readonly { from: string; to: string }[],
-    exceptStreams?: readonly string[],
-  ): Promise<number[]>;
   /** The newest version held of each object of a source, by `stream\nkey`. */
   heldVersions(source: string, objects: readonly { stream: string; key: string }[]): Promise<Map<string, HeldMark>>;
   /** Removes what has passed its horizon; returns the rows (D1) or rows and dropped keys (shards) removed. */

@@ -104,8 +104,6 @@ export function shardedRecordLedger(env: { DB: D1Database; LEDGER: DurableObject
         part(shardOf(receiptShardKey(r.source, r.eventId), o.shards)).receipts.push([
           r.source,
           r.eventId,
-          r.dockId,
-          r.stream,
           r.pattern,
           Date.parse(r.receivedAt),
         ]);
@@ -136,19 +134,6 @@ export function shardedRecordLedger(env: { DB: D1Database; LEDGER: DurableObject
         for (const [id, pattern] of rows) out.set(id, pattern);
       }
       return out;
-    },
-
-    async countReceipts(source, pattern, ranges, exceptStreams = []) {
-      if (ranges.length === 0) return [];
-      const ms = ranges.map((r): [number, number] => [Date.parse(r.from), Date.parse(r.to)]);
-      const parts = new Map(allShards().map((i) => [i, ms] as const));
-      const totals = ranges.map(() => 0);
-      for (const [, counts] of await wave(parts, (s, p) => s.countReceipts(source, pattern, p, [...exceptStreams]), ranges.length)) {
-        counts.forEach((n, i) => {
-          totals[i] = (totals[i] ?? 0) + n;
-        });
-      }
-      return totals;
     },
 
     async heldVersions(source, objects) {

@@ -7,11 +7,13 @@ import { resolveMessages } from "./resolve-messages";
 import type { LedgerEnv } from "../ledger";
 import { writeBundles } from "./raw-writer";
 import { writeSnapshotManifest } from "./snapshot-manifest";
-import { trackedObjectsFrom } from "../reconcile/objects";
+import { receiptsKeptFrom, trackedObjectsFrom } from "../reconcile/objects";
 import { sources } from "../sources/registry";
 
 /** Sources whose object streams keep a high-water mark (record-level reconciliation). */
 const tracked = trackedObjectsFrom(sources);
+/** Sources whose receipts an event-level reconcile reads. */
+const keepsReceipts = receiptsKeptFrom(sources);
 
 export interface IngestConsumerEnv extends LedgerEnv {
   RAW: R2Bucket;
@@ -36,6 +38,7 @@ export async function processIngestBatch(env: IngestConsumerEnv, batch: MessageB
     const summary = await writeBundles(env, bundles, {
       retentionHours: Number(env.DEDUPE_RETENTION_HOURS ?? "96"),
       tracked,
+      keepsReceipts,
     });
     if (manifests.length === 0) batch.ackAll();
     else for (const m of messages) m.ack();

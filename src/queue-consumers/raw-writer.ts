@@ -13,6 +13,11 @@ export interface WriterOptions {
   tracked?: TrackedObjectsOf;
   /** The per-record ledger; `recordLedger(env)` when absent. */
   ledger?: RecordLedger;
+  /**
+   * Whether a source's receipts are kept: only an event-level reconcile reads them (by event id).
+   * Every receipt is kept when absent.
+   */
+  keepsReceipts?: (source: string) => boolean;
 }
 
 export interface WrittenObject {
@@ -108,7 +113,7 @@ export async function writeBundles(
       group.lines.push(r.line);
       group.ids.push(r.id);
     }
-    if (p.record?.receipt) group.receipts.push(p);
+    if (p.record?.receipt && (options.keepsReceipts?.(b.source) ?? true)) group.receipts.push(p);
   }
 
   const objects = await Promise.all(

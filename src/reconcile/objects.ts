@@ -5,7 +5,7 @@
  */
 
 import type { SourceDefinition } from "../sources/define-source";
-import { isRecordListing } from "./types";
+import { isListing, isRecordListing } from "./types";
 
 /** What the raw writer needs to keep a source's high-water marks. */
 export interface TrackedObjects {
@@ -49,4 +49,14 @@ export function trackedObjectsFrom(sources: readonly SourceDefinition[]): Tracke
   const bySource = new Map<string, TrackedObjects>();
   for (const s of sources) if (isRecordListing(s.reconcile)) bySource.set(s.name, s.reconcile.objects);
   return (source) => bySource.get(source);
+}
+
+/**
+ * Which sources' webhook receipts the raw writer keeps: those reconciled event by event (their
+ * listing is matched against receipts by event id), and sources it does not know (a receipt
+ * costs bytes, a missing one a re-fetched event). Others count what arrived from raw_objects.
+ */
+export function receiptsKeptFrom(sources: readonly SourceDefinition[]): (source: string) => boolean {
+  const known = new Map(sources.map((s) => [s.name, isListing(s.reconcile)] as const));
+  return (source) => known.get(source) ?? true;
 }

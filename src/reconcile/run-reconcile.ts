@@ -119,7 +119,7 @@ export async function runReconcileStep(
   const fields = { source: source.name, pattern: "reconcile", run_id: runId };
   if (!isReconcilable(spec)) {
     const reason = spec && "unsupported" in spec ? spec.unsupported : "the source declares no way to list its vendor's events";
-    await recordNotReconcilable(env.DB, recordLedger(env), source.name, reason, runId, now());
+    await recordNotReconcilable(env.DB, source.name, reason, runId, now());
     log("info", { event: "reconcile.not_reconcilable", ...fields, error: reason });
     return { ...empty, status: "not_reconcilable", error: reason };
   }
@@ -175,7 +175,6 @@ export async function runReconcileStep(
         state,
         status: "succeeded",
         historyDays: spec.historyDays,
-        ledger: recordLedger(env),
         now: now(),
         empty: true,
       });
@@ -208,7 +207,6 @@ export async function runReconcileStep(
       status: "failed",
       error: message,
       historyDays: spec.historyDays,
-      ledger: recordLedger(env),
       now: now(),
     });
     log("error", { event: "reconcile.failed", ...fields, records: state.recovered, pages: state.pages, error: message });
@@ -347,7 +345,6 @@ export async function runReconcileStep(
     state,
     status: "succeeded",
     historyDays: spec.historyDays,
-    ledger: recordLedger(env),
     now: now(),
   });
   if (!ok) return summary("superseded");

@@ -1,4 +1,4 @@
-import type { RecordLedger } from "../ledger";
+import { webhookRecordsPerDay } from "./webhook-records";
 import { clip, DAY_MS, daysOf } from "./window";
 import type { ReconcileWindow } from "./types";
 
@@ -6,8 +6,8 @@ import type { ReconcileWindow } from "./types";
  * D1 for reconciliation: the source's lock and watermark (reconcile_state), the events listed
  * (reconcile_events), the ledger (reconcile_ledger) and the run rows (`runs`, pattern reconcile).
  * Lists travel as one JSON parameter read with json_each, like the raw writer's, so a page of any
- * size is one statement, far from D1's 100-parameter limit. Tables: src/db/schema.ts. Receipts
- * are the record ledger's (src/ledger): counted there, then written here as numbers.
+ * size is one statement, far from D1's 100-parameter limit. Tables: src/db/schema.ts. What came by
+ * webhook on a day that cannot be checked is counted from raw_objects (webhook-records.ts).
  */
 
 /** A reconciliation run's row in `runs`; `stream` is this placeholder (a run covers every stream). */
@@ -199,13 +199,11 @@ function ledgerStatements(
   });
 }
 
-/** The webhook receipts of each day a window touches, from the record ledger (every shard, one round trip). */
-function webhookReceiptsByDay(ledger: RecordLedger, source: string, window: ReconcileWindow): Promise<number[]> {
-  return ledger.countReceipts(
-    source,
-    "webhook",
-    daysOf(window).map((d) => ({ from: d.start, to: d.end })),
-  );
+/** The webhook records written of each day a window touches (raw_objects: every source, whether its receipts are kept or not). */
+async function webhookRecordsByDay(d1: D1Database, source: string, window: ReconcileWindow): Promise<number[]> {
+  const days = daysOf(window);
+  const counted = await webhookRecordsPerDay(d1, source, { since: days[0]?.day ?? window.from.slice(0, 10) });
+  return days.map((d) => counted.get(d.day) ?? 0);
 }
 
 /** Days whose events came only by webhook, as far as we know: rows that say so, with what arrived (`received`, per day). */
@@ -243,8 +241,6 @@ export interface Finish {
   now: Date;
   /** Nothing was asked (the window was empty): the run ends, the ledger and watermark stay as they are. */
   empty?: boolean;
-  /** Where the receipts are counted (an unrecoverable range's days say what came by webhook). */
-  ledger: RecordLedger;
 }
 
 /**
@@ -268,7 +264,7 @@ export async function finishRun(d1: D1Database, f: Finish): Promise<boolean> {
     const u = f.state.unrecoverable;
     if (u) {
       const detail = `${u.from} .. ${u.to} is older than the vendor's ${f.historyDays}-day history: events of that range that did not come by webhook cannot be recovered`;
-      const received = await webhookReceiptsByDay(f.ledger, f.source, u);
+      const received = await webhookRecordsByDay(d1, f.source, u);
       statements.push(...uncheckedDayStatements(d1, f.source, f.runId, u, "unrecoverable range", detail, nowIso, received));
       statements.push(
         d1
@@ -319,14 +315,7 @@ export async function releaseSource(d1: D1Database, source: string, runId: strin
  * A source without a listing API: the days since it was last looked at get rows that say
  * "not reconcilable" with the reason and what came by webhook. Never complete.
  */
-export async function recordNotReconcilable(
-  d1: D1Database,
-  ledger: RecordLedger,
-  source: string,
-  reason: string,
-  runId: string,
-  now: Date,
-): Promise<void> {
+export async function recordNotReconcilable(d1: D1Database, source: string, reason: string, runId: string, now: Date): Promise<void> {
   const nowIso = now.toISOString();
   const last = await d1
     .prepare("SELECT last_finished_at FROM reconcile_state WHERE source = ?1")
@@ -334,7 +323,7 @@ export async function recordNotReconcilable(
     .first<{ last_finished_at: string | null }>();
   const from = last?.last_finished_at ?? new Date(now.getTime() - DAY_MS).toISOString();
   const window = { from, to: nowIso };
-  const received = await webhookReceiptsByDay(ledger, source, window);
+  const received = await webhookRecordsByDay(d1, source, window);
   await d1.batch([
     d1.prepare("INSERT OR IGNORE INTO reconcile_state (source, updated_at) VALUES (?1, ?2)").bind(source, nowIso),
     ...uncheckedDayStatements(d1, source, runId, window, "not reconcilable", `not reconcilable: ${reason}`, nowIso, received),

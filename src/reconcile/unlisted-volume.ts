@@ -4,13 +4,11 @@
  * the webhook records it wrote per UTC day in streams outside its tracked object streams, judged
  * against their own trailing median like a source nobody can list (volume.ts).
  *
- * Counted from D1's raw_objects (one row per raw object written: its key, partitioned by the day
- * its records were received, source, stream, pattern, records, written_at), read per stream
- * through its (source, stream, written_at) index: nothing is added to the write path, and no
- * nightly run has to succeed for the days to be counted. Duplicates are not counted (the writer
- * dropped them), nor what polls or reconciliation wrote.
+ * Counted from D1's raw_objects (webhook-records.ts): nothing is added to the write path, and no
+ * nightly run has to succeed for the days to be counted.
  */
 
+import { webhookRecordsPerDay } from "./webhook-records";
 import { DAY_MS } from "./window";
 import { type VolumeCheck, TRAILING_DAYS, volumeCheck } from "./volume";
 
@@ -32,19 +30,7 @@ export async function unlistedDays(
   since: string,
   today: string,
 ): Promise<{ day: string; received: number }[]> {
-  // The day a record was received is its object's partition (`…/dt=YYYY-MM-DD/…`, from received_at);
-  // an object is written at or after that, so written_at bounds the index range.
-  const { results } = await d1
-    .prepare(
-      `SELECT day, sum(records) AS received FROM (
-         SELECT substr(r.key, instr(r.key, '/dt=') + 4, 10) AS day, r.records
-         FROM stream_stats s CROSS JOIN raw_objects r ON r.source = s.source AND r.stream = s.stream AND r.written_at >= ?2
-         WHERE s.source = ?1 AND s.stream NOT IN (SELECT value FROM json_each(?3)) AND r.pattern = 'webhook'
-       ) WHERE day >= ?4 GROUP BY day`,
-    )
-    .bind(source, `${since}T00:00:00.000Z`, JSON.stringify(listed), since)
-    .all<{ day: string; received: number }>();
-  const counted = new Map(results.map((r) => [r.day, r.received]));
+  const counted = await webhookRecordsPerDay(d1, source, { except: listed, since });
   const first = [...counted.keys()].sort()[0];
   if (!first) return [];
   const days: { day: string; received: number }[] = [];

@@ -1,11 +1,12 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { type LedgerEnv, type RecordLedger, recordLedger } from "../../src/ledger";
-import type { LedgerShard } from "../../src/ledger/ledger-shard";
+import { dedupeId, type LedgerShard } from "../../src/ledger/ledger-shard";
 
 /*
  * The per-record ledger as tests read it, whichever one the env configures (RECORD_LEDGER): the
- * D1 tables, or every shard's SQLite. Rows come back named as D1 names them.
+ * D1 tables, or every shard's SQLite. Rows come back named as D1 names them, as far as the shards
+ * keep them: a dedupe key's and a receipt's id is 16 bytes (hex) there, not the key or event id.
  */
 
 export type LedgerKind = "d1" | "sharded";
@@ -41,29 +42,32 @@ export async function ledgerRows(table: Table, e: LedgerEnv = env): Promise<Reco
       ...(await runInDurableObject(stub, (_, state) => {
         const sql = state.storage.sql;
         if (table === "webhook_receipts") {
-          return sql
-            .exec<{ source: string; event_id: string; dock_id: string; stream: string; pattern: string; received_ms: number }>(
-              "SELECT * FROM receipts",
-            )
-            .toArray()
-            .map(({ received_ms, ...r }) => ({ ...r, received_at: new Date(received_ms).toISOString() }));
+          // The shards keep a receipt's id (16 bytes of its source and event id) and pattern, filed by day received.
+          return numberedTables(sql, "receipts_").flatMap((t) =>
+            sql
+              .exec<{ id: string; pattern: SqlStorageValue }>(`SELECT lower(hex(id)) AS id, pattern FROM ${t}`)
+              .toArray()
+              .map((r) => ({ ...r, received_day: new Date(Number(t.slice("receipts_".length)) * 86_400_000).toISOString().slice(0, 10) })),
+          );
         }
         if (table === "object_versions") {
           return sql.exec<Record<string, SqlStorageValue>>("SELECT source, stream, key, version_ms, version, pattern FROM marks").toArray();
         }
-        return dedupeTables(sql).flatMap((t) => sql.exec<{ id: string }>(`SELECT id FROM ${t}`).toArray());
+        return dedupeTables(sql).flatMap((t) => sql.exec<{ id: string }>(`SELECT lower(hex(id)) AS id FROM ${t}`).toArray());
       })),
     );
   }
   return rows.sort((a, b) => JSON.stringify(Object.values(a)).localeCompare(JSON.stringify(Object.values(b))));
 }
 
-function dedupeTables(sql: SqlStorage): string[] {
+function numberedTables(sql: SqlStorage, prefix: string): string[] {
   return sql
-    .exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'dedupe\\_%' ESCAPE '\\'")
+    .exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND substr(name, 1, ?1) = ?2", prefix.length, prefix)
     .toArray()
     .map((r) => r.name);
 }
+
+const dedupeTables = (sql: SqlStorage) => numberedTables(sql, "keys_");
 
 /** A crash before the ledger's write: these dedupe keys are forgotten, wherever they live. */
 export async function forgetDedupeKeys(ids: readonly string[], e: LedgerEnv = env): Promise<void> {
@@ -74,7 +78,7 @@ export async function forgetDedupeKeys(ids: readonly string[], e: LedgerEnv = en
   for (const stub of shardStubs(e)) {
     await runInDurableObject(stub, (_, state) => {
       for (const t of dedupeTables(state.storage.sql)) {
-        state.storage.sql.exec(`DELETE FROM ${t} WHERE id IN (SELECT value FROM json_each(?1))`, JSON.stringify(ids));
+        state.storage.sql.exec(`DELETE FROM ${t} WHERE id IN (SELECT unhex(value) FROM json_each(?1))`, JSON.stringify(ids.map(dedupeId)));
       }
     });
   }

@@ -3,7 +3,7 @@ import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import type { RecordBundle } from "../../src/envelope/bundle";
 import { type LedgerEnv, recordLedger } from "../../src/ledger";
-import type { LedgerShard } from "../../src/ledger/ledger-shard";
+import { dedupeId, type LedgerShard, receiptId } from "../../src/ledger/ledger-shard";
 import { fnv1a32, shardOf } from "../../src/ledger/shard-hash";
 import worker from "../../src/index";
 import { writeBundles } from "../../src/queue-consumers/raw-writer";
@@ -82,6 +82,20 @@ describe("shard hash", () => {
   });
 });
 
+describe("shard row ids", () => {
+  it("given a dock id, a bundle key of the same digest and keys that are not digests, then each has its own 16-byte id", () => {
+    const hex = "0123456789abcdef0123456789abcdef";
+    const ids = [hex, `bundle:${hex}`, `02${hex}`, "alarm-key", hex.toUpperCase(), `bundle:${hex}x`].map(dedupeId);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids[0]).toBe(hex);
+    for (const id of ids) expect(id).toMatch(/^([0-9a-f]{32}|0[12][0-9a-f]{32})$/);
+  });
+
+  it("given the same event id of two sources, then their receipts have different ids", () => {
+    expect(receiptId("stripe", "evt_1")).not.toBe(receiptId("github", "evt_1"));
+  });
+});
+
 describe.each<LedgerKind>(["d1", "sharded"])("record ledger: %s", (kind) => {
   const e = () => ({ ...ledgerEnv(kind), RAW: env.RAW });
   beforeEach(clearBucket);
@@ -98,7 +112,7 @@ describe.each<LedgerKind>(["d1", "sharded"])("record ledger: %s", (kind) => {
     expect([...seen].sort()).toEqual([a.id, b.id].sort());
   });
 
-  it("given webhook records with receipts, then receipts are held by event id and counted by day, and a repeat keeps the first", async () => {
+  it("given webhook records with receipts, then receipts are held by event id and filed by day received, and a repeat keeps the first", async () => {
     const source = `rc-${kind}`;
     const day1 = [await aRecord({ source, receipt: "evt_1" }), await aRecord({ source, receipt: "evt_2" })];
     const day2 = [await aRecord({ source, receipt: "evt_3", receivedAt: "2026-11-26T01:00:00.000Z" })];
@@ -106,24 +120,36 @@ describe.each<LedgerKind>(["d1", "sharded"])("record ledger: %s", (kind) => {
     const recovered = await aRecord({ source, receipt: "evt_4", pattern: "reconcile" });
     await write(e(), [aBundle([recovered], { source, pattern: "reconcile" })]);
     const ledger = recordLedger(e());
+    // The same event received again a day later, by reconciliation: the first receipt stays.
+    await ledger.write({
+      dedupe: [],
+      expiresAt: NOW,
+      marks: [],
+      receipts: [{ source, eventId: "evt_1", dockId: "x", stream: "events", pattern: "reconcile", receivedAt: "2026-11-27T00:00:00.000Z" }],
+      now: NOW,
+    });
 
     const held = await ledger.receiptsOf(source, ["evt_1", "evt_3", "evt_4", "evt_missing"]);
     expect(Object.fromEntries(held)).toEqual({ evt_1: "webhook", evt_3: "webhook", evt_4: "reconcile" });
-    const days = [
-      { from: "2026-11-25T00:00:00.000Z", to: "2026-11-26T00:00:00.000Z" },
-      { from: "2026-11-26T00:00:00.000Z", to: "2026-11-27T00:00:00.000Z" },
-      { from: "2026-11-27T00:00:00.000Z", to: "2026-11-28T00:00:00.000Z" },
-    ];
-    expect(await ledger.countReceipts(source, "webhook", days)).toEqual([2, 1, 0]);
-    expect(await ledger.countReceipts(source, "webhook", days, ["events"])).toEqual([0, 0, 0]);
-    expect(await ledger.countReceipts(source, "reconcile", days)).toEqual([1, 0, 0]);
-    const rows = (await ledgerRows("webhook_receipts", e())).filter((r) => r.source === source);
-    expect(rows.map((r) => [r.event_id, r.pattern, r.received_at])).toEqual([
-      ["evt_1", "webhook", "2026-11-25T07:00:00.000Z"],
-      ["evt_2", "webhook", "2026-11-25T07:00:00.000Z"],
-      ["evt_3", "webhook", "2026-11-26T01:00:00.000Z"],
-      ["evt_4", "reconcile", "2026-11-25T07:00:00.000Z"],
-    ]);
+    expect(Object.fromEntries(await ledger.receiptsOf(`${source}-other`, ["evt_1"]))).toEqual({});
+    const rows = await ledgerRows("webhook_receipts", e());
+    if (kind === "d1") {
+      expect(rows.filter((r) => r.source === source).map((r) => [r.event_id, r.pattern, r.received_at])).toEqual([
+        ["evt_1", "webhook", "2026-11-25T07:00:00.000Z"],
+        ["evt_2", "webhook", "2026-11-25T07:00:00.000Z"],
+        ["evt_3", "webhook", "2026-11-26T01:00:00.000Z"],
+        ["evt_4", "reconcile", "2026-11-25T07:00:00.000Z"],
+      ]);
+    } else {
+      const ids = new Map(["evt_1", "evt_2", "evt_3", "evt_4"].map((id) => [receiptId(source, id), id]));
+      const mine = rows.filter((r) => ids.has(r.id as string));
+      expect(mine.map((r) => [ids.get(r.id as string), r.received_day]).sort()).toEqual([
+        ["evt_1", "2026-11-25"],
+        ["evt_2", "2026-11-25"],
+        ["evt_3", "2026-11-26"],
+        ["evt_4", "2026-11-25"],
+      ]);
+    }
   });
 
   it("given marks of one object, then the mark only rises: an older version written later leaves the newer one", async () => {
