@@ -58,26 +58,57 @@ export function lineEnd(bytes: Uint8Array, from: number, to: number): number {
  * Without `final`, a last line with no line break may be cut and is left for the next step.
  */
 export function jsonLines(bytes: Uint8Array, startLine: number, final: boolean): WindowRows {
-  const decoder = new TextDecoder("utf-8");
+  const reader = new JsonLinesReader(bytes, startLine, final);
   const items: RowItem[] = [];
-  let pos = 0;
-  let line = startLine;
-  while (pos < bytes.length) {
-    const lf = bytes.indexOf(LF, pos);
-    if (lf === -1 && !final) break;
-    const end = lf === -1 ? bytes.length : lf + 1;
-    const text = rowText(bytes, pos, end, decoder);
-    if (text.trim().length > 0) {
-      let error: string | undefined;
-      try {
-        JSON.parse(text);
-      } catch (err) {
-        error = `line ${line} is not JSON: ${(err as Error).message}`;
-      }
-      items.push({ line, start: pos, end, text, ...(error ? { error } : {}) });
-    }
-    pos = end;
-    line++;
+  for (let batch = reader.read(Number.POSITIVE_INFINITY); batch.length > 0; batch = reader.read(Number.POSITIVE_INFINITY)) {
+    for (const item of batch) items.push(item);
   }
-  return { items, consumed: pos, nextLine: line };
+  return { items, consumed: reader.consumed, nextLine: reader.nextLine };
+}
+
+/** `jsonLines` a batch at a time, so a step never holds a window's worth of lines as strings at once. */
+export class JsonLinesReader {
+  private readonly decoder = new TextDecoder("utf-8");
+  private pos = 0;
+  private line: number;
+  constructor(
+    private readonly bytes: Uint8Array,
+    startLine: number,
+    private readonly final: boolean,
+  ) {
+    this.line = startLine;
+  }
+  /** Window-relative end of the last complete line read so far. */
+  get consumed(): number {
+    return this.pos;
+  }
+  /** The line after the lines read so far. */
+  get nextLine(): number {
+    return this.line;
+  }
+  /** The next `max` records (fewer at the window's end; none once it is read). */
+  read(max: number): RowItem[] {
+    const { bytes, decoder } = this;
+    const items: RowItem[] = [];
+    while (items.length < max && this.pos < bytes.length) {
+      const pos = this.pos;
+      const line = this.line;
+      const lf = bytes.indexOf(LF, pos);
+      if (lf === -1 && !this.final) break;
+      const end = lf === -1 ? bytes.length : lf + 1;
+      const text = rowText(bytes, pos, end, decoder);
+      if (text.trim().length > 0) {
+        let error: string | undefined;
+        try {
+          JSON.parse(text);
+        } catch (err) {
+          error = `line ${line} is not JSON: ${(err as Error).message}`;
+        }
+        items.push({ line, start: pos, end, text, ...(error ? { error } : {}) });
+      }
+      this.pos = end;
+      this.line++;
+    }
+    return items;
+  }
 }

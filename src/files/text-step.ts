@@ -6,7 +6,7 @@ import type { LedgerRow, ParseState } from "./ledger";
 import type { Sender } from "./sender";
 import { textDecoder } from "./text-encoding";
 import { FileUnreadable, type StepOutcome } from "./step";
-import { jsonLines, lineEnd, type RowItem, rowText } from "./text-rows";
+import { JsonLinesReader, lineEnd, type RowItem, rowText } from "./text-rows";
 import { isGzipObject, readGzipWindow, readPlainWindow, type Window } from "./window";
 
 const DEFAULT_STEP_BYTES = 8 * 1024 * 1024;
@@ -20,19 +20,6 @@ interface RowReader {
   readonly nextLine: number;
 }
 
-function jsonLinesReader(bytes: Uint8Array, startLine: number, final: boolean): RowReader {
-  const parsed = jsonLines(bytes, startLine, final);
-  let items = parsed.items;
-  return {
-    read() {
-      const batch = items;
-      items = [];
-      return batch;
-    },
-    consumed: parsed.consumed,
-    nextLine: parsed.nextLine,
-  };
-}
 /** A row may be longer than a step's window; the window grows up to this before the file fails. */
 const MAX_WINDOW_BYTES = 64 * 1024 * 1024;
 
@@ -76,7 +63,7 @@ export async function textStep(env: FilesEnv, row: LedgerRow, state: ParseState,
     }
     reader =
       row.format === "jsonl"
-        ? jsonLinesReader(body, row.parse_line, window.final)
+        ? new JsonLinesReader(body, row.parse_line, window.final)
         : new CsvWindowReader(body, {
             delimiter: state.delimiter ?? ",",
             encoding: state.encoding ?? "utf8",
