@@ -1,57 +1,43 @@
-// A bench-only Worker for bench/files-bench.ts: the file parse steps' work in workerd, over a file in
-// local R2. PUT /file stores the bench's CSV; POST /steps runs the steps' parsing, envelopes and
-// bundles with 8 MiB R2 range reads (the INGEST send left out, as in the Node run); POST /baseline
-// feeds the object's body to csv-parse's core (the engine of its stream API) and counts records.
+// A bench-only Worker for bench/files-bench.ts: the file parse steps' work in workerd, over files in
+// local R2. PUT /file?format=csv|tsv|jsonl stores the bench's file of that format; POST /run?kind=…
+// runs one of the bench's runs over it: `dock-<format>` the steps' parsing, envelopes and bundles with
+// 8 MiB R2 range reads (files-steps-core.ts, as in the Node run; the INGEST send left out),
+// `csvparse-csv` / `csvparse-tsv` csv-parse's core (the engine of its stream API) fed the object's body,
+// records counted, `lines-jsonl` the JSON-lines body split at line breaks and each line JSON.parse'd.
 import { Parser } from "csv-parse";
-import { packBundles } from "../../src/envelope/bundle";
-import { CsvWindowReader, fieldNames } from "../../src/files/csv-rows";
-import { rowObjectEnvelope } from "../../src/files/envelopes";
 import { readPlainWindow } from "../../src/files/window";
+import { BENCH_FORMATS, type BenchFormat, stepsState, stepWindow } from "./files-steps-core";
 
 interface Env {
   RAW: R2Bucket;
 }
 
-const KEY = "files/source=bench/big.csv";
+const keyOf = (format: BenchFormat) => `files/source=bench/big.${format}`;
 const STEP_BYTES = 8 * 1024 * 1024;
 
-async function steps(env: Env): Promise<Record<string, number>> {
-  const head = await env.RAW.head(KEY);
-  if (!head) throw new Error("no file; PUT /file first");
-  const ctx = { source: "bench", name: "big.csv", key: KEY, sha256: "0".repeat(64), runId: "r", receivedAt: new Date().toISOString() };
-  const bundleHead = { source: "bench", stream: "big", pattern: "file", received_at: ctx.receivedAt, dedupe: "bundle" } as const;
+async function steps(env: Env, format: BenchFormat): Promise<Record<string, number>> {
+  const key = keyOf(format);
+  const head = await env.RAW.head(key);
+  if (!head) throw new Error(`no ${format} file; PUT /file?format=${format} first`);
+  const st = stepsState(format, key);
   let offset = 0;
-  let line = 1;
-  let header: string[] | undefined;
-  let rows = 0;
-  let bundles = 0;
-  let steps = 0;
   for (;;) {
-    const window = await readPlainWindow(env.RAW, KEY, head.size, offset, STEP_BYTES);
-    const reader = new CsvWindowReader(window.bytes, { delimiter: ",", encoding: "utf8", startLine: line, final: window.final });
-    let items = reader.read(1000);
-    if (!header) {
-      header = fieldNames(items[0]?.fields ?? []);
-      items = items.slice(1);
-    }
-    for (let batch = 0; batch === 0 || items.length > 0; batch++, items = reader.read(1000)) {
-      const records = items.map((item) => rowObjectEnvelope(ctx, "big", item.line, header as string[], item.fields ?? []));
-      rows += records.length;
-      bundles += packBundles(bundleHead, records).bundles.length;
-    }
-    steps++;
-    offset += reader.consumed;
-    line = reader.nextLine;
+    const window = await readPlainWindow(env.RAW, key, head.size, offset, STEP_BYTES);
+    offset += stepWindow(st, window.bytes, window.final);
     if (window.final) break;
   }
-  return { rows, bundles, steps };
+  return { rows: st.rows, badRows: st.badRows, bundles: st.bundles, steps: st.steps };
 }
 
-async function baseline(env: Env): Promise<Record<string, number>> {
-  const object = await env.RAW.get(KEY);
-  if (!object) throw new Error("no file; PUT /file first");
+async function body(env: Env, format: BenchFormat): Promise<ReadableStream<Uint8Array>> {
+  const object = await env.RAW.get(keyOf(format));
+  if (!object) throw new Error(`no ${format} file; PUT /file?format=${format} first`);
+  return object.body;
+}
+
+async function csvParse(env: Env, format: "csv" | "tsv"): Promise<Record<string, number>> {
   const api = (
-    new Parser({ relax_column_count: true }) as unknown as {
+    new Parser({ relax_column_count: true, delimiter: format === "tsv" ? "\t" : "," }) as unknown as {
       api: { parse(b: Uint8Array | undefined, end: boolean, push: () => void, close: () => void): Error | undefined };
     }
   ).api;
@@ -59,7 +45,7 @@ async function baseline(env: Env): Promise<Record<string, number>> {
   const push = () => {
     rows++;
   };
-  const reader = object.body.getReader();
+  const reader = (await body(env, format)).getReader();
   for (;;) {
     const { done, value } = await reader.read();
     if (done) break;
@@ -71,16 +57,48 @@ async function baseline(env: Env): Promise<Record<string, number>> {
   return { rows };
 }
 
+async function jsonLines(env: Env): Promise<Record<string, number>> {
+  const reader = (await body(env, "jsonl")).pipeThrough(new TextDecoderStream()).getReader();
+  let rows = 0;
+  let rest = "";
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    const text = rest + value;
+    let from = 0;
+    for (let lf = text.indexOf("\n"); lf !== -1; lf = text.indexOf("\n", from)) {
+      JSON.parse(text.slice(from, lf));
+      rows++;
+      from = lf + 1;
+    }
+    rest = text.slice(from);
+  }
+  if (rest.trim() !== "") {
+    JSON.parse(rest);
+    rows++;
+  }
+  return { rows };
+}
+
+function formatOf(value: string | null): BenchFormat {
+  if (!BENCH_FORMATS.includes(value as BenchFormat)) throw new Error(`unknown format ${value}`);
+  return value as BenchFormat;
+}
+
 export default {
   async fetch(request: Request, env: Env): Promise<Response> {
-    const { pathname } = new URL(request.url);
-    if (pathname === "/healthz") return new Response("ok");
-    if (pathname === "/file" && request.method === "PUT") {
-      const put = await env.RAW.put(KEY, request.body);
+    const url = new URL(request.url);
+    if (url.pathname === "/healthz") return new Response("ok");
+    if (url.pathname === "/file" && request.method === "PUT") {
+      const put = await env.RAW.put(keyOf(formatOf(url.searchParams.get("format"))), request.body);
       return Response.json({ size: put?.size });
     }
-    if (pathname === "/steps") return Response.json(await steps(env));
-    if (pathname === "/baseline") return Response.json(await baseline(env));
+    if (url.pathname === "/run") {
+      const kind = url.searchParams.get("kind") ?? "";
+      if (kind.startsWith("dock-")) return Response.json(await steps(env, formatOf(kind.slice(5))));
+      if (kind === "csvparse-csv" || kind === "csvparse-tsv") return Response.json(await csvParse(env, kind.slice(9) as "csv" | "tsv"));
+      if (kind === "lines-jsonl") return Response.json(await jsonLines(env));
+    }
     return new Response("not found", { status: 404 });
   },
 };
