@@ -19,7 +19,7 @@ export function recordLedger(env: LedgerEnv): RecordLedger {
   if (kind === "d1") return d1RecordLedger(env);
   if (kind !== "sharded") throw new Error(`RECORD_LEDGER must be "sharded" or "d1", not ${JSON.stringify(kind)}`);
   if (!env.LEDGER) throw new Error("RECORD_LEDGER is sharded but the LEDGER Durable Object binding is missing (wrangler.toml)");
-  const shards = positiveInt("LEDGER_SHARDS", env.LEDGER_SHARDS ?? "16");
+  const shards = positiveInt("LEDGER_SHARDS", env.LEDGER_SHARDS ?? "32");
   const previousShards = env.LEDGER_SHARDS_PREVIOUS ? positiveInt("LEDGER_SHARDS_PREVIOUS", env.LEDGER_SHARDS_PREVIOUS) : undefined;
   const keep = {
     receiptsMs: positiveInt("RECEIPT_RETENTION_DAYS", env.RECEIPT_RETENTION_DAYS ?? "35") * DAY_MS,
