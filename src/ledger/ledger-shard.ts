@@ -12,7 +12,8 @@ import { sha256HexNative } from "../lib/crypto";
  *   kept from its write until between its expiry and 8 hours after. Its id is the key's own 16
  *   bytes where the key is a digest (`_dock.id`, `bundle:<digest>`), else 16 bytes of its SHA-256.
  * - receipts live in one table per UTC day received (`receipts_<day>`: 16 bytes of the SHA-256 of
- *   source and event id, pattern), dropped whole once the retention the writer last sent has passed.
+ *   source and event id, pattern), dropped whole once the retention the writer last sent has passed;
+ *   an event received again on a later day is read as its first receipt.
  * - marks (source, stream, key → version_ms, version, pattern, written_ms) go once they are older
  *   than their retention, swept by the alarm (and by `expire`).
  *
@@ -146,17 +147,13 @@ export class LedgerShard extends DurableObject {
       rows.push([receiptId(source, eventId), patternCode(pattern)]);
     }
     for (const [day, rows] of byDay) {
-      // A receipt already held under another day is the same event received again: the first one stays.
-      const fresh = this.heldReceipts(rows.map(([id]) => id));
-      const add = rows.filter(([id]) => !fresh.has(id));
-      if (add.length === 0) continue;
       if (!this.days.includes(day)) {
         this.sql.exec(`CREATE TABLE IF NOT EXISTS receipts_${day} (id BLOB PRIMARY KEY, pattern ANY NOT NULL) WITHOUT ROWID`);
         this.days = [...this.days, day].sort((a, b) => a - b);
       }
       receipts += this.sql.exec(
         `INSERT OR IGNORE INTO receipts_${day} (id, pattern) SELECT unhex(value->>0), value->>1 FROM json_each(?1)`,
-        JSON.stringify(add),
+        JSON.stringify(rows),
       ).rowsWritten;
     }
     if (w.receipts.length > 0 && w.keep.receiptsMs !== this.keepReceiptsMs) {
@@ -251,7 +248,7 @@ export class LedgerShard extends DurableObject {
     await this.ctx.storage.setAlarm(at);
   }
 
-  /** The receipts held of these ids (hex), in any day's table: id → pattern. */
+  /** The receipts held of these ids (hex): id → pattern of the earliest day that holds it (a repeat received later keeps the first). */
   private heldReceipts(ids: string[]): Map<string, string> {
     const held = new Map<string, string>();
     if (ids.length === 0 || this.days.length === 0) return held;
