@@ -79,7 +79,17 @@ export function rowEnvelope(
 ): BundleRecord {
   if (!position.sheet && Number.isSafeInteger(position.line)) {
     const { id, dock } = dockPart(ctx, stream, position.line, error);
-    if ("json" in payload) return { id, line: `${dock},"data":${toSingleLine(payload.json)}}` };
+    if ("json" in payload) {
+      const data = toSingleLine(payload.json);
+      const record = { id, line: `${dock},"data":${data}}` };
+      // As for rowObjectEnvelope: the line's size from its template, so packBundles measures only the data.
+      if (error === undefined || error === "")
+        knownRecordBytes.set(
+          record,
+          19 + 32 + lineTemplate(ctx, stream).fixedBytes + 32 + 2 * String(position.line).length + jsonEscapedBytes(data) + 1,
+        );
+      return record;
+    }
     if ("raw" in payload) return { id, line: `${dock},"raw":${JSON.stringify(payload.raw)}}` };
   }
   return rowEnvelopeByObject(ctx, stream, position, payload, error);

@@ -82,6 +82,11 @@ describe("file envelopes built from templates", () => {
       for (const at of [2, 99, 12345, 9_007_199_254_740_991]) {
         const built = rowObjectEnvelope(ctx, "orders", at, ["v", `k${value}`], [value, `${value}${value}`]);
         expect(knownRecordBytes.get(built), `${value} at ${at}`).toBe(jsonBytes(built));
+        // A JSON line kept as it is (JSON lines files), with line breaks and tabs between its tokens.
+        for (const json of [JSON.stringify({ v: value, n: [1, { k: value }] }), `{\t"v" :\r\n${JSON.stringify(value)}}`]) {
+          const kept = rowEnvelope(ctx, "orders", { line: at }, { json });
+          expect(knownRecordBytes.get(kept), `${json} at ${at}`).toBe(jsonBytes(kept));
+        }
       }
     }
   });
