@@ -42,7 +42,7 @@ interface Pending {
   dedupeKey: string;
   record?: RecordBundle["records"][number];
   /** The objects its records are versions of (tracked streams only), with each version's time. */
-  marks: Mark[];
+  marks: readonly Mark[];
 }
 
 interface Mark extends ObjectRef {
@@ -88,6 +88,9 @@ export async function writeBundles(
   const marks: MarkRow[] = [];
   let duplicates = 0;
   let covered = 0;
+  // A bundle's records share its group: looked up once per bundle, not once per record.
+  let lastBundle: RecordBundle | undefined;
+  let group: { bundle: RecordBundle; lines: string[]; ids: string[]; receipts: Pending[]; keys: string[] } | undefined;
   for (const p of pending) {
     if (seen.has(p.dedupeKey)) {
       duplicates += p.record ? 1 : p.bundle.records.length;
@@ -101,17 +104,24 @@ export async function writeBundles(
     seen.add(p.dedupeKey);
     for (const m of p.marks) marks.push([p.bundle.source, m.stream, m.key, m.ms, m.version, p.bundle.pattern]);
     const b = p.bundle;
-    const groupKey = groupKeyOf(b);
-    let group = groups.get(groupKey);
-    if (!group) {
-      group = { bundle: b, lines: [], ids: [], receipts: [], keys: [] };
-      groups.set(groupKey, group);
+    if (b !== lastBundle || !group) {
+      const groupKey = groupKeyOf(b);
+      group = groups.get(groupKey);
+      if (!group) {
+        group = { bundle: b, lines: [], ids: [], receipts: [], keys: [] };
+        groups.set(groupKey, group);
+      }
+      lastBundle = b;
     }
     group.keys.push(p.dedupeKey);
-    const records = p.record ? [p.record] : b.records;
-    for (const r of records) {
-      group.lines.push(r.line);
-      group.ids.push(r.id);
+    if (p.record) {
+      group.lines.push(p.record.line);
+      group.ids.push(p.record.id);
+    } else {
+      for (const r of b.records) {
+        group.lines.push(r.line);
+        group.ids.push(r.id);
+      }
     }
     if (p.record?.receipt && (options.keepsReceipts?.(b.source) ?? true)) group.receipts.push(p);
   }
@@ -149,10 +159,13 @@ export async function writeBundles(
   return { objects, written, duplicates, covered };
 }
 
+/** The marks of a record of an untracked stream: none, one shared empty list rather than one per record. */
+const NO_MARKS: readonly Mark[] = Object.freeze([]);
+
 /** The high-water-mark rows a bundle's records make: tracked streams only, versions with a time only. */
-function marksOf(bundle: RecordBundle, records: RecordBundle["records"], tracked: TrackedObjectsOf | undefined): Mark[] {
+function marksOf(bundle: RecordBundle, records: RecordBundle["records"], tracked: TrackedObjectsOf | undefined): readonly Mark[] {
   const spec = tracked?.(bundle.source);
-  if (!spec?.streams.includes(bundle.stream)) return [];
+  if (!spec?.streams.includes(bundle.stream)) return NO_MARKS;
   const out: Mark[] = [];
   for (const r of records) {
     const identity = lineKeyVersion(r.line);
