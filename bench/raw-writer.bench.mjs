@@ -9,6 +9,7 @@
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { writeSection } from "./lib/results.mjs";
+import { cpuMs, workerdProcesses } from "./lib/workerd-cpu.mjs";
 import { profileWhile } from "./lib/workerd-profile.mjs";
 import { startWranglerDev } from "./lib/wrangler-dev.mjs";
 
@@ -35,8 +36,8 @@ const ms2 = (n) => (Number.isNaN(n) ? "n/a" : n.toFixed(2));
 const fmtRate = (c, ms) => (c.batches * c.size) / (ms / 1000);
 
 /**
- * CPU ms (user + system, all threads) of the workerd processes under a wrangler pid: the Worker and
- * its local D1/R2/Durable Object simulators. Unlike wall time it hardly depends on the machine's load.
+ * CPU ms (user + system, all threads) of all the workerd processes under a wrangler pid: the Worker's
+ * (with its local D1/R2/Durable Object simulators) and wrangler's proxy.
  */
 function workerdCpuMs(wranglerPid) {
   if (!wranglerPid) return Number.NaN;
@@ -80,11 +81,22 @@ async function runAll(dir, ledger) {
     if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}\n${bench.log().slice(-3000)}`);
     return res.json();
   };
+  // The Worker's workerd process (the Worker, its local D1 and R2, the ledger shards) apart from the
+  // workerd of wrangler's proxy (the dev port and the inspector's relay), which production does not have.
+  const procs = workerdProcesses(bench.pid, Number(new URL(bench.url).port));
+  const procCpu = () => ({ worker: cpuMs(procs.worker), proxy: procs.proxy ? cpuMs(procs.proxy) : 0, all: workerdCpuMs(bench.pid) });
   const timed = async (path) => {
-    const cpu = workerdCpuMs(bench.pid);
+    const cpu = procCpu();
     const started = performance.now();
     const body = await post(path);
-    return { ...body, ms: performance.now() - started, cpuMs: workerdCpuMs(bench.pid) - cpu };
+    const after = procCpu();
+    return {
+      ...body,
+      ms: performance.now() - started,
+      cpuMs: after.worker - cpu.worker,
+      proxyMs: after.proxy - cpu.proxy,
+      allMs: after.all - cpu.all,
+    };
   };
   const results = [];
   const floors = [];
@@ -155,7 +167,7 @@ async function runAll(dir, ledger) {
             `uncounted ${fmt(fmtRate(c, r.plain.ms))}/s, floor ${fmt(fmtRate(c, r.floor.ms))}/s; workerd CPU ms/batch: consumer ${ms2(r.consumer.cpuMs / c.batches)}, ` +
             `uncounted ${ms2(r.plain.cpuMs / c.batches)}, log lines dropped ${ms2(r.quiet.cpuMs / c.batches)}, ` +
             `floor ${ms2(r.floor.cpuMs / c.batches)} (put ${ms2(r.floorPut.cpuMs / c.batches)}, ledger ${ms2(r.floorLedger.cpuMs / c.batches)}), ` +
-            `no storage ${ms2(r.none.cpuMs / c.batches)}; load ${loadavg()[0].toFixed(2)}`,
+            `no storage ${ms2(r.none.cpuMs / c.batches)}; proxy workerd: consumer ${ms2(r.plain.proxyMs / c.batches)}, floor ${ms2(r.floor.proxyMs / c.batches)}; load ${loadavg()[0].toFixed(2)}`,
         );
       }
       if (runs.length === 0) continue;
@@ -186,6 +198,9 @@ async function runAll(dir, ledger) {
           plainCpu: med((r) => r.plain.cpuMs / c.batches),
           quietCpu: med((r) => r.quiet.cpuMs / c.batches),
           floorCpu: med((r) => r.floor.cpuMs / c.batches),
+          plainProxy: med((r) => r.plain.proxyMs / c.batches),
+          floorProxy: med((r) => r.floor.proxyMs / c.batches),
+          plainAll: med((r) => r.plain.allMs / c.batches),
           floorStubsCpu: ledger === "sharded" ? med((r) => r.floorStubs.cpuMs / c.batches) : Number.NaN,
           floorEchoCpu: ledger === "sharded" ? med((r) => r.floorEcho.cpuMs / c.batches) : Number.NaN,
           concurrentCpu: med((r) => r.concurrent.cpuMs / c.batches),
@@ -276,9 +291,9 @@ one put and two empty D1 round trips alone take ${ms2(floor.putCpu + 2 * floor.d
 |---|---|---|---|---|---|---|---|---|---|---|
 ${results.map((r) => `| ${r.name} | ${r.batches} × ${fmt(r.size)} | **${fmt(r.rate.consumer)}** | ${r.rounds.map(fmt).join(", ")} | ${fmt(r.rate.plain)} | ${fmt(r.rate.floor)} | ${fmt(r.rate.concurrent)} | ${fmt(r.rate.writer)} | ${+r.d1Trips.toFixed(2)} | ${+r.shardCalls.toFixed(2)} | ${+r.objects.toFixed(2)} |`).join("\n")}
 
-| batch (workerd CPU ms per batch, Worker + local stores, medians) | consumer, stores uncounted | rounds | consumer, stores counted and timed | floor: the same store calls alone | rounds | floor: R2 put only | floor: ledger only | consumer (uncounted) − floor | diagnostic: consumer, log lines dropped | consumer with no storage | ${CONCURRENCY} batches in flight |${ledger === "sharded" ? " floor, stubs made per batch | the shard RPCs alone, to shards that do no work |" : ""}
-|---|---|---|---|---|---|---|---|---|---|---|---|${ledger === "sharded" ? "---|---|" : ""}
-${results.map((r) => `| ${r.name} | **${ms2(r.ms.plainCpu)}** | ${r.cpuRounds.map(ms2).join(", ")} | ${ms2(r.ms.cpu)} | **${ms2(r.ms.floorCpu)}** | ${r.floorCpuRounds.map(ms2).join(", ")} | ${ms2(r.ms.floorPutCpu)} | ${ms2(r.ms.floorLedgerCpu)} | ${ms2(r.ms.plainCpu - r.ms.floorCpu)} | ${ms2(r.ms.quietCpu)} | ${ms2(r.ms.noneCpu)} | ${ms2(r.ms.concurrentCpu)} |${ledger === "sharded" ? ` ${ms2(r.ms.floorStubsCpu)} | ${ms2(r.ms.floorEchoCpu)} |` : ""}`).join("\n")}
+| batch (CPU ms per batch of the Worker's workerd process: Worker + local D1, R2 and shards; medians) | consumer, stores uncounted | rounds | consumer, stores counted and timed | floor: the same store calls alone | rounds | floor: R2 put only | floor: ledger only | consumer (uncounted) − floor | diagnostic: consumer, log lines dropped | consumer with no storage | ${CONCURRENCY} batches in flight |${ledger === "sharded" ? " floor, stubs made per batch | the shard RPCs alone, to shards that do no work |" : ""} wrangler's proxy workerd: consumer / floor | all workerd: consumer |
+|---|---|---|---|---|---|---|---|---|---|---|---|${ledger === "sharded" ? "---|---|" : ""}---|---|
+${results.map((r) => `| ${r.name} | **${ms2(r.ms.plainCpu)}** | ${r.cpuRounds.map(ms2).join(", ")} | ${ms2(r.ms.cpu)} | **${ms2(r.ms.floorCpu)}** | ${r.floorCpuRounds.map(ms2).join(", ")} | ${ms2(r.ms.floorPutCpu)} | ${ms2(r.ms.floorLedgerCpu)} | ${ms2(r.ms.plainCpu - r.ms.floorCpu)} | ${ms2(r.ms.quietCpu)} | ${ms2(r.ms.noneCpu)} | ${ms2(r.ms.concurrentCpu)} |${ledger === "sharded" ? ` ${ms2(r.ms.floorStubsCpu)} | ${ms2(r.ms.floorEchoCpu)} |` : ""} ${ms2(r.ms.plainProxy)} / ${ms2(r.ms.floorProxy)} | ${ms2(r.ms.plainAll)} |`).join("\n")}
 
 | batch (ms per batch, medians) | workerd CPU (Worker + local stores) | from outside | inside the Worker | waiting on D1 (read + write) | waiting on ledger shards | waiting on R2 | JS (the rest) | JS with no storage | of which gzip |
 |---|---|---|---|---|---|---|---|---|---|
