@@ -24,6 +24,8 @@ const CASES = [
   { id: "100x100", name: "100 messages × 100 envelopes", batches: 3, size: 10_000, perMessage: 100 },
 ].filter((c) => !ONLY || ONLY.includes(c.id));
 const extra = JSON.parse(process.env.BENCH_VARS ?? "{}");
+/** The shard count the Worker uses when LEDGER_SHARDS is not set, as src/ledger/index.ts has it. */
+const DEFAULT_SHARDS = /LEDGER_SHARDS \?\? "(\d+)"/.exec(readFileSync("src/ledger/index.ts", "utf8"))?.[1] ?? "?";
 
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -283,7 +285,7 @@ const tables = runsByState
       results,
       floor,
       profile,
-    }) => `**${ledger === "d1" ? "D1 ledger" : `Sharded ledger (${extra.LEDGER_SHARDS ?? 16} Durable Object shards)`}, local ${where(dir)}.** Round trips doing nothing, in the same \`wrangler dev\`: a bare R2 put of 16 bytes
+    }) => `**${ledger === "d1" ? "D1 ledger" : `Sharded ledger (${extra.LEDGER_SHARDS ?? DEFAULT_SHARDS} Durable Object shards)`}, local ${where(dir)}.** Round trips doing nothing, in the same \`wrangler dev\`: a bare R2 put of 16 bytes
 ${ms2(floor.put)} ms (${ms2(floor.putCpu)} ms of workerd CPU), a D1 round trip (\`SELECT 1\`) ${ms2(floor.d1)} ms (${ms2(floor.d1Cpu)} ms of workerd CPU):
 one put and two empty D1 round trips alone take ${ms2(floor.putCpu + 2 * floor.d1Cpu)} ms of workerd CPU (the target needs ≤ 4 ms per 100 envelopes).
 
