@@ -1,6 +1,6 @@
 import { Buffer } from "node:buffer";
 import { Parser } from "csv-parse";
-import { type RecordDelimiter, ScanStop, scanRecords, scannableDelimiter, TextOffsets, windowText } from "./csv-scan";
+import { type RecordDelimiter, ScanStop, scanRecords, scannableDelimiter, TextOffsets, windowText, windowTextBytes } from "./csv-scan";
 import { latin1ToWindows1252, type TextEncodingName, textDecoder } from "./text-encoding";
 import { countLf, lineEnd, type RowItem, rowText, skipBlankLines, type WindowRows } from "./text-rows";
 
@@ -104,7 +104,7 @@ export class CsvWindowReader {
     this.singleByte = opts.encoding !== "utf8";
     this.line = opts.startLine;
     this.text = opts.scan !== false && scannableDelimiter(opts.delimiter) ? windowText(bytes, opts.encoding, opts.final) : undefined;
-    this.offsets = this.text === undefined ? undefined : new TextOffsets(this.text, bytes.length);
+    this.offsets = this.text === undefined ? undefined : new TextOffsets(this.text, windowTextBytes(bytes, opts.encoding, opts.final));
     this.fast = this.text !== undefined;
     this.delimiterCode = opts.delimiter.charCodeAt(0);
   }

@@ -40,6 +40,15 @@ export function scannableDelimiter(delimiter: string): boolean {
 }
 
 /**
+ * How many of the window's bytes `windowText` reads: a single-byte file's all, a UTF-8 file's up to
+ * the last line break when more of the file follows (no character is cut there, and a streaming
+ * decode, which would hold a cut one back, is several times slower).
+ */
+export function windowTextBytes(bytes: Uint8Array, encoding: TextEncodingName, final: boolean): number {
+  return encoding !== "utf8" || final ? bytes.length : bytes.lastIndexOf(LF) + 1;
+}
+
+/**
  * The window as text, one string: UTF-8 only when it is valid (and, unless the window is the
  * file's last, only up to its last LF), single-byte encodings as Windows-1252 (one character per byte).
  * Undefined when csv-parse must read the window byte by byte as before.
@@ -50,10 +59,7 @@ export function windowText(bytes: Uint8Array, encoding: TextEncodingName, final:
     const text = latin1ToWindows1252(new TextDecoder("windows-1252").decode(bytes));
     return text.length === bytes.length ? text : undefined;
   }
-  // Up to the last line break when more of the file follows: no character is cut there, and a
-  // streaming decode (which would hold a cut one back) is several times slower.
-  const upTo = final ? bytes.length : bytes.lastIndexOf(LF) + 1;
-  const part = bytes.subarray(0, upTo);
+  const part = bytes.subarray(0, windowTextBytes(bytes, encoding, final));
   // ASCII (most files) is the same text read as Latin-1, which is a copy into a one-byte string:
   // several times faster than the UTF-8 decoder in Node and in workerd.
   if (isAscii(part)) return Buffer.from(part.buffer, part.byteOffset, part.byteLength).toString("latin1");
@@ -68,7 +74,10 @@ export function windowText(bytes: Uint8Array, encoding: TextEncodingName, final:
   }
 }
 
-/** Monotone conversion between character and byte positions of a window's text (both only move forward). */
+/**
+ * Monotone conversion between character and byte positions of a window's text (both only move
+ * forward). `byteLength`: the bytes the text was decoded from; as many as its characters, both are the same.
+ */
 export class TextOffsets {
   private char = 0;
   private byte = 0;
