@@ -10,6 +10,11 @@ import {
 } from "./record-ledger";
 import { dedupeShardKey, markShardKey, receiptShardKey, shardOf } from "./shard-hash";
 
+/** Tries of one shard call before the batch fails (and is retried whole by its queue). */
+const SHARD_ATTEMPTS = 3;
+/** The first retry pauses up to 2 × this (ms), the second up to 4 ×. */
+const RETRY_BASE_MS = 10;
+
 export interface ShardedOptions {
   shards: number;
   /** The count before the last change: reads ask the shard a key had under it as well. */
@@ -43,12 +48,31 @@ export function shardedRecordLedger(env: { DB: D1Database; LEDGER: DurableObject
     return before === now ? [now] : [now, before];
   };
   const allShards = () => Array.from({ length: Math.max(o.shards, o.previousShards ?? 0) }, (_, i) => i);
+  /**
+   * One shard's call, tried up to SHARD_ATTEMPTS times with a fresh stub and a short full-jitter
+   * pause: every shard method is idempotent (reads; inserts that ignore a repeat; marks that only
+   * rise), so a call that failed, or timed out after its write, can simply run again. A batch
+   * touches up to `shards` objects, and without this one transient error among them would fail
+   * and redo the whole batch. An object that says it is overloaded is not asked again at once.
+   */
+  const callShard = async <T, R>(i: number, part: T, call: (shard: DurableObjectStub<LedgerShard>, part: T) => Promise<R>): Promise<R> => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await call(stub(i), part);
+      } catch (err) {
+        stubs.delete(i);
+        if (attempt >= SHARD_ATTEMPTS || (err as { overloaded?: unknown } | null)?.overloaded === true) throw err;
+        counters.calls++;
+        await new Promise((r) => setTimeout(r, Math.random() * RETRY_BASE_MS * 2 ** attempt));
+      }
+    }
+  };
   /** One wave of calls, one per shard, in parallel. */
   const wave = async <T, R>(parts: Map<number, T>, call: (shard: DurableObjectStub<LedgerShard>, part: T) => Promise<R>, rows: number) => {
     counters.roundTrips++;
     counters.calls += parts.size;
     counters.rows += rows;
-    return Promise.all([...parts].map(async ([i, part]) => [i, await call(stub(i), part)] as const));
+    return Promise.all([...parts].map(async ([i, part]) => [i, await callShard(i, part, call)] as const));
   };
 
   return {

@@ -15,8 +15,14 @@ import { clearBucket, listKeys, readEnvelopes } from "../helpers/raw-zone";
 const NOW = new Date("2026-11-25T08:00:00Z");
 const HOUR = 3_600_000;
 
-/** A LEDGER namespace that counts each shard's calls by method, and can make some shards' writes fail. */
-function watchedShards(ns: DurableObjectNamespace<LedgerShard>, failWritesOf: (name: string) => boolean = () => false) {
+/**
+ * A LEDGER namespace that counts each shard's calls by method, and can make some shards' writes fail:
+ * `failWritesOf(name, nth)` is asked before a shard's nth write (from 1); true fails it, an Error is thrown as it is.
+ */
+function watchedShards(
+  ns: DurableObjectNamespace<LedgerShard>,
+  failWritesOf: (name: string, nth: number) => boolean | Error = () => false,
+) {
   const calls: { shard: string; method: string }[] = [];
   const names = new Map<string, string>();
   const watched = {
@@ -34,7 +40,10 @@ function watchedShards(ns: DurableObjectNamespace<LedgerShard>, failWritesOf: (n
           if (typeof value !== "function" || typeof prop !== "string") return value;
           return (...args: unknown[]) => {
             calls.push({ shard: name, method: prop });
-            if (prop === "write" && failWritesOf(name)) return Promise.reject(new Error(`injected failure of ${name}`));
+            if (prop === "write") {
+              const fail = failWritesOf(name, calls.filter((c) => c.shard === name && c.method === "write").length);
+              if (fail) return Promise.reject(fail instanceof Error ? fail : new Error(`injected failure of ${name}`));
+            }
             return (target as unknown as Record<string, (...a: unknown[]) => unknown>)[prop]?.(...args);
           };
         },
@@ -241,6 +250,30 @@ describe("sharded ledger: what one D1 did atomically, across shards", () => {
     const later = await write({ ...ledgerEnv("sharded"), RAW: env.RAW }, [aBundle([...records.slice(0, 5), fresh], { source })]);
     expect(later).toMatchObject({ written: 1, duplicates: 5 });
     expect((await readEnvelopes(`raw/source=${source}/`)).length).toBe(41);
+  });
+
+  it("given a shard whose write fails once, then the ledger asks it again and the batch lands without a retry of its own; an overloaded shard is not asked again", async () => {
+    const source = "blip";
+    const records = await Promise.all(Array.from({ length: 40 }, (_, i) => aRecord({ source, key: `b${i}` })));
+    const blip = watchedShards(env.LEDGER, (name, nth) => name === "ledger-3" && nth === 1);
+    const written = await write({ ...ledgerEnv("sharded"), RAW: env.RAW, LEDGER: blip.ns }, [aBundle(records, { source })]);
+    expect(written).toMatchObject({ written: 40, duplicates: 0 });
+    expect(blip.calls.filter((c) => c.shard === "ledger-3" && c.method === "write")).toHaveLength(2);
+    expect((await recordLedger(ledgerEnv("sharded")).read({ keys: records.map((r) => r.id), marks: [] })).seen.size).toBe(40);
+
+    const overloaded = Object.assign(new Error("Durable Object is overloaded"), { overloaded: true });
+    const busy = watchedShards(env.LEDGER, (name) => (name === "ledger-5" ? overloaded : false));
+    const more = await Promise.all(Array.from({ length: 40 }, (_, i) => aRecord({ source, key: `o${i}` })));
+    await expect(write({ ...ledgerEnv("sharded"), RAW: env.RAW, LEDGER: busy.ns }, [aBundle(more, { source })])).rejects.toThrow(
+      /overloaded/,
+    );
+    expect(busy.calls.filter((c) => c.shard === "ledger-5" && c.method === "write")).toHaveLength(1);
+
+    const down = watchedShards(env.LEDGER, (name) => name === "ledger-7");
+    await expect(write({ ...ledgerEnv("sharded"), RAW: env.RAW, LEDGER: down.ns }, [aBundle(more, { source })])).rejects.toThrow(
+      /injected/,
+    );
+    expect(down.calls.filter((c) => c.shard === "ledger-7" && c.method === "write")).toHaveLength(3);
   });
 
   it("given a write that reached D1 and not the shards, when the batch is retried, then the same object is rewritten and the stream's totals count it once", async () => {
