@@ -22,7 +22,7 @@ import {
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse } from "csv-parse";
-import { type BenchFormat, stepsState, stepWindow } from "./workers/files-steps-core";
+import { type BenchFormat, parseJsonLines, stepsState, stepWindow } from "./workers/files-steps-core";
 import { writeSection } from "./lib/results.mjs";
 import { startWranglerDev } from "./lib/wrangler-dev.mjs";
 
@@ -117,23 +117,7 @@ async function csvParseBaseline(file: string, delimiter: string): Promise<Record
 
 /** The floor for JSON lines: the file streamed as text, split at line breaks, each line JSON.parse'd. */
 async function jsonLinesBaseline(file: string): Promise<Record<string, number>> {
-  let rows = 0;
-  let rest = "";
-  for await (const chunk of createReadStream(file, { encoding: "utf8" })) {
-    const text = rest + (chunk as string);
-    let from = 0;
-    for (let lf = text.indexOf("\n"); lf !== -1; lf = text.indexOf("\n", from)) {
-      JSON.parse(text.slice(from, lf));
-      rows++;
-      from = lf + 1;
-    }
-    rest = text.slice(from);
-  }
-  if (rest.trim() !== "") {
-    JSON.parse(rest);
-    rows++;
-  }
-  return { rows };
+  return parseJsonLines(createReadStream(file, { encoding: "utf8" }) as AsyncIterable<string>);
 }
 
 /** Processes under `pid` (wrangler dev's workerd runs a few levels down). */

@@ -62,3 +62,24 @@ export function stepWindow(st: StepsState, bytes: Uint8Array, final: boolean): n
   st.line = reader.nextLine;
   return reader.consumed;
 }
+
+/** The JSON-lines floor in either runtime: text chunks split at line breaks, each line JSON.parse'd; the rows counted. */
+export async function parseJsonLines(chunks: AsyncIterable<string>): Promise<{ rows: number }> {
+  let rows = 0;
+  let rest = "";
+  for await (const chunk of chunks) {
+    const text = rest + chunk;
+    let from = 0;
+    for (let lf = text.indexOf("\n"); lf !== -1; lf = text.indexOf("\n", from)) {
+      JSON.parse(text.slice(from, lf));
+      rows++;
+      from = lf + 1;
+    }
+    rest = text.slice(from);
+  }
+  if (rest.trim() !== "") {
+    JSON.parse(rest);
+    rows++;
+  }
+  return { rows };
+}

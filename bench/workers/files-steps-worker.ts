@@ -6,7 +6,7 @@
 // records counted, `lines-jsonl` the JSON-lines body split at line breaks and each line JSON.parse'd.
 import { Parser } from "csv-parse";
 import { readPlainWindow } from "../../src/files/window";
-import { BENCH_FORMATS, type BenchFormat, stepsState, stepWindow } from "./files-steps-core";
+import { BENCH_FORMATS, type BenchFormat, parseJsonLines, stepsState, stepWindow } from "./files-steps-core";
 
 interface Env {
   RAW: R2Bucket;
@@ -58,26 +58,8 @@ async function csvParse(env: Env, format: "csv" | "tsv"): Promise<Record<string,
 }
 
 async function jsonLines(env: Env): Promise<Record<string, number>> {
-  const reader = (await body(env, "jsonl")).pipeThrough(new TextDecoderStream()).getReader();
-  let rows = 0;
-  let rest = "";
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    const text = rest + value;
-    let from = 0;
-    for (let lf = text.indexOf("\n"); lf !== -1; lf = text.indexOf("\n", from)) {
-      JSON.parse(text.slice(from, lf));
-      rows++;
-      from = lf + 1;
-    }
-    rest = text.slice(from);
-  }
-  if (rest.trim() !== "") {
-    JSON.parse(rest);
-    rows++;
-  }
-  return { rows };
+  // A ReadableStream is async-iterable in workerd.
+  return parseJsonLines((await body(env, "jsonl")).pipeThrough(new TextDecoderStream()) as unknown as AsyncIterable<string>);
 }
 
 function formatOf(value: string | null): BenchFormat {
