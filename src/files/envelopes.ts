@@ -82,12 +82,8 @@ export function rowEnvelope(
     if ("json" in payload) {
       const data = toSingleLine(payload.json);
       const record = { id, line: `${dock},"data":${data}}` };
-      // As for rowObjectEnvelope: the line's size from its template, so packBundles measures only the data.
-      if (error === undefined || error === "")
-        knownRecordBytes.set(
-          record,
-          19 + 32 + lineTemplate(ctx, stream).fixedBytes + 32 + 2 * String(position.line).length + jsonEscapedBytes(data) + 1,
-        );
+      // The line's size from its template, so packBundles measures only the data.
+      if (error === undefined || error === "") knowRecordBytes(record, ctx, stream, position.line, jsonEscapedBytes(data));
       return record;
     }
     if ("raw" in payload) return { id, line: `${dock},"raw":${JSON.stringify(payload.raw)}}` };
@@ -122,10 +118,16 @@ export function rowObjectEnvelope(
   }
   const { id, dock } = dockPart(ctx, stream, line);
   const record = { id, line: `${dock},"data":${data}}}` };
-  const digits = String(line).length;
-  // {"id":"<32 hex>","line":"<line>"}; the line: its fixed parts, the id, the line number twice, the data and its closing brace
-  knownRecordBytes.set(record, 19 + 32 + lineTemplate(ctx, stream).fixedBytes + 32 + 2 * digits + dataBytes + 1);
+  knowRecordBytes(record, ctx, stream, line, dataBytes);
   return record;
+}
+
+/**
+ * Records a template-built row's size in a bundle's JSON for packBundles:
+ * {"id":"<32 hex>","line":"<line>"}; the line: its fixed parts, the id, the line number twice, the data (escaped) and its closing brace.
+ */
+function knowRecordBytes(record: BundleRecord, ctx: FileContext, stream: string, line: number, dataBytes: number): void {
+  knownRecordBytes.set(record, 19 + 32 + lineTemplate(ctx, stream).fixedBytes + 32 + 2 * String(line).length + dataBytes + 1);
 }
 
 /** The id and the `{"_dock":{…}` start of a text row's line, from the file's template. */
